@@ -1,0 +1,82 @@
+package table
+
+// Windows: indexes into Stat.Win and Snapshot.Window.
+const (
+	Win2s  = 0 // the last slot
+	Win10s = 1 // the last 5 slots
+	Win40s = 2 // the last 20 slots
+)
+
+// Stat is one direction of a flow, or a total.
+type Stat struct {
+	Win     [3]uint64 // bytes in the 2 s, 10 s and 40 s windows
+	Bytes   uint64    // cumulative bytes (IP length) since the flow was first seen
+	Packets uint64    // cumulative packets
+}
+
+// Add adds o to s.
+func (s *Stat) Add(o *Stat) {
+	s.Win[0] += o.Win[0]
+	s.Win[1] += o.Win[1]
+	s.Win[2] += o.Win[2]
+	s.Bytes += o.Bytes
+	s.Packets += o.Packets
+}
+
+// Flow is one row of a snapshot: a key and both directions. Sent is traffic
+// from A to B (iftop's => row), Recv from B to A (the <= row).
+type Flow struct {
+	Key  Key
+	Sent Stat
+	Recv Stat
+}
+
+// Peak holds the largest 2 s rates of the last 40 s, in bytes per second.
+type Peak struct {
+	Sent, Recv, Total float64
+}
+
+// Capture counts what the sources delivered and what happened to it. Every
+// packet delivered ends up in exactly one of Counted, NotIP, Undecodable,
+// Filtered and Ignored.
+type Capture struct {
+	Packets     uint64 // frames delivered by the sources
+	Bytes       uint64 // their wire bytes
+	Dropped     uint64 // frames the kernel dropped before fastop saw them (live only)
+	Undecodable uint64 // truncated or malformed IP headers, unsupported link types
+	NotIP       uint64 // ARP, LLDP and the like: not counted, as in iftop
+	Filtered    uint64 // rejected by the filter (files; live filters run in the kernel)
+	Ignored     uint64 // dropped by the direction rules: -F/-G both-in or both-out, IPv6 link-local without -l
+	Counted     uint64 // packets accounted to flows
+	Folded      uint64 // flows folded into the "other" row because the table was full
+}
+
+// Interface holds per-interface totals when several interfaces are captured.
+type Interface struct {
+	Name    string
+	Capture Capture
+	TX, RX  Stat
+	Down    bool // the interface is down or gone right now
+}
+
+// Snapshot is an immutable view of the merged table at the end of a tick.
+// Readers must not modify it; the merger never touches it once published.
+type Snapshot struct {
+	Time   int64    // end of the last slot, Unix nanoseconds
+	Start  int64    // start of the capture, Unix nanoseconds
+	Window [3]int64 // nanoseconds each window covers; divide Stat.Win by it
+	Flows  []Flow   // every live flow, in no particular order
+	TX, RX Stat     // totals by interface direction (iftop's TX / RX rows)
+	Peak   Peak
+	Capture
+	Interfaces []Interface // per interface, when known
+	Members    int         // fanout width (live), or workers (files)
+}
+
+// Rate converts a window sum (bytes) to bytes per second.
+func (s *Snapshot) Rate(win int, bytes uint64) float64 {
+	if s.Window[win] <= 0 {
+		return 0
+	}
+	return float64(bytes) * 1e9 / float64(s.Window[win])
+}

@@ -1,0 +1,127 @@
+package table
+
+import (
+	"cmp"
+	"slices"
+)
+
+// PortDisplay says which ports a row keeps (iftop's port-display).
+type PortDisplay uint8
+
+// Values of PortDisplay, in iftop's config-file order.
+const (
+	PortsOff    PortDisplay = iota // no ports, no protocol: one row per host pair
+	PortsSource                    // the source (left) port only
+	PortsDest                      // the destination (right) port only
+	PortsOn                        // both ports and the protocol
+)
+
+// View is how rows are aggregated from flows.
+type View struct {
+	Ports   PortDisplay
+	HideSrc bool // iftop's s: the left address is shown as " * "
+	HideDst bool // iftop's d
+}
+
+// DisplayKey returns the key of the row that flow key k belongs to under v.
+func (v View) DisplayKey(k Key) Key {
+	switch v.Ports {
+	case PortsOff:
+		k.APort, k.BPort, k.Proto = 0, 0, 0
+	case PortsSource:
+		k.BPort = 0
+	case PortsDest:
+		k.APort = 0
+	}
+	if v.HideSrc {
+		k.A = [16]byte{}
+	}
+	if v.HideDst {
+		k.B = [16]byte{}
+	}
+	return k
+}
+
+// Rows aggregates the snapshot's flows under v into dst (reused; pass nil
+// for a new slice). Rows are in no particular order.
+func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
+	dst = dst[:0]
+	if v == (View{Ports: PortsOn}) {
+		return append(dst, s.Flows...)
+	}
+	index := make(map[Key]int, len(s.Flows)/2+1)
+	for i := range s.Flows {
+		f := &s.Flows[i]
+		k := v.DisplayKey(f.Key)
+		j, ok := index[k]
+		if !ok {
+			j = len(dst)
+			index[k] = j
+			dst = append(dst, Flow{Key: k})
+		}
+		r := &dst[j]
+		r.Sent.Add(&f.Sent)
+		r.Recv.Add(&f.Recv)
+	}
+	return dst
+}
+
+// LineMode is iftop's line-display: which directions a row shows.
+type LineMode uint8
+
+// Values of LineMode, in the order the t key cycles through them.
+const (
+	TwoLine     LineMode = iota // => and <= rows
+	OneLineBoth                 // one <=> row with sent+received
+	OneLineRecv                 // received only
+	OneLineSent                 // sent only
+)
+
+// SortByColumn sorts rows by the 2 s, 10 s or 40 s column (col = Win2s …)
+// descending, as iftop does: sent+received of that column first (in the
+// sent-only or received-only modes, that direction first), ties broken by
+// the later columns, then by key so the order is deterministic.
+func SortByColumn(rows []Flow, col int, mode LineMode) {
+	slices.SortFunc(rows, func(a, b Flow) int {
+		for c := col; c <= Win40s; c++ {
+			if r := cmpColumn(&a, &b, c, mode); r != 0 {
+				return r
+			}
+		}
+		return CompareKeys(&a.Key, &b.Key)
+	})
+}
+
+func cmpColumn(a, b *Flow, c int, mode LineMode) int {
+	switch mode {
+	case OneLineSent:
+		if r := cmp.Compare(b.Sent.Win[c], a.Sent.Win[c]); r != 0 {
+			return r
+		}
+	case OneLineRecv:
+		if r := cmp.Compare(b.Recv.Win[c], a.Recv.Win[c]); r != 0 {
+			return r
+		}
+	}
+	return cmp.Compare(b.Sent.Win[c]+b.Recv.Win[c], a.Sent.Win[c]+a.Recv.Win[c])
+}
+
+// CompareKeys orders keys by family, addresses, ports and protocol.
+func CompareKeys(a, b *Key) int {
+	if r := cmp.Compare(a.Family, b.Family); r != 0 {
+		return r
+	}
+	if r := slices.Compare(a.A[:], b.A[:]); r != 0 {
+		return r
+	}
+	if r := slices.Compare(a.B[:], b.B[:]); r != 0 {
+		return r
+	}
+	if r := cmp.Compare(a.APort, b.APort); r != 0 {
+		return r
+	}
+	if r := cmp.Compare(a.BPort, b.BPort); r != 0 {
+		return r
+	}
+	return cmp.Compare(a.Proto, b.Proto)
+}
