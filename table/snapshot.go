@@ -48,7 +48,7 @@ type Capture struct {
 	Filtered    uint64 // rejected by the filter (files; live filters run in the kernel)
 	Ignored     uint64 // dropped by the direction rules: -F/-G both-in or both-out, IPv6 link-local without -l
 	Counted     uint64 // packets accounted to flows
-	Folded      uint64 // flows folded into the "other" row because the table was full
+	Folded      uint64 // flows folded into the "other" row in the last tick because the table was full (not cumulative)
 }
 
 // Interface holds per-interface totals when several interfaces are captured.
