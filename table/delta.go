@@ -30,7 +30,7 @@ type Delta struct {
 
 	TX, RX  Counter // by interface direction
 	Other   DeltaEntry
-	Folded  uint64  // distinct keys folded into Other
+	Folded  uint64  // packets folded into Other because the delta was full
 	Capture Capture // what the worker saw this tick
 	Tick    int64   // the tick this delta belongs to (set by the worker)
 	Iface   int     // which interface (source) the worker captures from

@@ -142,7 +142,6 @@ func (f *Flows) Merge(d *Delta) {
 		f.addTo(&f.other, &d.Other, t)
 		f.hasOther = true
 	}
-	f.folded += d.Folded
 }
 
 func (f *Flows) mergeEntry(e *DeltaEntry, t int64) {

@@ -1,0 +1,320 @@
+package table
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+const sec = int64(1e9)
+
+func key4(a, b byte, ap, bp uint16) Key {
+	k := Key{Family: 4, Proto: 17, APort: ap, BPort: bp}
+	k.A[0], k.A[3] = 10, a
+	k.B[0], k.B[3] = 10, b
+	return k
+}
+
+// addN adds n packets of size bytes in one direction to d.
+func addN(d *Delta, k Key, sent bool, n int, size uint32) {
+	for range n {
+		dir := DirIn
+		if sent {
+			dir = DirOut
+		}
+		d.Add(&k, dir, sent, size)
+	}
+}
+
+func findFlow(t *testing.T, s *Snapshot, k Key) Flow {
+	t.Helper()
+	for _, f := range s.Flows {
+		if f.Key == k {
+			return f
+		}
+	}
+	t.Fatalf("flow %+v not in snapshot", k)
+	return Flow{}
+}
+
+func TestFlowsWindowsAndPartialSlots(t *testing.T) {
+	start := 1000 * sec
+	f := NewFlows(FlowsConfig{Start: start})
+	d := NewDelta(0)
+	k := key4(1, 2, 1000, 53)
+
+	// Tick 0: 1000 bytes sent in a full slot.
+	addN(d, k, true, 10, 100)
+	f.Merge(d)
+	d.Reset()
+	s := f.Close(start + 2*sec)
+	fl := findFlow(t, s, k)
+	if fl.Sent.Win != [3]uint64{1000, 1000, 1000} || fl.Sent.Bytes != 1000 || fl.Sent.Packets != 10 {
+		t.Fatalf("tick 0: sent = %+v", fl.Sent)
+	}
+	// The first report divides by the time actually covered: 2 s, not 10 s or 40 s.
+	if s.Window != [3]int64{2 * sec, 2 * sec, 2 * sec} {
+		t.Fatalf("tick 0: windows = %v", s.Window)
+	}
+	if r := s.Rate(Win40s, fl.Sent.Win[Win40s]); r != 500 {
+		t.Fatalf("tick 0: 40 s rate = %v B/s, want 500", r)
+	}
+
+	// Ticks 1..5: 200 bytes received each.
+	for tick := int64(1); tick <= 5; tick++ {
+		addN(d, k, false, 2, 100)
+		f.Merge(d)
+		d.Reset()
+		s = f.Close(start + (tick+1)*2*sec)
+	}
+	fl = findFlow(t, s, k)
+	// At tick 5 the 10 s window is ticks 1..5, the 40 s window ticks 0..5.
+	if fl.Sent.Win != [3]uint64{0, 0, 1000} {
+		t.Errorf("tick 5: sent windows = %v", fl.Sent.Win)
+	}
+	if fl.Recv.Win != [3]uint64{200, 1000, 1000} {
+		t.Errorf("tick 5: recv windows = %v", fl.Recv.Win)
+	}
+	if s.Window != [3]int64{2 * sec, 10 * sec, 12 * sec} {
+		t.Errorf("tick 5: windows = %v", s.Window)
+	}
+
+	// A partial last slot of 0.5 s.
+	addN(d, k, false, 1, 50)
+	f.Merge(d)
+	d.Reset()
+	s = f.Snapshot(start + 12*sec + sec/2)
+	fl = findFlow(t, s, k)
+	if s.Window[Win2s] != sec/2 || s.Rate(Win2s, fl.Recv.Win[Win2s]) != 100 {
+		t.Errorf("partial slot: window %v, rate %v", s.Window[Win2s], s.Rate(Win2s, fl.Recv.Win[Win2s]))
+	}
+	if s.TX.Bytes != 1000 || s.RX.Bytes != 1050 || s.TX.Packets != 10 || s.RX.Packets != 11 {
+		t.Errorf("totals: TX %+v RX %+v", s.TX, s.RX)
+	}
+}
+
+func TestFlowsExpireAfter40sIdle(t *testing.T) {
+	f := NewFlows(FlowsConfig{})
+	d := NewDelta(0)
+	k := key4(1, 2, 1, 2)
+	addN(d, k, true, 1, 100)
+	f.Merge(d)
+	var s *Snapshot
+	for tick := int64(0); tick < Slots; tick++ {
+		s = f.Close((tick + 1) * 2 * sec)
+		if len(s.Flows) != 1 {
+			t.Fatalf("tick %d: %d flows, want 1 (still within 40 s)", tick, len(s.Flows))
+		}
+	}
+	if fl := s.Flows[0]; fl.Sent.Win[Win40s] != 100 {
+		t.Fatalf("tick 19: 40 s window = %d, want 100", fl.Sent.Win[Win40s])
+	}
+	s = f.Close(21 * 2 * sec)
+	if len(s.Flows) != 0 || f.Len() != 0 {
+		t.Fatalf("after 40 s idle: %d flows in snapshot, %d in table", len(s.Flows), f.Len())
+	}
+	if s.TX.Bytes != 100 {
+		t.Fatalf("cumulative total lost with the flow: %d", s.TX.Bytes)
+	}
+}
+
+// A flow that comes back after its slots went stale must not see old data.
+func TestFlowsStaleSlotsCleared(t *testing.T) {
+	f := NewFlows(FlowsConfig{})
+	d := NewDelta(0)
+	k := key4(1, 2, 1, 2)
+	other := key4(3, 4, 1, 2)
+	addN(d, k, true, 1, 700)
+	f.Merge(d)
+	d.Reset()
+	for tick := int64(0); tick < 25; tick++ {
+		if tick == 22 {
+			addN(d, k, true, 1, 5)
+		}
+		addN(d, other, true, 1, 1)
+		f.Merge(d)
+		d.Reset()
+		f.Close((tick + 1) * 2 * sec)
+	}
+	s := f.Snapshot(26 * 2 * sec)
+	fl := findFlow(t, s, k)
+	if fl.Sent.Win[Win40s] != 5 || fl.Sent.Bytes != 5 {
+		t.Fatalf("returning flow: %+v (the 700 bytes of tick 0 expired with it)", fl.Sent)
+	}
+}
+
+func TestFlowsPeak(t *testing.T) {
+	f := NewFlows(FlowsConfig{})
+	d := NewDelta(0)
+	k := key4(1, 2, 1, 2)
+	sizes := []int{10, 40, 20}
+	var s *Snapshot
+	for tick, n := range sizes {
+		addN(d, k, true, n, 100)
+		addN(d, k, false, 1, 100)
+		f.Merge(d)
+		d.Reset()
+		s = f.Close(int64(tick+1) * 2 * sec)
+	}
+	if s.Peak.Sent != 2000 || s.Peak.Recv != 50 || s.Peak.Total != 2050 {
+		t.Fatalf("peak = %+v", s.Peak)
+	}
+	// 64-bit: far beyond iftop's 32-bit overflow at 8.6 Gbit/s.
+	big := NewFlows(FlowsConfig{})
+	d.Reset()
+	d.TX = Counter{Bytes: 5 << 30, Packets: 1}
+	big.Merge(d)
+	s = big.Close(2 * sec)
+	if s.Peak.Sent != float64(5<<30)/2 {
+		t.Fatalf("peak at 20 Gbit/s = %v", s.Peak.Sent)
+	}
+}
+
+func TestFlowsOverflowToBigHistory(t *testing.T) {
+	f := NewFlows(FlowsConfig{})
+	d := NewDelta(0)
+	k := key4(1, 2, 1, 2)
+	const perTick = 3 << 30 // 3 GiB per 2 s: 12.9 Gbit/s
+	for tick := int64(0); tick < 3; tick++ {
+		addN(d, k, true, 1, 1<<30)
+		addN(d, k, true, 1, 1<<30)
+		addN(d, k, true, 1, 1<<30)
+		f.Merge(d)
+		d.Reset()
+		f.Close((tick + 1) * 2 * sec)
+	}
+	addN(d, k, true, 2, 1<<31)
+	f.Merge(d)
+	d.Reset()
+	s := f.Close(8 * sec)
+	fl := findFlow(t, s, k)
+	if fl.Sent.Win[Win2s] != 1<<32 || fl.Sent.Win[Win40s] != 3*perTick+1<<32 {
+		t.Fatalf("windows = %v", fl.Sent.Win)
+	}
+}
+
+func TestFlowsFoldIntoOther(t *testing.T) {
+	f := NewFlows(FlowsConfig{MaxFlows: 2})
+	d := NewDelta(0)
+	for i := byte(1); i <= 5; i++ {
+		addN(d, key4(i, 100, 1, 2), true, 1, 100)
+	}
+	f.Merge(d)
+	s := f.Close(2 * sec)
+	var total uint64
+	others := 0
+	for _, fl := range s.Flows {
+		total += fl.Sent.Bytes
+		if fl.Key.IsOther() {
+			others++
+			if fl.Sent.Bytes != 300 || fl.Sent.Packets != 3 {
+				t.Errorf("other row = %+v", fl.Sent)
+			}
+		}
+	}
+	if len(s.Flows) != 3 || others != 1 || total != 500 || s.Folded != 3 {
+		t.Fatalf("%d rows, %d other, total %d, folded %d", len(s.Flows), others, total, s.Folded)
+	}
+}
+
+func TestDeltaLimitFolds(t *testing.T) {
+	d := NewDelta(3)
+	for i := byte(1); i <= 10; i++ {
+		addN(d, key4(i, 1, 1, 1), true, 2, 10)
+	}
+	if d.Len() != 3 || d.Folded != 14 || d.Other.Sent.Packets != 14 || d.TX.Packets != 20 {
+		t.Fatalf("len %d folded %d other %+v tx %+v", d.Len(), d.Folded, d.Other.Sent, d.TX)
+	}
+}
+
+// The merged table agrees with a direct computation over a random stream.
+func TestFlowsAgainstModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	type ev struct {
+		tick int64
+		key  Key
+		sent bool
+		n    uint32
+	}
+	var evs []ev
+	const ticks = 60
+	for tick := int64(0); tick < ticks; tick++ {
+		for range r.IntN(50) {
+			evs = append(evs, ev{tick, key4(byte(r.IntN(8)), byte(r.IntN(3)), 1, uint16(r.IntN(2))), r.IntN(2) == 0, uint32(r.IntN(1500) + 1)})
+		}
+	}
+	f := NewFlows(FlowsConfig{})
+	d := NewDelta(0)
+	i := 0
+	for tick := int64(0); tick < ticks; tick++ {
+		for ; i < len(evs) && evs[i].tick == tick; i++ {
+			e := evs[i]
+			d.Add(&e.key, DirOut, e.sent, e.n)
+		}
+		f.Merge(d)
+		d.Reset()
+		s := f.Close((tick + 1) * 2 * sec)
+
+		// Model: per key, bytes per tick; a flow lives while it had
+		// traffic in the last 20 ticks; cumulative counts restart when a
+		// flow expired.
+		want := map[Key]*Flow{}
+		lastSeen := map[Key]int64{}
+		for _, e := range evs {
+			if e.tick > tick {
+				break
+			}
+			if l, ok := lastSeen[e.key]; ok && e.tick-l >= Slots {
+				delete(want, e.key)
+			}
+			lastSeen[e.key] = e.tick
+			fl := want[e.key]
+			if fl == nil {
+				fl = &Flow{Key: e.key}
+				want[e.key] = fl
+			}
+			st := &fl.Recv
+			if e.sent {
+				st = &fl.Sent
+			}
+			st.Bytes += uint64(e.n)
+			st.Packets++
+			for w, n := range windowSlots {
+				if e.tick > tick-n {
+					st.Win[w] += uint64(e.n)
+				}
+			}
+		}
+		for k, l := range lastSeen {
+			if tick-l >= Slots {
+				delete(want, k)
+			}
+		}
+		if len(s.Flows) != len(want) {
+			t.Fatalf("tick %d: %d flows, model has %d", tick, len(s.Flows), len(want))
+		}
+		for _, fl := range s.Flows {
+			w := want[fl.Key]
+			if w == nil || fl.Sent != w.Sent || fl.Recv != w.Recv {
+				t.Fatalf("tick %d: flow %+v\n got  %+v %+v\n want %+v", tick, fl.Key, fl.Sent, fl.Recv, w)
+			}
+		}
+	}
+}
+
+func TestDeltaNoAllocsSteadyState(t *testing.T) {
+	d := NewDelta(0)
+	keys := make([]Key, 500)
+	for i := range keys {
+		keys[i] = key4(byte(i), byte(i>>8), uint16(i), 80)
+	}
+	for i := range keys {
+		d.Add(&keys[i], DirOut, true, 64)
+	}
+	i := 0
+	if n := testing.AllocsPerRun(10000, func() {
+		d.Add(&keys[i%len(keys)], DirIn, false, 64)
+		i++
+	}); n != 0 {
+		t.Fatalf("Delta.Add allocates %v times per packet", n)
+	}
+}
