@@ -1,0 +1,700 @@
+package ring
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/iotest"
+
+	"github.com/fastop/fastop/decode"
+)
+
+var (
+	le = binary.LittleEndian
+	be = binary.BigEndian
+)
+
+// validFiles are well-formed captures covering both formats, both byte
+// orders, every timestamp resolution and every block type the reader knows.
+func validFiles() []testFile {
+	const t0 = 1700000000 // 2023-11-14, a second count that fits pcap's 32 bits
+	var files []testFile
+
+	files = append(files, newPcapBuild("le-usec.pcap", le, false, 65535, 1).
+		rec(t0, 123456, frame(60, 1), 60, t0*1e9+123456000, 60).
+		rec(t0+1, 999999, frame(1514, 2), 1514, (t0+1)*1e9+999999000, 1514).
+		rec(0, 0, nil, 0, 0, 0). // an empty record is legal
+		rec(0xffffffff, 1, frame(61, 3), 61, 0xffffffff*1e9+1000, 61).
+		file())
+	files = append(files, newPcapBuild("be-nsec-snap96.pcap", be, true, 96, 113).
+		rec(t0, 123456789, frame(96, 4), 1500, t0*1e9+123456789, 1500).
+		rec(t0, 999999999, frame(42, 5), 42, t0*1e9+999999999, 42).
+		file())
+	files = append(files, newPcapBuild("be-usec.pcap", be, false, 262144, 101).
+		rec(t0, 5, frame(20, 6), 20, t0*1e9+5000, 20).
+		file())
+	files = append(files, newPcapBuild("le-nsec.pcap", le, true, 65535, 229).
+		rec(t0, 5, frame(40, 7), 40, t0*1e9+5, 40).
+		file())
+	// The FCS bits above the link type (pcap-linktype(7)) are not the link type.
+	files = append(files, newPcapBuild("fcs-bits.pcap", le, false, 65535, 1|1<<26|2<<28).
+		rec(t0, 0, frame(64, 8), 64, t0*1e9, 64).
+		file())
+	// Tolerated as libpcap does: caplen above the header's snaplen (up to
+	// 262144), a wire length below the captured length, and snaplen 0.
+	files = append(files, newPcapBuild("odd-lengths.pcap", le, false, 64, 0).
+		rec(t0, 0, frame(100, 9), 100, t0*1e9, 100).
+		rec(t0, 1, frame(200000, 10), 200000, t0*1e9+1000, 200000).
+		rec(t0, 2, frame(60, 11), 10, t0*1e9+2000, 60).
+		file())
+	files = append(files, newPcapBuild("snap0.pcap", be, false, 0, 108).
+		rec(t0, 0, frame(300, 12), 300, t0*1e9, 300).
+		file())
+
+	// pcapng: three sections, the second big-endian; several interfaces of
+	// different link types and resolutions; every packet block type; blocks
+	// the reader must skip.
+	b := newNgBuild("multi-section.pcapng")
+	b.shb(le, ngOpt(le, 4, []byte("fastop test")))
+	b.idb(decode.LinkEthernet, 65535, b.opt(2, []byte("eth0")))             // default resolution: µs
+	b.idb(decode.LinkRaw, 0, b.opt(9, []byte{9}), b.opt(2, []byte("tun0"))) // ns
+	b.epb(0, t0*1e6+1, t0*1e9+1000, frame(60, 20), 60, decode.PktUnknown)
+	b.epb(1, t0*1e9+123456789, t0*1e9+123456789, frame(61, 21), 61, decode.PktUnknown)
+	b.block(4, []byte{1, 0, 4, 0, 192, 0, 2, 1, 'h', 'o', 's', 't', 0, 0, 0, 0, 0, 0}) // name resolution
+	b.block(5, append(u32b(le, 0), make([]byte, 8)...))                              // interface statistics
+	b.block(0x00000bad, append(u32b(le, 32473), []byte("custom")...))                 // custom block
+	b.block(0x0000000a, append(u32b(le, 0x544c534b), make([]byte, 4)...))             // decryption secrets
+	b.block(0x12345678, nil)                                                          // unknown, empty body
+	b.epb(0, t0*1e6+2, t0*1e9+2000, frame(62, 22), 62, decode.PktHost, b.opt(2, u32b(le, 1|1<<2)))
+	b.epb(0, t0*1e6+3, t0*1e9+3000, frame(63, 23), 63, decode.PktOutgoing, b.opt(2, u32b(le, 2)))
+	b.epb(0, t0*1e6+4, t0*1e9+4000, frame(64, 24), 64, decode.PktBroadcast, b.opt(1, []byte("c")), b.opt(2, u32b(le, 1|3<<2)))
+	b.epb(0, t0*1e6+5, t0*1e9+5000, frame(64, 25), 64, decode.PktMulticast, b.opt(2, u32b(le, 2<<2)))
+	b.epb(0, t0*1e6+6, t0*1e9+6000, frame(64, 26), 64, decode.PktOtherHost, b.opt(2, u32b(le, 1|4<<2)))
+	b.epb(0, t0*1e6+7, t0*1e9+7000, frame(60, 27), 1000, decode.PktUnknown) // snaplen cut
+	b.shb(be)
+	b.idb(decode.LinkLinuxSLL2, 128, b.opt(9, []byte{0x80 | 20}), b.opt(14, u64b(be, 100))) // 2^-20 s, +100 s
+	b.idb(decode.LinkIPv4, 0, b.opt(9, []byte{3}))                                          // ms
+	b.idb(decode.LinkIPv6, 0, b.opt(9, []byte{12}))                                         // ps
+	b.epb(0, 5<<20|1<<19, 105_500_000_000, frame(80, 30), 80, decode.PktUnknown)
+	// One unit of 2^-20 s is 953.67431640625 ns: the fraction is truncated.
+	b.epb(0, 1<<20|1, 101_000_000_953, frame(80, 31), 80, decode.PktUnknown)
+	b.epb(1, t0*1e3+123, t0*1e9+123_000_000, frame(20, 32), 20, decode.PktUnknown)
+	b.epb(2, 123_456_789_012, 123_456_789, frame(40, 33), 40, decode.PktUnknown)
+	b.spb(200, frame(128, 34), 123_456_789) // SPB: snaplen 128 of interface 0, previous timestamp
+	b.opb(1, 42, 42_000_000, frame(21, 35), 21, decode.PktOutgoing, b.opt(2, u32b(be, 2)))
+	b.shb(le)
+	b.idb(decode.LinkLoop, 65535)
+	b.epb(0, t0*1e6, t0*1e9, frame(44, 36), 44, decode.PktUnknown)
+	files = append(files, b.file())
+
+	b = newNgBuild("spb.pcapng")
+	b.shb(be)
+	b.idb(decode.LinkNull, 0) // snaplen 0: unlimited
+	b.spb(1500, frame(1500, 40), 0)
+	b.spb(3, frame(3, 41), 0)
+	b.epb(0, 9, 9000, frame(8, 42), 8, decode.PktUnknown)
+	b.spb(77, frame(77, 43), 9000)
+	files = append(files, b.file())
+
+	b = newNgBuild("empty-section.pcapng")
+	b.shb(le)
+	files = append(files, b.file())
+
+	return files
+}
+
+type readMode struct {
+	name  string
+	open  func(name string, data []byte) (*File, error)
+	batch int
+}
+
+// readModes read the same bytes from memory and as streams through small
+// buffers and short reads, with several batch sizes.
+var readModes = []readMode{
+	{"memory/1", NewFileFromBytes, 1},
+	{"memory/256", NewFileFromBytes, 256},
+	{"stream4096/3", func(n string, d []byte) (*File, error) { return fileNewReaderSize(n, bytes.NewReader(d), 4096) }, 3},
+	{"stream16/onebyte", func(n string, d []byte) (*File, error) {
+		return fileNewReaderSize(n, iotest.OneByteReader(bytes.NewReader(d)), 16)
+	}, 7},
+	{"stream100/half", func(n string, d []byte) (*File, error) {
+		return fileNewReaderSize(n, iotest.HalfReader(bytes.NewReader(d)), 100)
+	}, 64},
+	{"stream4096/dataerr", func(n string, d []byte) (*File, error) {
+		return fileNewReaderSize(n, iotest.DataErrReader(bytes.NewReader(d)), 4096)
+	}, 1000},
+}
+
+// readAll reads f to its end, copying each record.
+func readAll(t testing.TB, f *File, batch int) ([]wantRec, error) {
+	t.Helper()
+	recs := make([]Record, batch)
+	var got []wantRec
+	for {
+		n, err := f.ReadBatch(recs)
+		if n < 0 || n > len(recs) {
+			t.Fatalf("ReadBatch returned n = %d for %d slots", n, len(recs))
+		}
+		if n > 0 && err != nil {
+			t.Fatalf("ReadBatch returned %d records and error %v", n, err)
+		}
+		for _, r := range recs[:n] {
+			got = append(got, wantRec{ts: r.TS, data: bytes.Clone(r.Data), meta: r.Meta})
+		}
+		if err != nil {
+			// The error sticks.
+			if n2, err2 := f.ReadBatch(recs); n2 != 0 || err2 != err {
+				t.Fatalf("after %v, ReadBatch returned %d, %v", err, n2, err2)
+			}
+			return got, err
+		}
+		if n == 0 {
+			t.Fatal("ReadBatch returned 0 records and no error")
+		}
+	}
+}
+
+func sameRecs(t *testing.T, got, want []wantRec) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.ts != w.ts || g.meta != w.meta || !bytes.Equal(g.data, w.data) {
+			t.Fatalf("record %d:\n got ts %d meta %+v len %d\nwant ts %d meta %+v len %d",
+				i, g.ts, g.meta, len(g.data), w.ts, w.meta, len(w.data))
+		}
+	}
+}
+
+func TestReadValid(t *testing.T) {
+	for _, tf := range validFiles() {
+		for _, m := range readModes {
+			t.Run(tf.name+"/"+m.name, func(t *testing.T) {
+				f, err := m.open(tf.name, tf.data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.LinkType() != tf.link {
+					t.Errorf("LinkType() = %d, want %d", f.LinkType(), tf.link)
+				}
+				got, err := readAll(t, f, m.batch)
+				if err != io.EOF {
+					t.Fatalf("ended with %v, want io.EOF", err)
+				}
+				sameRecs(t, got, tf.recs)
+				if f.Offset() != int64(len(tf.data)) {
+					t.Errorf("Offset() = %d at the end, want %d", f.Offset(), len(tf.data))
+				}
+			})
+		}
+	}
+}
+
+// TestEveryPrefix cuts each valid file at every byte: the records wholly
+// before the cut come back, then io.EOF when the cut falls between records
+// or blocks, else a truncation error naming where the cut record starts.
+func TestEveryPrefix(t *testing.T) {
+	for _, tf := range validFiles() {
+		if len(tf.data) > 4096 {
+			continue // odd-lengths.pcap: its 200 kB record adds nothing here
+		}
+		for _, m := range readModes[:4] {
+			t.Run(tf.name+"/"+m.name, func(t *testing.T) {
+				for cut := 0; cut <= len(tf.data); cut++ {
+					checkPrefix(t, tf, cut, m)
+				}
+			})
+		}
+	}
+}
+
+func checkPrefix(t *testing.T, tf testFile, cut int, m readMode) {
+	t.Helper()
+	var want []wantRec
+	for i, end := range tf.recEnds {
+		if end <= cut {
+			want = append(want, tf.recs[i])
+		}
+	}
+	atBound, start := cut == 0, 0 // start: where the cut record or block begins
+	for _, b := range tf.bounds {
+		if b == cut {
+			atBound = true
+		}
+		if b <= cut {
+			start = b
+		}
+	}
+	f, err := m.open(tf.name, tf.data[:cut])
+	if err != nil {
+		if len(want) > 0 {
+			t.Fatalf("cut %d: open failed (%v) with %d records before the cut", cut, err, len(want))
+		}
+		var ce *CorruptError
+		switch {
+		case cut < 4:
+			// too short to name a format; the message says so
+		case !errors.As(err, &ce) || !ce.Truncated || ce.Offset != int64(start):
+			t.Fatalf("cut %d: open failed with %v, want a truncation at byte %d", cut, err, start)
+		}
+		return
+	}
+	got, err := readAll(t, f, m.batch)
+	sameRecs(t, got, want)
+	if atBound {
+		if err != io.EOF {
+			t.Fatalf("cut %d (between blocks): ended with %v, want io.EOF", cut, err)
+		}
+		return
+	}
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !ce.Truncated || ce.Offset != int64(start) || ce.File != tf.name {
+		t.Fatalf("cut %d: ended with %v, want a truncated record at byte %d", cut, err, start)
+	}
+}
+
+// TestDamaged flips, one at a time, every byte of each small valid file:
+// the reader must never panic, must return records that lie inside the
+// file, and must agree with itself whatever the buffer and batch sizes.
+func TestDamaged(t *testing.T) {
+	for _, tf := range validFiles() {
+		if len(tf.data) > 4096 {
+			continue
+		}
+		t.Run(tf.name, func(t *testing.T) {
+			data := bytes.Clone(tf.data)
+			for i := range data {
+				for _, x := range []byte{0xff, 0x80, 0x01} {
+					data[i] ^= x
+					checkConsistent(t, data)
+					data[i] ^= x
+				}
+			}
+		})
+	}
+}
+
+// checkConsistent reads data in every mode and fails unless all agree.
+func checkConsistent(t testing.TB, data []byte) {
+	t.Helper()
+	var (
+		first    []wantRec
+		firstErr string
+	)
+	for i, m := range readModes {
+		f, err := m.open("fuzz.pcap", data)
+		var got []wantRec
+		if err == nil {
+			got, err = readAll(t, f, m.batch)
+			if err == nil {
+				t.Fatal("readAll returned a nil error")
+			}
+		}
+		total := 0
+		for _, r := range got {
+			total += len(r.data)
+			if uint32(len(r.data)) > r.meta.WireLen {
+				t.Fatalf("%s: record of %d bytes with a wire length of %d", m.name, len(r.data), r.meta.WireLen)
+			}
+		}
+		if total > len(data) {
+			t.Fatalf("%s: %d record bytes from a %d-byte file", m.name, total, len(data))
+		}
+		if i == 0 {
+			first, firstErr = got, err.Error()
+			continue
+		}
+		if err.Error() != firstErr {
+			t.Fatalf("%s ended with %q, %s with %q", readModes[0].name, firstErr, m.name, err)
+		}
+		if len(got) != len(first) {
+			t.Fatalf("%s read %d records, %s %d", readModes[0].name, len(first), m.name, len(got))
+		}
+		for j := range got {
+			if got[j].ts != first[j].ts || got[j].meta != first[j].meta || !bytes.Equal(got[j].data, first[j].data) {
+				t.Fatalf("record %d differs between %s and %s", j, readModes[0].name, m.name)
+			}
+		}
+	}
+}
+
+func TestCorrupt(t *testing.T) {
+	// patch overwrites a 32-bit field of a built file.
+	patch := func(tf testFile, off int, bo binary.ByteOrder, v uint32) []byte {
+		d := bytes.Clone(tf.data)
+		bo.PutUint32(d[off:], v)
+		return d
+	}
+	onePcap := func(bo binary.ByteOrder, snap uint32) *pcapBuild {
+		return newPcapBuild("capture.pcap", bo, false, snap, 1).rec(1, 2, frame(60, 1), 60, 1e9+2000, 60)
+	}
+	ng := func() *ngBuild {
+		b := newNgBuild("capture.pcapng")
+		b.shb(le)
+		b.idb(decode.LinkEthernet, 0)
+		b.epb(0, 1, 1000, frame(60, 1), 60, decode.PktUnknown)
+		return b
+	}
+	ngFile := ng().file() // blocks at 0 (SHB, 28), 28 (IDB, 20), 48 (EPB, 92), end 140
+
+	tests := []struct {
+		name  string
+		data  []byte
+		nrecs int    // good records before the error
+		err   string // the whole message
+		open  bool   // the error comes from opening
+	}{
+		{"pcap/caplen over the bound", onePcap(le, 65535).raw(1, 2, 900000, 900000, frame(100, 0)).file().data, 1,
+			"capture.pcap: corrupt at byte 100: record length 900000 exceeds the snapshot length 65535", false},
+		{"pcap/caplen over the bound/be", onePcap(be, 300000).raw(1, 2, 300001, 9, nil).file().data, 1,
+			"capture.pcap: corrupt at byte 100: record length 300001 exceeds the snapshot length 300000", false},
+		{"pcap/truncated record", onePcap(le, 65535).raw(1, 2, 1500, 1500, frame(312, 0)).file().data, 1,
+			"capture.pcap: truncated record at byte 100: header says 1500 bytes, 312 left", false},
+		{"pcap/truncated record header", append(onePcap(be, 65535).file().data, 1, 2, 3, 4, 5), 1,
+			"capture.pcap: truncated record at byte 100: the record header needs 16 bytes, 5 left", false},
+		{"pcap/truncated file header", onePcap(le, 65535).file().data[:20], 0,
+			"capture.pcap: truncated record at byte 0: the pcap file header needs 24 bytes, 20 present", true},
+		{"pcap/version", patch(onePcap(le, 65535).file(), 4, le, 3|4<<16), 0,
+			"capture.pcap: corrupt at byte 0: unsupported pcap version 3.4 (only 2.x exists)", true},
+		{"pcap/link type", newPcapBuild("capture.pcap", be, true, 65535, 105).file().data, 0,
+			"capture.pcap: unsupported link type 105 (fastop reads Ethernet, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)", true},
+		{"pcap/reserved link bits", newPcapBuild("capture.pcap", le, false, 65535, 1|1<<16).file().data, 0,
+			"capture.pcap: unsupported link type 65537 (fastop reads Ethernet, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)", true},
+		{"magic", []byte{0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0}, 0,
+			"capture.pcap: not a pcap or pcapng file (magic 0x12345678)", true},
+		{"gzip", []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}, 0,
+			"capture.pcap: not a pcap or pcapng file (it is gzip-compressed: gunzip it first)", true},
+		{"empty", nil, 0, "capture.pcap: empty file, not a pcap or pcapng file", true},
+		{"short", []byte{0xd4, 0xc3}, 0, "capture.pcap: not a pcap or pcapng file (only 2 bytes)", true},
+
+		{"pcapng/trailing length", patch(ngFile, 136, le, 96), 0,
+			"capture.pcap: corrupt at byte 48: block length 92 at the start, 96 at the end", false},
+		{"pcapng/length not a multiple of 4", patch(ngFile, 52, le, 93), 0,
+			"capture.pcap: corrupt at byte 48: block length 93 is invalid (a multiple of 4, from 12 to 268435456)", false},
+		{"pcapng/length below 12", patch(ngFile, 52, le, 8), 0,
+			"capture.pcap: corrupt at byte 48: block length 8 is invalid (a multiple of 4, from 12 to 268435456)", false},
+		{"pcapng/length above 256 MiB", patch(ngFile, 52, le, 256<<20+4), 0,
+			"capture.pcap: corrupt at byte 48: block length 268435460 is invalid (a multiple of 4, from 12 to 268435456)", false},
+		{"pcapng/lying length", patch(ngFile, 52, le, 256<<20), 0,
+			"capture.pcap: truncated record at byte 48: block length says 268435456 bytes, 92 left", false},
+		{"pcapng/unknown interface", patch(ngFile, 56, le, 3), 0,
+			"capture.pcap: corrupt at byte 48: packet for interface 3, but the section describes 1", false},
+		{"pcapng/caplen past the block", patch(ngFile, 68, le, 61), 0,
+			"capture.pcap: corrupt at byte 48: packet length 61 runs past the end of its 92-byte block", false},
+		{"pcapng/SHB byte-order magic", func() []byte {
+			d := ng().shb(le).file().data
+			le.PutUint32(d[148:], 0x1a2b3c4e)
+			return d
+		}(), 1, "capture.pcap: corrupt at byte 140: section header with a bad byte-order magic 0x4e3c2b1a", false},
+		{"pcapng/SHB version", patch(ngFile, 12, le, 2), 0,
+			"capture.pcap: corrupt at byte 0: unsupported pcapng version 2.0 (fastop reads 1.x)", true},
+		{"pcapng/new section forgets interfaces", func() []byte {
+			b := ng()
+			b.shb(be)
+			b.links = []decode.LinkType{1} // pretend interface 0 still exists
+			return b.epb(0, 1, 0, frame(4, 0), 4, 0).file().data
+		}(), 1, "capture.pcap: corrupt at byte 168: packet for interface 0, but the section describes 0", false},
+		{"pcapng/packet before any interface", func() []byte {
+			b := newNgBuild("")
+			b.shb(le)
+			b.links = []decode.LinkType{1}
+			return b.spb(4, frame(4, 0), 0).file().data
+		}(), 0, "capture.pcap: corrupt at byte 28: packet for interface 0, but the section describes 0", false},
+		{"pcapng/unsupported link type used by a packet", func() []byte {
+			b := ng()
+			b.idb(147, 0) // LINKTYPE_USER0
+			b.epb(0, 1, 1000, frame(60, 1), 60, decode.PktUnknown)
+			return b.epb(1, 1, 1000, frame(60, 1), 60, decode.PktUnknown).file().data
+		}(), 2, "capture.pcap: unsupported link type 147 (fastop reads Ethernet, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)", false},
+		{"pcapng/unsupported first interface", func() []byte {
+			b := newNgBuild("")
+			b.shb(be)
+			return b.idb(105, 0).file().data
+		}(), 0, "capture.pcap: unsupported link type 105 (fastop reads Ethernet, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)", true},
+		{"pcapng/tsresol 2^-64", func() []byte {
+			b := newNgBuild("")
+			b.shb(le)
+			return b.idb(1, 0, b.opt(9, []byte{0x80 | 64})).file().data
+		}(), 0, "capture.pcap: corrupt at byte 28: if_tsresol 2^-64 is out of range", true},
+		{"pcapng/tsresol 10^-20", func() []byte {
+			b := ng()
+			b.idb(1, 0, b.opt(9, []byte{20}))
+			return b.file().data
+		}(), 1, "capture.pcap: corrupt at byte 140: if_tsresol 10^-20 is out of range", false},
+		{"pcapng/option past the block", func() []byte {
+			b := newNgBuild("")
+			b.shb(le)
+			d := b.idb(1, 0, b.opt(2, []byte("eth0"))).file().data
+			le.PutUint16(d[28+18:], 9) // if_name claims 9 bytes
+			return d
+		}(), 0, "capture.pcap: corrupt at byte 28: interface option 2 of 9 bytes runs past the block end", true},
+		{"pcapng/truncated SHB", ngFile.data[:20], 0,
+			"capture.pcap: truncated record at byte 0: block length says 28 bytes, 20 left", true},
+		{"pcapng/truncated last block", ngFile.data[:100], 0,
+			"capture.pcap: truncated record at byte 48: block length says 92 bytes, 52 left", false},
+		{"pcapng/short IDB", func() []byte {
+			b := newNgBuild("")
+			b.shb(le)
+			return b.block(1, []byte{1, 0}).file().data
+		}(), 0, "capture.pcap: corrupt at byte 28: interface description block of 16 bytes, at least 20 needed", true},
+		{"pcapng/short EPB", func() []byte {
+			b := ng()
+			return b.block(6, make([]byte, 16)).file().data
+		}(), 1, "capture.pcap: corrupt at byte 140: packet block of 28 bytes, at least 32 needed", false},
+	}
+	for _, tc := range tests {
+		for _, m := range readModes {
+			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
+				f, err := m.open("capture.pcap", tc.data)
+				if err == nil {
+					if tc.open {
+						t.Fatal("opened, want an error from OpenFile")
+					}
+					var got []wantRec
+					got, err = readAll(t, f, m.batch)
+					if len(got) != tc.nrecs {
+						t.Errorf("%d good records before the error, want %d", len(got), tc.nrecs)
+					}
+				} else if !tc.open {
+					t.Fatalf("open: %v", err)
+				}
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("error\n got %v\nwant %s", err, tc.err)
+				}
+				var le *LinkTypeError
+				if errors.As(err, &le) && !errors.Is(err, decode.ErrLinkType) {
+					t.Error("a LinkTypeError is not decode.ErrLinkType")
+				}
+			})
+		}
+	}
+}
+
+func TestOpenFile(t *testing.T) {
+	dir := t.TempDir()
+	tf := validFiles()[0]
+	path := filepath.Join(dir, "capture.pcap")
+	if err := os.WriteFile(path, tf.data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Name() != path {
+		t.Errorf("Name() = %q, want %q", f.Name(), path)
+	}
+	got, err := readAll(t, f, 2)
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	sameRecs(t, got, tf.recs)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+
+	f, err = OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := f.ReadBatch(make([]Record, 1)); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("ReadBatch after Close: %v, want os.ErrClosed", err)
+	}
+
+	missing := filepath.Join(dir, "missing.pcap")
+	if _, err := OpenFile(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("OpenFile(missing) = %v, want os.ErrNotExist", err)
+	}
+	bad := filepath.Join(dir, "bad.pcap")
+	os.WriteFile(bad, []byte("hello, world"), 0o644)
+	if _, err := OpenFile(bad); err == nil || err.Error() != bad+": not a pcap or pcapng file (magic 0x68656c6c)" {
+		t.Errorf("OpenFile(bad) = %v", err)
+	}
+}
+
+func TestRewind(t *testing.T) {
+	for _, tf := range validFiles() {
+		t.Run(tf.name, func(t *testing.T) {
+			for _, f := range []func() (*File, error){
+				func() (*File, error) { return NewFileFromBytes(tf.name, tf.data) },
+				func() (*File, error) { return fileNewReaderSize(tf.name, bytes.NewReader(tf.data), 64) },
+			} {
+				f, err := f()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 3 {
+					got, err := readAll(t, f, 5)
+					if err != io.EOF {
+						t.Fatal(err)
+					}
+					sameRecs(t, got, tf.recs)
+					if err := f.Rewind(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+	f, _ := NewFileReader("pipe", iotest.HalfReader(bytes.NewReader(validFiles()[0].data)))
+	if err := f.Rewind(); err == nil {
+		t.Error("Rewind on a reader that cannot seek succeeded")
+	}
+}
+
+// TestBufferBounded: a huge record grows the streaming buffer, and a length
+// field that lies about a huge block in a short file does not make the reader
+// allocate what it claims.
+func TestBufferBounded(t *testing.T) {
+	big := frame(3<<20, 1)
+	data := newPcapBuild("big.pcap", le, false, 4<<20, 1).
+		rec(1, 0, frame(10, 2), 10, 1e9, 10).
+		rec(2, 0, big, 3<<20, 2e9, 3<<20).
+		rec(3, 0, frame(10, 3), 10, 3e9, 10).
+		file()
+	f, err := NewFileReader(data.name, bytes.NewReader(data.data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(t, f, 16)
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	sameRecs(t, got, data.recs)
+	if c := cap(f.buf); c > 4<<20 {
+		t.Errorf("buffer grew to %d bytes for a 3 MiB record", c)
+	}
+
+	b := newNgBuild("lie.pcapng")
+	b.shb(le)
+	b.idb(1, 0)
+	d := b.epb(0, 0, 0, frame(2<<20, 0), 2<<20, 0).file().data
+	le.PutUint32(d[52:], 200<<20) // the EPB claims 200 MiB
+	f, err = NewFileReader("lie.pcapng", bytes.NewReader(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = readAll(t, f, 16)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !ce.Truncated {
+		t.Fatalf("got %v, want a truncated record", err)
+	}
+	if c := cap(f.buf); c > 8<<20 {
+		t.Errorf("buffer grew to %d bytes for a 2 MiB file", c)
+	}
+}
+
+// TestNoAllocs: steady-state reading allocates nothing, from memory or from
+// a stream (where refills happen inside the measured runs).
+func TestNoAllocs(t *testing.T) {
+	data := manySmall(20000)
+	recs := make([]Record, 64)
+	for _, mode := range []string{"memory", "stream"} {
+		t.Run(mode, func(t *testing.T) {
+			var f *File
+			var err error
+			if mode == "memory" {
+				f, err = NewFileFromBytes("many.pcap", data)
+			} else {
+				f, err = fileNewReaderSize("many.pcap", bytes.NewReader(data), 4096)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			allocs := testing.AllocsPerRun(200, func() {
+				if n, err := f.ReadBatch(recs); n == 0 || err != nil {
+					panic(fmt.Sprint(n, err))
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("ReadBatch allocates %v times per batch", allocs)
+			}
+		})
+	}
+	t.Run("pcapng", func(t *testing.T) {
+		b := newNgBuild("many.pcapng")
+		b.shb(be)
+		b.idb(1, 0, b.opt(9, []byte{0x80 | 30}))
+		for i := range 20000 {
+			b.epb(0, uint64(i), 0, frame(60, byte(i)), 60, 0, b.opt(2, u32b(be, 1)))
+		}
+		f, err := fileNewReaderSize("many.pcapng", bytes.NewReader(b.file().data), 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(200, func() {
+			if n, err := f.ReadBatch(recs); n == 0 || err != nil {
+				panic(fmt.Sprint(n, err))
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("ReadBatch allocates %v times per batch", allocs)
+		}
+	})
+}
+
+// manySmall is a pcap of n 64-byte frames.
+func manySmall(n int) []byte {
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, decode.LinkEthernet, 65535)
+	fr := frame(64, 0)
+	for i := range n {
+		w.WriteRecord(int64(i)*1000, fr, 64)
+	}
+	return buf.Bytes()
+}
+
+func BenchmarkReadBatch(b *testing.B) {
+	const n = 100_000
+	data := manySmall(n)
+	for _, mode := range []string{"memory", "stream"} {
+		b.Run(mode, func(b *testing.B) {
+			var f *File
+			var err error
+			if mode == "memory" {
+				f, err = NewFileFromBytes("bench.pcap", data)
+			} else {
+				f, err = NewFileReader("bench.pcap", bytes.NewReader(data))
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			recs := make([]Record, 256)
+			var total int
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if err := f.Rewind(); err != nil {
+					b.Fatal(err)
+				}
+				for {
+					k, err := f.ReadBatch(recs)
+					total += k
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if total != n*b.N {
+				b.Fatalf("read %d records in %d passes of %d", total, b.N, n)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(total), "ns/record")
+			b.ReportMetric(float64(total)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+		})
+	}
+}
