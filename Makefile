@@ -1,0 +1,53 @@
+# fastop — see README.md. `make build` gives a static binary in bin/fastop.
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+MODULE      := github.com/fastop/fastop
+LDFLAGS     := -s -w -X $(MODULE)/cmd.version=$(VERSION)
+BENCH_COUNT ?= 6
+BENCHTIME   ?= 1s
+FUZZTIME    ?= 30s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# package:FuzzTarget pairs; `go test -fuzz` takes one package per run.
+FUZZ_TARGETS := \
+	./decode:FuzzDecode \
+	./ring:FuzzReadFile \
+	./ring/filter:FuzzCompile \
+	./ring/filter:FuzzVM \
+	./display:FuzzParseServices \
+	./cmd:FuzzIftoprc
+PORTABLE := ./decode/... ./table/... ./display/... ./bench/... ./ring/filter/...
+
+.PHONY: build test bench fuzz lint golden clean
+
+build:
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/fastop ./cmd/fastop
+
+# -race needs cgo: CGO_ENABLED is deliberately not exported here.
+test:
+	go test -race -count=1 ./...
+
+bench:
+	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCH_COUNT) ./decode ./table/... ./bench/... ./ring/... | tee bench.txt
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		if go test -list "^$$fn\$$" $$pkg 2>/dev/null | grep -qx "$$fn"; then \
+			echo "== $$pkg $$fn"; \
+			go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		fi; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	GOOS=darwin go vet $(PORTABLE)
+	go run $(STATICCHECK) ./...
+	@# x/sys/unix stays in the Linux files of ring/, display's tty file, and test tooling.
+	@bad=$$(grep -l '"golang.org/x/sys/unix"' $$(git ls-files '*.go') | grep -v -E '^(ring/.*_linux(_test)?\.go|display/.*_unix(_test)?\.go|bench/(netns|gen)/.*\.go|bench/.*_linux(_test)?\.go)$$' || true); \
+		if [ -n "$$bad" ]; then echo "x/sys/unix imported outside ring/*_linux.go: $$bad"; exit 1; fi
+
+golden:
+	go test ./display -run 'Golden|Render|Screen' -update
+
+clean:
+	rm -rf bin bench.txt
