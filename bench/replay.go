@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/pipeline"
+)
+
+// Capture is a capture held in memory: records aliasing one buffer.
+type Capture struct {
+	Name    string
+	Records []ring.Record
+	Bytes   uint64 // wire bytes
+}
+
+// Load reads a pcap or pcapng file into memory. A damaged file is an error:
+// a benchmark over part of a file would mislead.
+func Load(path string) (*Capture, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ring.NewFileFromBytes(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c := &Capture{Name: path}
+	batch := make([]ring.Record, 1024)
+	for {
+		n, err := f.ReadBatch(batch)
+		for _, r := range batch[:n] {
+			// Records of an in-memory file alias data, which stays alive,
+			// so keeping them past the next ReadBatch is safe here.
+			c.Records = append(c.Records, r)
+			c.Bytes += uint64(r.Meta.WireLen)
+		}
+		if errors.Is(err, io.EOF) {
+			return c, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Options configure a replay.
+type Options struct {
+	Workers  int // members, each on its own locked OS thread (≥ 1)
+	Rounds   int // replays; the figures are medians (≥ 1)
+	MaxFlows int // bound on the merged table (0: table.DefaultMaxFlows)
+	Batch    int // records per Batch call, like a ring block (0: 1024)
+}
+
+// Result is what one replay measured. Times are medians over the rounds.
+type Result struct {
+	Name        string
+	Packets     int
+	Flows       int // flows in the table at the end
+	Workers     int
+	Rounds      int
+	Elapsed     time.Duration // wall time of the replay (all workers)
+	Mpps        float64       // packets / Elapsed
+	NsPerPacket float64       // per worker: the busiest worker's time / its packets
+	TickP50     time.Duration // merge + snapshot per tick
+	TickP99     time.Duration
+	Ticks       int
+	PeakHeap    uint64  // bytes, sampled at every tick
+	AllocsPerPk float64 // heap allocations per packet over the whole replay
+	Counted     uint64  // packets accounted to flows
+}
+
+// Replay runs c through the pipeline. Records are spread over the workers
+// by the symmetric flow hash before the clock starts, as the kernel's fanout
+// would; each worker then replays its share in batches, handing deltas to
+// the merger at every 2 s of capture time, exactly as a live member does.
+func Replay(c *Capture, o Options) Result {
+	if o.Workers < 1 {
+		o.Workers = 1
+	}
+	if o.Rounds < 1 {
+		o.Rounds = 1
+	}
+	if o.Batch <= 0 {
+		o.Batch = 1024
+	}
+	parts := spread(c.Records, o.Workers)
+	var rounds []Result
+	for range o.Rounds {
+		rounds = append(rounds, replayOnce(c, parts, o))
+	}
+	slices.SortFunc(rounds, func(a, b Result) int { return int(a.Elapsed - b.Elapsed) })
+	r := rounds[len(rounds)/2]
+	r.Rounds = o.Rounds
+	return r
+}
+
+func spread(recs []ring.Record, workers int) [][]ring.Record {
+	parts := make([][]ring.Record, workers)
+	var p decode.Packet
+	for i := range recs {
+		w := 0
+		if workers > 1 && decode.Frame(recs[i].Data, &recs[i].Meta, &p) == nil {
+			w = int(p.FlowHash() % uint64(workers))
+		}
+		parts[w] = append(parts[w], recs[i])
+	}
+	return parts
+}
+
+func replayOnce(c *Capture, parts [][]ring.Record, o Options) Result {
+	res := Result{Name: c.Name, Packets: len(c.Records), Workers: o.Workers}
+	if len(c.Records) == 0 {
+		return res
+	}
+	start := c.Records[0].TS
+	var peakHeap uint64
+	var ms runtime.MemStats
+	e := pipeline.NewEngine(pipeline.EngineConfig{
+		Members:  o.Workers,
+		Start:    start,
+		MaxFlows: o.MaxFlows,
+		OnClose: func(*table.Flows) {
+			runtime.ReadMemStats(&ms)
+			peakHeap = max(peakHeap, ms.HeapInuse)
+		},
+	})
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	busy := make([]time.Duration, o.Workers)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for w := range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			m := e.Member(w)
+			recs := parts[w]
+			ws := time.Now()
+			for len(recs) > 0 {
+				n := min(len(recs), o.Batch)
+				m.Batch(recs[:n])
+				recs = recs[n:]
+			}
+			busy[w] = time.Since(ws)
+			m.Flush()
+		}()
+	}
+	wg.Wait()
+	last := c.Records[len(c.Records)-1].TS
+	snap := e.Wait(max(last, start))
+	res.Elapsed = time.Since(t0)
+	runtime.ReadMemStats(&after)
+	peakHeap = max(peakHeap, after.HeapInuse)
+
+	res.Flows = len(snap.Flows)
+	res.Counted = snap.Counted
+	res.Mpps = float64(res.Packets) / res.Elapsed.Seconds() / 1e6
+	for w := range parts {
+		if len(parts[w]) > 0 {
+			res.NsPerPacket = max(res.NsPerPacket, float64(busy[w].Nanoseconds())/float64(len(parts[w])))
+		}
+	}
+	ticks := slices.Clone(e.TickTimes())
+	slices.Sort(ticks)
+	res.Ticks = len(ticks)
+	if len(ticks) > 0 {
+		res.TickP50 = ticks[len(ticks)/2]
+		res.TickP99 = ticks[min(len(ticks)-1, len(ticks)*99/100)]
+	}
+	res.PeakHeap = peakHeap
+	res.AllocsPerPk = float64(after.Mallocs-before.Mallocs) / float64(res.Packets)
+	return res
+}
+
+// String formats r as one line for people.
+func (r Result) String() string {
+	return fmt.Sprintf("%s: %d packets, %d flows, %d workers: %.2f Mpps, %.1f ns/packet per worker, tick p50 %v p99 %v (%d ticks), peak heap %.1f MiB, %.3f allocs/packet",
+		r.Name, r.Packets, r.Flows, r.Workers, r.Mpps, r.NsPerPacket, r.TickP50, r.TickP99, r.Ticks, float64(r.PeakHeap)/(1<<20), r.AllocsPerPk)
+}
