@@ -202,6 +202,9 @@ func Frame(data []byte, m *Meta, p *Packet) error {
 	*(*[4]byte)(p.Dst[:4]) = [4]byte(b[16:20])
 	if tot != 0 {
 		p.IPLen = uint32(tot)
+		if end := off + tot; end < len(data) {
+			data = data[:end] // Ethernet padding is not a transport header
+		}
 	} else {
 		// TSO/GSO super-packets and IPv4 BIG TCP leave tot_len 0.
 		p.IPLen = wireLen(data, off, m)
@@ -234,6 +237,9 @@ func ipv6(data []byte, off int, m *Meta, p *Packet) error {
 	nh := b[6]
 	if plen := binary.BigEndian.Uint16(b[4:6]); plen != 0 || nh == protoNoNext {
 		p.IPLen = uint32(plen) + 40
+		if end := off + 40 + int(plen); end < len(data) {
+			data = data[:end] // Ethernet padding is no extension or transport header
+		}
 	} else {
 		// Jumbograms and BIG TCP say 0; the real length is only on the wire.
 		p.IPLen = wireLen(data, off, m)

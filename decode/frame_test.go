@@ -241,6 +241,35 @@ func frameCases() []frameCase {
 			},
 		},
 		{
+			name: "ipv4 udp in a padded minimum frame",
+			link: LinkEthernet,
+			data: hx(ethHdr, "0800", "45 00 001e 0005 0000 40 11 0000 c0000201 c0000202", "0035 0035 000a 0000 6869", "000000000000000000000000000000"),
+			want: Packet{
+				Family: 4, Proto: 17, Flags: FlagMAC | FlagPorts, PktType: PktUnknown,
+				SrcPort: 53, DstPort: 53, L3Off: 14, L4Off: 34, IPLen: 30,
+				Src: ip("192.0.2.1"), Dst: ip("192.0.2.2"), SrcMAC: mac1, DstMAC: mac2,
+			},
+		},
+		{
+			name: "ipv4 ends inside the udp header: padding is not ports",
+			link: LinkEthernet,
+			data: hx(ethHdr, "0800", "45 00 0016 0005 0000 40 11 0000 c0000201 c0000202", "0035", "0035000a00000000000000000000000000000000000000"),
+			want: Packet{
+				Family: 4, Proto: 17, Flags: FlagMAC | FlagTruncated, PktType: PktUnknown,
+				L3Off: 14, L4Off: 34, IPLen: 22,
+				Src: ip("192.0.2.1"), Dst: ip("192.0.2.2"), SrcMAC: mac1, DstMAC: mac2,
+			},
+		},
+		{
+			name: "ipv6 ends inside an extension header: padding is not one",
+			link: LinkIPv6,
+			data: hx("60000000 0004 00 40", v6Src, v6Dst, "11 00 0104", "00000000 1f90 0035"),
+			want: Packet{
+				Family: 6, Proto: 0, Flags: FlagTruncated, PktType: PktUnknown, IPLen: 44,
+				Src: ip("2001:db8::1"), Dst: ip("2001:db8::2"),
+			},
+		},
+		{
 			name: "eth/ipv6/udp",
 			link: LinkEthernet,
 			data: hx(ethHdr, "86dd", ip6UDP, udp8080to53),
@@ -792,6 +821,15 @@ func checkInvariants(t *testing.T, data []byte, m *Meta, p *Packet) {
 		}
 		if got := [4]byte(data[p.L4Off : p.L4Off+4]); got != [4]byte{byte(p.SrcPort >> 8), byte(p.SrcPort), byte(p.DstPort >> 8), byte(p.DstPort)} {
 			t.Fatalf("ports %d→%d are not the bytes at L4 offset: %x", p.SrcPort, p.DstPort, got)
+		}
+	}
+	if p.Flags&FlagLenFromWire == 0 {
+		// Nothing Frame reads lies beyond the IP length.
+		if p.Flags&FlagPorts != 0 && int(p.L4Off)+4 > int(p.L3Off)+int(p.IPLen) {
+			t.Fatalf("ports at %d beyond the IP packet (%d bytes at %d)", p.L4Off, p.IPLen, p.L3Off)
+		}
+		if int(p.L4Off) > int(p.L3Off)+int(p.IPLen) {
+			t.Fatalf("L4 offset %d beyond the IP packet (%d bytes at %d)", p.L4Off, p.IPLen, p.L3Off)
 		}
 	}
 	if p.Flags&FlagLaterFrag != 0 && p.Flags&FlagFragment == 0 {
