@@ -113,3 +113,26 @@ func BenchmarkCorpus(b *testing.B) {
 	}
 	reportPerPacket(b, n)
 }
+
+func BenchmarkFlowHash(b *testing.B) {
+	for _, c := range benchFrames()[:5] {
+		var p Packet
+		m := c.meta
+		if err := Frame(c.data, &m, &p); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			var sink uint64
+			n := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				sink += p.FlowHash()
+				n++
+			}
+			reportPerPacket(b, n)
+			if sink == 1 {
+				b.Log(sink) // keep sink alive
+			}
+		})
+	}
+}
