@@ -36,7 +36,10 @@
 // A frame whose link or IP header is cut is [ErrTruncated]; one whose
 // transport header (or an IPv6 extension header) is cut is still counted:
 // Frame returns nil and sets [FlagTruncated], without ports. A total length
-// beyond the captured bytes is normal (snap length) and not an error.
+// beyond the captured bytes is normal (snap length) and not an error. Frame
+// reads nothing past the IP length either, so Ethernet padding after a short
+// packet never passes for ports or an extension header (that too is
+// FlagTruncated).
 //
 // # Length counted
 //
