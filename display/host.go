@@ -1,0 +1,182 @@
+package display
+
+import (
+	"net/netip"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/fastop/fastop/table"
+)
+
+// Namer turns an address into a host name. It must not block: return false
+// when no name is known yet (iftop shows the number until a lookup ends).
+// Names come from the network and are not trusted; the formatters clean them.
+type Namer interface {
+	Name(netip.Addr) (string, bool)
+}
+
+// MaxNameLen caps a host name from a Namer, in bytes after cleaning; 253 is
+// the longest DNS name in text form.
+const MaxNameLen = 253
+
+// Text shown instead of an address.
+const (
+	HiddenHost = " * "     // an address aggregated away (iftop's s and d)
+	OtherHost  = "(other)" // the row of flows folded away when the table was full
+)
+
+// Side picks an end of a flow key.
+type Side uint8
+
+// Values of Side.
+const (
+	Src Side = iota // the left end, A (iftop's source)
+	Dst             // the right end, B
+)
+
+// HostFormat builds iftop's host fields. The zero value shows numeric
+// addresses and numeric ports. It is read-only while formatting, so one
+// HostFormat may serve several goroutines.
+type HostFormat struct {
+	Namer    Namer     // nil: numeric addresses (iftop's -n)
+	Services *Services // nil: numeric ports (iftop's -N)
+}
+
+// AppendName appends the host text of addr without a port: the cleaned name
+// from the Namer, capped to limit bytes (no cap when limit < 0), or the
+// numeric address, or HiddenHost for the zero Addr. Sorting by name compares
+// this text.
+func (f *HostFormat) AppendName(dst []byte, addr netip.Addr, limit int) []byte {
+	if !addr.IsValid() {
+		return append(dst, HiddenHost...)
+	}
+	if f.Namer != nil {
+		if name, ok := f.Namer.Name(addr); ok && name != "" {
+			if limit < 0 || limit > MaxNameLen {
+				limit = MaxNameLen
+			}
+			return AppendClean(dst, name, limit)
+		}
+	}
+	return addr.AppendTo(dst)
+}
+
+// AppendHost appends one host field exactly width bytes wide (nothing when
+// width ≤ 0), built as iftop builds it (§4.3):
+//
+//   - the host text: HiddenHost for the zero Addr, else the Namer's name cut
+//     to width−1 bytes, else the numeric address;
+//   - when port ≠ 0, a suffix ":service" (Services knows (port, proto)) or
+//     ":port";
+//   - an IPv6 address with a port goes in brackets;
+//   - the host is cut so the whole suffix fits; a suffix wider than the
+//     field is cut itself; the rest is padded with spaces.
+//
+// Where iftop would let a long IPv6 address overwrite its closing bracket,
+// the address is cut inside the brackets instead, so the port stays readable.
+// ASCII only comes out, so one byte is one terminal column.
+func (f *HostFormat) AppendHost(dst []byte, addr netip.Addr, port uint16, proto uint8, width int) []byte {
+	if width <= 0 {
+		return dst
+	}
+	start := len(dst)
+	end := start + width
+
+	var sfx [1 + maxServiceName]byte
+	suffix := sfx[:0]
+	if port != 0 {
+		suffix = append(suffix, ':')
+		if name, ok := f.Services.Lookup(port, proto); ok {
+			suffix = append(suffix, name...)
+		} else {
+			suffix = strconv.AppendUint(suffix, uint64(port), 10)
+		}
+	}
+	if len(suffix) >= width {
+		return append(dst, suffix[:width]...)
+	}
+	avail := width - len(suffix) // room for the host part
+	brackets := port != 0 && addr.Is6() && avail >= 3
+
+	if brackets {
+		dst = append(dst, '[')
+		dst = f.AppendName(dst, addr, width-1)
+		if len(dst)-start > avail-1 {
+			dst = dst[:start+avail-1]
+		}
+		dst = append(dst, ']')
+	} else {
+		dst = f.AppendName(dst, addr, width-1)
+		if len(dst)-start > avail {
+			dst = dst[:start+avail]
+		}
+	}
+	dst = append(dst, suffix...)
+	for len(dst) < end {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+// AppendEndpoint appends the host field of one side of a row key (after
+// aggregation with table.View.DisplayKey): OtherHost for the "other" row,
+// else as AppendHost with that side's address and port.
+func (f *HostFormat) AppendEndpoint(dst []byte, k *table.Key, side Side, width int) []byte {
+	if k.IsOther() {
+		return appendPadded(dst, OtherHost, width)
+	}
+	if side == Src {
+		return f.AppendHost(dst, k.AAddr(), k.APort, k.Proto, width)
+	}
+	return f.AppendHost(dst, k.BAddr(), k.BPort, k.Proto, width)
+}
+
+// appendPadded appends s cut or padded to exactly width bytes.
+func appendPadded(dst []byte, s string, width int) []byte {
+	if width <= 0 {
+		return dst
+	}
+	if len(s) >= width {
+		return append(dst, s[:width]...)
+	}
+	dst = append(dst, s...)
+	for range width - len(s) {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+// AppendClean appends untrusted text (a PTR name, an interface name) so that
+// it cannot act on a terminal: printable ASCII stays, every other rune
+// (controls below 0x20, DEL, C1 controls, anything non-ASCII) and every byte
+// of invalid UTF-8 becomes one '?'. At most limit bytes are appended (no
+// limit when limit < 0).
+func AppendClean(dst []byte, s string, limit int) []byte {
+	n := 0
+	for i := 0; i < len(s) && (limit < 0 || n < limit); n++ {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		dst = append(dst, '?')
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:]) // size 1 for an invalid byte
+		i += size
+	}
+	return dst
+}
+
+// Clean is AppendClean into a new string, with no limit.
+func Clean(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return string(AppendClean(make([]byte, 0, len(s)), s, -1))
+		}
+	}
+	return s
+}

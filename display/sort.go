@@ -1,0 +1,235 @@
+package display
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/fastop/fastop/table"
+)
+
+// Order is a sort order of rows (iftop's -o and the 1 2 3 < > keys).
+type Order uint8
+
+// Values of Order. The zero value is iftop's default, the 10 s column.
+const (
+	Sort10s    Order = iota // by the 10 s column (default)
+	Sort2s                  // by the 2 s column
+	Sort40s                 // by the 40 s column
+	SortSource              // by the source host text
+	SortDest                // by the destination host text
+)
+
+var orderNames = [...]string{Sort10s: "10s", Sort2s: "2s", Sort40s: "40s", SortSource: "source", SortDest: "destination"}
+
+// String returns the name -o takes.
+func (o Order) String() string {
+	if int(o) < len(orderNames) {
+		return orderNames[o]
+	}
+	return fmt.Sprintf("Order(%d)", uint8(o))
+}
+
+// ParseOrder parses the value of -o or of the rc file's sort key: 2s, 10s,
+// 40s, source or destination.
+func ParseOrder(s string) (Order, error) {
+	for o, name := range orderNames {
+		if s == name {
+			return Order(o), nil
+		}
+	}
+	return 0, fmt.Errorf("invalid sort order %q: use 2s, 10s, 40s, source or destination", s)
+}
+
+// Column returns the window (table.Win2s …) that o sorts by, and false for
+// the name orders.
+func (o Order) Column() (int, bool) {
+	switch o {
+	case Sort2s:
+		return table.Win2s, true
+	case Sort10s:
+		return table.Win10s, true
+	case Sort40s:
+		return table.Win40s, true
+	}
+	return 0, false
+}
+
+// SortRows sorts rows in place by o. Column orders are table.SortByColumn
+// (descending, mode picks the direction compared first). Name orders compare
+// the host text of that side byte-wise, as iftop's strcmp does on the shown
+// name or number (ports are not part of it; the "other" row sorts as
+// OtherHost), ties by the 40 s sent+received sum descending, then by key.
+func SortRows(rows []table.Flow, o Order, mode table.LineMode, hf *HostFormat) {
+	if col, ok := o.Column(); ok {
+		table.SortByColumn(rows, col, mode)
+		return
+	}
+	side := Src
+	if o == SortDest {
+		side = Dst
+	}
+	sortByName(rows, side, hf)
+}
+
+// sortByName builds every row's host text once into one arena and sorts an
+// index, so a large table costs one pass of formatting plus n log n
+// comparisons of short byte strings.
+func sortByName(rows []table.Flow, side Side, hf *HostFormat) {
+	if hf == nil {
+		hf = &HostFormat{}
+	}
+	type entry struct {
+		off, end int
+		total    uint64 // 40 s sent+received
+		row      int
+	}
+	entries := make([]entry, len(rows))
+	arena := make([]byte, 0, len(rows)*16)
+	for i := range rows {
+		k := &rows[i].Key
+		off := len(arena)
+		switch {
+		case k.IsOther():
+			arena = append(arena, OtherHost...)
+		case side == Src:
+			arena = hf.AppendName(arena, k.AAddr(), -1)
+		default:
+			arena = hf.AppendName(arena, k.BAddr(), -1)
+		}
+		entries[i] = entry{off, len(arena), rows[i].Sent.Win[table.Win40s] + rows[i].Recv.Win[table.Win40s], i}
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		if r := bytes.Compare(arena[a.off:a.end], arena[b.off:b.end]); r != 0 {
+			return r
+		}
+		if r := cmp.Compare(b.total, a.total); r != 0 {
+			return r
+		}
+		return table.CompareKeys(&rows[a.row].Key, &rows[b.row].Key)
+	})
+	sorted := make([]table.Flow, len(rows))
+	for i, e := range entries {
+		sorted[i] = rows[e.row]
+	}
+	copy(rows, sorted)
+}
+
+// Limit returns the first n rows (all when n < 0 or n ≥ len(rows)).
+func Limit(rows []table.Flow, n int) []table.Flow {
+	if n < 0 || n >= len(rows) {
+		return rows
+	}
+	return rows[:n]
+}
+
+// SortLimit sorts rows by o and returns the first n of them in order (all
+// when n < 0), as SortRows then Limit would. For a small n and a column
+// order it selects before sorting: rows whose sort metrics fall below the
+// n-th largest cannot be in the result, so only the candidates go through
+// table.SortByColumn, which keeps the final order exactly table's. It costs
+// O(len(rows)·log n) instead of a full sort. Rows past the result are left
+// in no particular order.
+func SortLimit(rows []table.Flow, o Order, mode table.LineMode, hf *HostFormat, n int) []table.Flow {
+	col, ok := o.Column()
+	if !ok || n < 0 || n > len(rows)/4 || n > maxSelect {
+		SortRows(rows, o, mode, hf)
+		return Limit(rows, n)
+	}
+	if n == 0 {
+		return rows[:0]
+	}
+	// The n-th largest metric tuple, from a min-heap of the n largest.
+	heap := make([]metrics, 0, n)
+	for i := range rows {
+		m := rowMetrics(&rows[i], col, mode)
+		if len(heap) < n {
+			heap = append(heap, m)
+			siftUp(heap, len(heap)-1)
+			continue
+		}
+		if compareMetrics(&m, &heap[0]) > 0 {
+			heap[0] = m
+			siftDown(heap, 0)
+		}
+	}
+	threshold := heap[0]
+	m := 0
+	for i := range rows {
+		mi := rowMetrics(&rows[i], col, mode)
+		if compareMetrics(&mi, &threshold) >= 0 {
+			rows[m], rows[i] = rows[i], rows[m]
+			m++
+		}
+	}
+	table.SortByColumn(rows[:m], col, mode)
+	return rows[:n]
+}
+
+// maxSelect bounds the heap SortLimit keeps; above it a full sort is as good.
+const maxSelect = 4096
+
+// metrics are the values table.SortByColumn compares before the key, in
+// order: per column from the sort column to 40 s, the direction of a
+// one-direction mode (sent or received) and then sent+received, descending.
+type metrics struct {
+	v [6]uint64
+	n int
+}
+
+func rowMetrics(f *table.Flow, col int, mode table.LineMode) metrics {
+	var m metrics
+	for c := col; c <= table.Win40s; c++ {
+		switch mode {
+		case table.OneLineSent:
+			m.v[m.n] = f.Sent.Win[c]
+			m.n++
+		case table.OneLineRecv:
+			m.v[m.n] = f.Recv.Win[c]
+			m.n++
+		}
+		m.v[m.n] = f.Sent.Win[c] + f.Recv.Win[c] // wraps exactly as table's sum does
+		m.n++
+	}
+	return m
+}
+
+// compareMetrics orders by the metrics, larger first being "greater".
+func compareMetrics(a, b *metrics) int {
+	for i := range a.n {
+		if r := cmp.Compare(a.v[i], b.v[i]); r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+func siftUp(h []metrics, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if compareMetrics(&h[i], &h[p]) >= 0 {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func siftDown(h []metrics, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		s := l
+		if r := l + 1; r < len(h) && compareMetrics(&h[r], &h[l]) < 0 {
+			s = r
+		}
+		if compareMetrics(&h[s], &h[i]) >= 0 {
+			return
+		}
+		h[i], h[s] = h[s], h[i]
+		i = s
+	}
+}

@@ -1,0 +1,531 @@
+package display
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fastop/fastop/table"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// golden compares got with testdata/name.golden, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff shows the first differing lines.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	n := 0
+	for i := 0; i < max(len(w), len(g)) && n < 8; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  want " + strconv.Quote(wl) + "\n  got  " + strconv.Quote(gl) + "\n")
+			n++
+		}
+	}
+	return b.String()
+}
+
+// The reference tests below take iftop's own text output (§9, §13.11 of the
+// spec), read the numbers back out of it into a Snapshot whose window sums
+// give exactly those rates, shuffle the flows, render, and compare with
+// iftop's bytes.
+
+// unitScale returns the multiplier of a readable_size unit and whether it is
+// in bits.
+func unitScale(t *testing.T, s string) (mult float64, bits bool, num float64) {
+	t.Helper()
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return r == 'b' || r == 'B' || r == 'K' || r == 'M' || r == 'G' })
+	if i <= 0 {
+		t.Fatalf("bad value %q", s)
+	}
+	num, err := strconv.ParseFloat(s[:i], 64)
+	if err != nil {
+		t.Fatalf("bad value %q: %v", s, err)
+	}
+	mult = 1
+	switch s[i] {
+	case 'K':
+		mult = 1 << 10
+	case 'M':
+		mult = 1 << 20
+	case 'G':
+		mult = 1 << 30
+	}
+	return mult, strings.HasSuffix(s, "b"), num
+}
+
+// windowBytes converts a shown rate to the byte sum of a window of ns.
+func windowBytes(t *testing.T, shown string, ns int64) uint64 {
+	mult, bits, num := unitScale(t, shown)
+	perSec := num * mult
+	if bits {
+		perSec /= 8
+	}
+	return uint64(math.Round(perSec * float64(ns) / 1e9))
+}
+
+// perSecond converts a shown rate to bytes per second.
+func perSecond(t *testing.T, shown string) float64 {
+	mult, bits, num := unitScale(t, shown)
+	if bits {
+		return num * mult / 8
+	}
+	return num * mult
+}
+
+// totalBytes converts a shown cumulative value to bytes.
+func totalBytes(t *testing.T, shown string) uint64 {
+	mult, _, num := unitScale(t, shown)
+	return uint64(math.Round(num * mult))
+}
+
+// parseHost reads a host field back: " * " is zero, "[v6]:port",
+// "v4:port", or a bare address.
+func parseHost(t *testing.T, field string) (addr netip.Addr, port uint16) {
+	t.Helper()
+	f := strings.TrimSpace(field)
+	if f == "*" {
+		return netip.Addr{}, 0
+	}
+	if ap, err := netip.ParseAddrPort(f); err == nil {
+		return ap.Addr(), ap.Port()
+	}
+	return netip.MustParseAddr(f), 0
+}
+
+func setWindows(t *testing.T, st *table.Stat, fields []string, win [3]int64) {
+	for w := range 3 {
+		st.Win[w] = windowBytes(t, fields[w], win[w])
+	}
+	if len(fields) > 3 {
+		st.Bytes = totalBytes(t, fields[3])
+		st.Packets = st.Bytes/100 + 1
+	}
+}
+
+// snapshotFromText builds a snapshot from lines of an iftop text report.
+func snapshotFromText(t *testing.T, text string, win [3]int64) *table.Snapshot {
+	t.Helper()
+	s := &table.Snapshot{Time: 1_700_000_006_000_000_000, Start: 1_700_000_000_000_000_000, Window: win}
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		switch {
+		case len(l) == TextLineWidth && strings.HasSuffix(l[:48], " =>"):
+			next := lines[i+1]
+			i++
+			a, ap := parseHost(t, l[5:45])
+			b, bp := parseHost(t, next[5:45])
+			var proto uint8 = icmp
+			switch {
+			case ap != 0 || bp != 0:
+				proto = tcp
+			case a.Is6():
+				proto = 58
+			}
+			k := mkKey(a.String(), ap, b.String(), bp, proto)
+			var f table.Flow
+			f.Key = k
+			setWindows(t, &f.Sent, strings.Fields(l[48:]), win)
+			setWindows(t, &f.Recv, strings.Fields(next[48:]), win)
+			s.Flows = append(s.Flows, f)
+		case strings.HasPrefix(l, "Total send rate:"):
+			setWindows(t, &s.TX, strings.Fields(l[48:]), win)
+		case strings.HasPrefix(l, "Total receive rate:"):
+			setWindows(t, &s.RX, strings.Fields(l[48:]), win)
+		case strings.HasPrefix(l, "Peak rate"):
+			v := strings.Fields(l[48:])
+			s.Peak = table.Peak{Sent: perSecond(t, v[0]), Recv: perSecond(t, v[1]), Total: perSecond(t, v[2])}
+		case strings.HasPrefix(l, "Cumulative"):
+			v := strings.Fields(l[48:])
+			s.TX.Bytes, s.RX.Bytes = totalBytes(t, v[0]), totalBytes(t, v[1])
+		}
+	}
+	// The report must not depend on the order flows arrive in.
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(len(s.Flows), func(i, j int) { s.Flows[i], s.Flows[j] = s.Flows[j], s.Flows[i] })
+	for i := range s.Flows {
+		s.Counted += s.Flows[i].Sent.Packets + s.Flows[i].Recv.Packets
+	}
+	s.Packets = s.Counted
+	return s
+}
+
+// TestTextIftopCapture reproduces §9's real capture byte for byte:
+// iftop -i fva -t -s 5 -n -N -P -L 10.
+func TestTextIftopCapture(t *testing.T) {
+	want, err := os.ReadFile("testdata/iftop-text-capture.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snapshotFromText(t, string(want), [3]int64{2e9, 6e9, 6e9})
+	if len(s.Flows) != 9 {
+		t.Fatalf("read %d flows from the capture, want 9", len(s.Flows))
+	}
+	o := &TextOptions{View: table.View{Ports: table.PortsOn}, NumericPorts: true, Limit: 10}
+	got := AppendListening(nil, "fva")
+	got = AppendText(got, s, o)
+	if !bytes.HasPrefix(got, want) {
+		t.Fatalf("report differs from iftop's:\n%s", lineDiff(string(want), string(got[:min(len(got), len(want))])))
+	}
+	if rest, tail := got[len(want):], AppendCaptureLines(nil, &s.Capture); !bytes.Equal(rest, tail) {
+		t.Errorf("after iftop's block got %q, want only the capture lines %q", rest, tail)
+	}
+}
+
+// TestTextIftopHidden reproduces §9's excerpt after s and d: both hosts
+// hidden, ports off, so each address family collapses to one " * " pair.
+// The flows are split so that aggregation must add them back up.
+func TestTextIftopHidden(t *testing.T) {
+	const want = `   # Host name (port/service if enabled)            last 2s   last 10s   last 40s cumulative
+--------------------------------------------------------------------------------------------
+   1  *                                       =>     6.67Mb     4.71Mb     4.71Mb     2.36MB
+      *                                       <=     10.6Kb     7.64Kb     7.64Kb     3.82KB
+   2  *                                       =>     82.8Kb     58.2Kb     58.2Kb     29.1KB
+      *                                       <=     2.08Mb     1.56Mb     1.56Mb      798KB
+--------------------------------------------------------------------------------------------
+`
+	win := [3]int64{2e9, 4e9, 4e9}
+	// Two rows of totals, each split over two real flows.
+	s := &table.Snapshot{Window: win}
+	split := func(v4 bool, sent, recv []string) {
+		var whole table.Flow
+		setWindows(t, &whole.Sent, sent, win)
+		setWindows(t, &whole.Recv, recv, win)
+		keys := [2]table.Key{
+			mkKey("10.99.0.1", 43880, "10.99.0.2", 5201, tcp),
+			mkKey("10.99.0.1", 40000, "10.99.0.200", 80, udp),
+		}
+		if !v4 {
+			keys = [2]table.Key{
+				mkKey("fd00:99::1", 39718, "fd00:99::2", 5202, tcp),
+				mkKey("fd00:99::1", 55511, "fd00:99::abcd", 443, udp),
+			}
+		}
+		a, b := table.Flow{Key: keys[0]}, table.Flow{Key: keys[1]}
+		for _, d := range [2]struct{ whole, a, b *table.Stat }{{&whole.Sent, &a.Sent, &b.Sent}, {&whole.Recv, &a.Recv, &b.Recv}} {
+			for w := range 3 {
+				d.a.Win[w] = d.whole.Win[w] / 3
+				d.b.Win[w] = d.whole.Win[w] - d.a.Win[w]
+			}
+			d.a.Bytes = d.whole.Bytes / 3
+			d.b.Bytes = d.whole.Bytes - d.a.Bytes
+		}
+		s.Flows = append(s.Flows, b, a)
+	}
+	split(false, strings.Fields("82.8Kb 58.2Kb 58.2Kb 29.1KB"), strings.Fields("2.08Mb 1.56Mb 1.56Mb 798KB"))
+	split(true, strings.Fields("6.67Mb 4.71Mb 4.71Mb 2.36MB"), strings.Fields("10.6Kb 7.64Kb 7.64Kb 3.82KB"))
+
+	got := AppendText(nil, s, &TextOptions{View: table.View{Ports: table.PortsOff, HideSrc: true, HideDst: true}})
+	if !bytes.HasPrefix(got, []byte(want)) {
+		t.Errorf("report differs from iftop's:\n%s", lineDiff(want, string(got[:min(len(got), len(want))])))
+	}
+}
+
+// TestTextIftopDirectionExamples reproduces the row layout of §13.11's
+// excerpts (iftop -t with -P -N -n).
+func TestTextIftopDirectionExamples(t *testing.T) {
+	examples := map[string]string{
+		"net filters": `   1 10.99.0.2                                =>     6.09Kb     4.57Kb     4.57Kb     2.29KB
+     10.99.0.1                                <=     5.98Mb     4.48Mb     4.48Mb     2.24MB
+   2 fd00:99::2                               =>     2.00Mb     1.50Mb     1.50Mb      769KB
+     fd00:99::1                               <=     3.38Kb     2.53Kb     2.53Kb     1.27KB
+--------------------------------------------------------------------------------------------
+Total send rate:                                     2.01Mb     1.51Mb     1.51Mb
+Total receive rate:                                  5.98Mb     4.48Mb     4.48Mb
+`,
+		"third party": `   1 10.99.1.5:1111                           =>      795Kb      594Kb      594Kb      297KB
+     10.99.2.3:2222                           <=      176Kb      132Kb      132Kb     65.9KB
+   2 10.99.0.1:32831                          =>      469Kb      352Kb      352Kb      176KB
+     10.99.0.200:80                           <=         0b         0b         0b         0B
+   3 10.99.0.255:4444                         =>         0b         0b         0b         0B
+     10.99.0.77:3333                          <=      254Kb      190Kb      190Kb     94.8KB
+`,
+		"loopback": `   1 127.0.0.1:59928                          =>     3.00Mb     2.34Mb     2.34Mb     1.75MB
+     127.0.0.1:5301                           <=         0b         0b         0b         0B
+   2 127.0.0.1:5301                           =>     3.66Kb     2.78Kb     2.78Kb     2.08KB
+     127.0.0.1:59928                          <=         0b         0b         0b         0B
+--------------------------------------------------------------------------------------------
+Total send rate:                                     3.01Mb     2.34Mb     2.34Mb
+Total receive rate:                                      0b         0b         0b
+`,
+		"multicast": `   1 10.99.0.230:2000                         =>         0b         0b         0b         0B
+     10.99.0.240:1000                         <=      476Kb      356Kb      356Kb      178KB
+   2 10.99.0.252:5353                         =>      324Kb      242Kb      242Kb      121KB
+     224.0.0.251:5353                         <=         0b         0b         0b         0B
+--------------------------------------------------------------------------------------------
+Total send rate:                                         0b         0b         0b
+Total receive rate:                                   800Kb      598Kb      598Kb
+`,
+		"link-local": `   1 fe80::1cd2:5fff:fe46:4da0                =>      143Kb      106Kb      106Kb     53.2KB
+     fe80::94ef:9aff:fea1:6fe5                <=      143Kb      106Kb      106Kb     53.2KB
+   2 fd00:99::1                               =>         0b         0b         0b         0B
+     fd00:99::abcd                            <=     83.4Kb     62.6Kb     62.6Kb     31.3KB
+`,
+		"short prefix": `   1 fd00:99::1                               =>      422Kb      316Kb      316Kb      158KB
+     fd01::5                                  <=     37.2Kb     27.9Kb     27.9Kb     14.0KB
+`,
+	}
+	for name, want := range examples {
+		t.Run(name, func(t *testing.T) {
+			s := snapshotFromText(t, want, [3]int64{2e9, 8e9, 8e9})
+			got := string(AppendText(nil, s, &TextOptions{View: table.View{Ports: table.PortsOn}, NumericPorts: true}))
+			if !strings.Contains(got, want) {
+				t.Errorf("report lacks iftop's lines\nwant:\n%s\ngot:\n%s", want, got)
+			}
+		})
+	}
+}
+
+// fixtureSnapshot is a hand-built snapshot that exercises what iftop's
+// captures do not: names and services, hostile names, long IPv6, the other
+// row, capture counters and several interfaces.
+func fixtureSnapshot() *table.Snapshot {
+	win := [3]int64{2e9, 10e9, 24e9}
+	st := func(r2, r10, r40, cum, pkts uint64) table.Stat {
+		return table.Stat{Win: [3]uint64{r2, r10, r40}, Bytes: cum, Packets: pkts}
+	}
+	s := &table.Snapshot{
+		Time:   1_700_000_024_250_000_000,
+		Start:  1_700_000_000_000_000_000,
+		Window: win,
+		Flows: []table.Flow{
+			{Key: mkKey("10.99.0.1", 57680, "10.99.0.2", 5201, tcp), Sent: st(1_250_000, 6_000_000, 13_000_000, 13_000_000, 9_000), Recv: st(1_400, 7_000, 15_600, 15_600, 4_500)},
+			{Key: mkKey("10.99.0.1", 32831, "10.99.0.200", 80, udp), Sent: st(120_000, 500_000, 1_100_000, 1_100_000, 800), Recv: st(0, 0, 0, 0, 0)},
+			{Key: mkKey("10.99.0.1", 49152, "10.99.0.200", 80, tcp), Sent: st(2_000, 9_000, 20_000, 20_000, 150), Recv: st(60_000, 290_000, 700_000, 700_000, 500)},
+			{Key: mkKey("fd00:99::1", 55511, "fd00:99::abcd", 443, udp), Sent: st(20_400, 84_000, 199_000, 199_000, 180), Recv: st(0, 0, 0, 0, 0)},
+			{Key: mkKey("2001:db8:1234:5678:9abc:def0:1234:5678", 443, "fd00:99::1", 39718, tcp), Sent: st(500_000, 2_400_000, 5_000_000, 5_000_000, 3_500), Recv: st(800, 4_000, 9_000, 9_000, 120)},
+			{Key: mkKey("10.99.0.1", 0, "10.66.6.6", 0, icmp), Sent: st(84, 420, 1_000, 1_000, 12), Recv: st(84, 420, 1_000, 1_000, 12)},
+			{Key: mkKey("10.99.0.1", 47307, "10.99.0.10", 53, udp), Sent: st(0, 300, 900, 900, 10), Recv: st(0, 600, 1_800, 1_800, 10)},
+			{Key: table.Key{}, Sent: st(3_000, 15_000, 36_000, 36_000, 400), Recv: st(1_000, 5_000, 12_000, 12_000, 100)},
+		},
+		TX:      st(1_895_484, 8_998_720, 19_321_900, 19_321_900, 13_652),
+		RX:      st(63_284, 306_020, 738_400, 738_400, 5_242),
+		Peak:    table.Peak{Sent: 950_000, Recv: 40_000, Total: 980_000},
+		Capture: table.Capture{Packets: 19_100, Bytes: 21_000_000, Dropped: 7, Undecodable: 3, NotIP: 12, Filtered: 0, Ignored: 5, Counted: 19_080, Folded: 17},
+		Interfaces: []table.Interface{
+			{Name: "eth0", TX: st(1_800_000, 8_500_000, 18_000_000, 18_000_000, 12_000), RX: st(60_000, 300_000, 700_000, 700_000, 5_000), Capture: table.Capture{Packets: 17_000, Dropped: 7}},
+			{Name: "wlan0", TX: st(95_484, 498_720, 1_321_900, 1_321_900, 1_652), RX: st(3_284, 6_020, 38_400, 38_400, 242), Capture: table.Capture{Packets: 2_100}, Down: true},
+		},
+		Members: 2,
+	}
+	return s
+}
+
+type hostileNamer struct{}
+
+func (hostileNamer) Name(a netip.Addr) (string, bool) {
+	switch a.String() {
+	case "10.99.0.1":
+		return "hosta.lan", true
+	case "10.99.0.2":
+		return "server-b.example.test", true
+	case "10.99.0.200":
+		return "a-very-long-hostname-for-testing.example.test", true
+	case "10.66.6.6":
+		return "\x1b[2J\x1b[H\x1b]0;owned\x07evil\n.example", true
+	case "fd00:99::1":
+		return "hosta6.lan", true
+	}
+	return "", false
+}
+
+func TestTextGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		o    TextOptions
+	}{
+		{"text_default", TextOptions{}},
+		{"text_ports_names", TextOptions{View: table.View{Ports: table.PortsOn}, Namer: hostileNamer{}, Services: BuiltinServices()}},
+		{"text_ports_numeric_limit3", TextOptions{View: table.View{Ports: table.PortsOn}, NumericPorts: true, Limit: 3}},
+		{"text_bytes_by_source", TextOptions{View: table.View{Ports: table.PortsOn}, Bytes: true, Sort: SortSource, Namer: hostileNamer{}, Services: BuiltinServices(), Limit: -1}},
+		{"text_hidden_src_dest_ports", TextOptions{View: table.View{Ports: table.PortsDest, HideSrc: true}, Sort: Sort2s, Services: BuiltinServices()}},
+		{"text_by_destination_40s", TextOptions{View: table.View{Ports: table.PortsSource}, Sort: SortDest, NumericPorts: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := fixtureSnapshot()
+			var out bytes.Buffer
+			if err := WriteText(&out, s, &tt.o); err != nil {
+				t.Fatal(err)
+			}
+			checkTextShape(t, out.Bytes())
+			golden(t, tt.name, out.Bytes())
+		})
+	}
+}
+
+// checkTextShape checks what holds for every report: only printable ASCII,
+// pair lines 92 wide, summary lines 81 wide.
+func checkTextShape(t *testing.T, out []byte) {
+	t.Helper()
+	for i, l := range strings.Split(string(out), "\n") {
+		for _, c := range []byte(l) {
+			if c < 0x20 || c >= 0x7f {
+				t.Fatalf("line %d has byte %#x: %q", i+1, c, l)
+			}
+		}
+		switch {
+		case strings.HasPrefix(l, "Total "), strings.HasPrefix(l, "Peak rate"), strings.HasPrefix(l, "Cumulative"):
+			if len(l) != 81 {
+				t.Errorf("line %d is %d wide, want 81: %q", i+1, len(l), l)
+			}
+		case strings.HasPrefix(l, "Capture:"), strings.HasPrefix(l, "Folded:"), l == "":
+		default:
+			if len(l) != TextLineWidth {
+				t.Errorf("line %d is %d wide, want %d: %q", i+1, len(l), TextLineWidth, l)
+			}
+		}
+	}
+}
+
+func TestReporterReuse(t *testing.T) {
+	var rep Reporter
+	big, small := bigSnapshot(2000), fixtureSnapshot()
+	o := &TextOptions{View: table.View{Ports: table.PortsOn}, Limit: 5}
+	for _, s := range []*table.Snapshot{big, small, big} {
+		var out bytes.Buffer
+		if err := rep.WriteText(&out, s, o); err != nil {
+			t.Fatal(err)
+		}
+		if want := AppendText(nil, s, o); !bytes.Equal(out.Bytes(), want) {
+			t.Fatalf("reused Reporter wrote:\n%s\nwant:\n%s", out.Bytes(), want)
+		}
+	}
+}
+
+func TestTextLimits(t *testing.T) {
+	s := fixtureSnapshot()
+	for _, tt := range []struct{ limit, pairs int }{{0, 8}, {-1, 8}, {2, 2}, {1, 1}} {
+		s.Flows = append(fixtureSnapshot().Flows, syntheticFlows(7)...) // 15 rows
+		if tt.limit == 0 {
+			tt.pairs = DefaultLimit
+		} else if tt.limit < 0 {
+			tt.pairs = len(s.Flows)
+		}
+		out := string(AppendText(nil, s, &TextOptions{View: table.View{Ports: table.PortsOn}, Limit: tt.limit}))
+		if got := strings.Count(out, " <= "); got != tt.pairs {
+			t.Errorf("Limit %d: %d pairs, want %d", tt.limit, got, tt.pairs)
+		}
+	}
+}
+
+func TestCaptureLines(t *testing.T) {
+	c := table.Capture{Packets: 12345, Undecodable: 3, NotIP: 12}
+	want := "Capture: 12345 packets, 0 dropped by the kernel, 3 undecodable, 12 not IP, 0 filtered, 0 ignored\n\n"
+	if got := string(AppendCaptureLines(nil, &c)); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	c = table.Capture{Packets: 5, Dropped: 1, Filtered: 2, Ignored: 3, Folded: 1}
+	want = "Capture: 5 packets, 1 dropped by the kernel, 0 undecodable, 0 not IP, 2 filtered, 3 ignored\n" +
+		"Folded: 1 flow into the (other) row (flow table full)\n\n"
+	if got := string(AppendCaptureLines(nil, &c)); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestListening(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteListening(&b, "fvlongname0123"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), "Listening on fvlongname0123\n"; got != want {
+		t.Errorf("got %q, want %q (no 19-character cut in text mode)", got, want)
+	}
+	if got, want := string(AppendListening(nil, "eth0,\x1b[2Jwlan0")), "Listening on eth0,?[2Jwlan0\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+type failWriter struct{ err error }
+
+func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
+
+func TestWriteErrors(t *testing.T) {
+	werr := os.ErrClosed
+	s := fixtureSnapshot()
+	if err := WriteText(failWriter{werr}, s, nil); err != werr {
+		t.Errorf("WriteText error = %v, want %v", err, werr)
+	}
+	if err := WriteJSON(failWriter{werr}, s, nil); err != werr {
+		t.Errorf("WriteJSON error = %v, want %v", err, werr)
+	}
+}
+
+// syntheticFlows makes n distinct flows with varied rates, deterministically.
+func syntheticFlows(n int) []table.Flow {
+	r := rand.New(rand.NewPCG(7, 11))
+	flows := make([]table.Flow, n)
+	for i := range flows {
+		k := table.Key{Family: 4, APort: uint16(1024 + i%60000), BPort: 443, Proto: tcp}
+		k.A[0], k.A[1], k.A[2], k.A[3] = 10, byte(i>>16), byte(i>>8), byte(i)
+		k.B[0], k.B[1], k.B[2], k.B[3] = 192, 168, byte(r.IntN(256)), byte(r.IntN(256))
+		if i%3 == 0 {
+			k.Family = 6
+			k.A[0], k.A[1] = 0xfd, 0
+			k.B = [16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i)}
+		}
+		w2 := r.Uint64N(1 << 20)
+		w10 := w2 + r.Uint64N(1<<22)
+		w40 := w10 + r.Uint64N(1<<24)
+		flows[i] = table.Flow{
+			Key:  k,
+			Sent: table.Stat{Win: [3]uint64{w2, w10, w40}, Bytes: w40 + r.Uint64N(1<<30), Packets: w40/1000 + 1},
+			Recv: table.Stat{Win: [3]uint64{w2 / 3, w10 / 3, w40 / 3}, Bytes: w40/3 + 5, Packets: w40/3000 + 1},
+		}
+	}
+	return flows
+}
+
+func bigSnapshot(n int) *table.Snapshot {
+	s := fixtureSnapshot()
+	s.Flows = syntheticFlows(n)
+	return s
+}
+
+func BenchmarkWriteText100k(b *testing.B) {
+	s := bigSnapshot(100_000)
+	o := &TextOptions{View: table.View{Ports: table.PortsOn}, Services: BuiltinServices()}
+	var rep Reporter
+	var w byteCounter
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rep.WriteText(&w, s, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(s.Flows)), "ns/flow")
+}
