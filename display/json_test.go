@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fastop/fastop/table"
 )
@@ -327,4 +328,31 @@ type byteCounter int
 func (c *byteCounter) Write(p []byte) (int, error) {
 	*c += byteCounter(len(p))
 	return len(p), nil
+}
+
+// FuzzJSONString checks that any interface name comes out as a valid JSON
+// string that decodes to the name, with invalid UTF-8 bytes as U+FFFD.
+func FuzzJSONString(f *testing.F) {
+	f.Add("eth0")
+	f.Add("we\"ird\\\x01\u2028\xffname")
+	f.Add("\xed\xa0\x80\xc2")
+	f.Fuzz(func(t *testing.T, s string) {
+		enc := appendJSONString(nil, s)
+		var got string
+		if err := json.Unmarshal(enc, &got); err != nil {
+			t.Fatalf("%q encodes to invalid JSON %q: %v", s, enc, err)
+		}
+		var want strings.Builder
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			want.WriteRune(r) // RuneError for an invalid byte
+			i += size
+		}
+		if got != want.String() {
+			t.Fatalf("%q decodes to %q, want %q", s, got, want.String())
+		}
+		if bytes.ContainsAny(enc, "\u2028\u2029") {
+			t.Fatalf("raw line separator in %q", enc)
+		}
+	})
 }
