@@ -65,11 +65,11 @@ func validFiles() []testFile {
 	b.idb(decode.LinkRaw, 0, b.opt(9, []byte{9}), b.opt(2, []byte("tun0"))) // ns
 	b.epb(0, t0*1e6+1, t0*1e9+1000, frame(60, 20), 60, decode.PktUnknown)
 	b.epb(1, t0*1e9+123456789, t0*1e9+123456789, frame(61, 21), 61, decode.PktUnknown)
-	b.block(4, []byte{1, 0, 4, 0, 192, 0, 2, 1, 'h', 'o', 's', 't', 0, 0, 0, 0, 0, 0}) // name resolution
-	b.block(5, append(u32b(le, 0), make([]byte, 8)...))                              // interface statistics
-	b.block(0x00000bad, append(u32b(le, 32473), []byte("custom")...))                 // custom block
-	b.block(0x0000000a, append(u32b(le, 0x544c534b), make([]byte, 4)...))             // decryption secrets
-	b.block(0x12345678, nil)                                                          // unknown, empty body
+	b.block(4, []byte{1, 0, 9, 0, 192, 0, 2, 1, 'h', 'o', 's', 't', 0, 0, 0, 0, 0, 0, 0, 0}) // name resolution: 192.0.2.1 host
+	b.block(5, append(u32b(le, 0), make([]byte, 8)...))                                      // interface statistics
+	b.block(0x00000bad, append(u32b(le, 32473), []byte("custom")...))                        // custom block
+	b.block(0x0000000a, append(u32b(le, 0x544c534b), make([]byte, 4)...))                    // decryption secrets
+	b.block(0x12345678, nil)                                                                 // unknown, empty body
 	b.epb(0, t0*1e6+2, t0*1e9+2000, frame(62, 22), 62, decode.PktHost, b.opt(2, u32b(le, 1|1<<2)))
 	b.epb(0, t0*1e6+3, t0*1e9+3000, frame(63, 23), 63, decode.PktOutgoing, b.opt(2, u32b(le, 2)))
 	b.epb(0, t0*1e6+4, t0*1e9+4000, frame(64, 24), 64, decode.PktBroadcast, b.opt(1, []byte("c")), b.opt(2, u32b(le, 1|3<<2)))
@@ -87,6 +87,9 @@ func validFiles() []testFile {
 	b.epb(2, 123_456_789_012, 123_456_789, frame(40, 33), 40, decode.PktUnknown)
 	b.spb(200, frame(128, 34), 123_456_789) // SPB: snaplen 128 of interface 0, previous timestamp
 	b.opb(1, 42, 42_000_000, frame(21, 35), 21, decode.PktOutgoing, b.opt(2, u32b(be, 2)))
+	// 2^-40 s: the fraction times 10^9 needs more than 64 bits.
+	b.idb(decode.LinkEthernet, 0, b.opt(9, []byte{0x80 | 40}))
+	b.epb(3, 3<<40|1<<39|1<<38, 3_750_000_000, frame(60, 37), 60, decode.PktUnknown)
 	b.shb(le)
 	b.idb(decode.LinkLoop, 65535)
 	b.epb(0, t0*1e6, t0*1e9, frame(44, 36), 44, decode.PktUnknown)
