@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"io"
 	"net/netip"
 
 	"github.com/fastop/fastop/display"
@@ -20,7 +21,10 @@ type settings struct {
 
 // complete validates the options and fills o.set. Every error is a usage
 // error: it names the option and what it accepts.
-func (o *Options) complete(fs *pflag.FlagSet) error {
+func (o *Options) complete(fs *pflag.FlagSet, errOut io.Writer) error {
+	if err := o.applyRC(fs, errOut); err != nil {
+		return err
+	}
 	var err error
 	s := &o.set
 	if o.NetFilter != "" {
@@ -68,6 +72,5 @@ func (o *Options) complete(fs *pflag.FlagSet) error {
 	if o.Ports {
 		s.view.Ports = table.PortsOn
 	}
-	_ = fs
 	return nil
 }

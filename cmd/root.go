@@ -60,7 +60,7 @@ EXIT STATUS
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := opts.complete(c.Flags()); err != nil {
+			if err := opts.complete(c.Flags(), streams.ErrOut); err != nil {
 				return err
 			}
 			if run != nil {
