@@ -10,17 +10,17 @@ import (
 // bytes, what a correct reader must return: the records, where each ends,
 // and the offsets where a cut leaves a well-formed (shorter) file.
 
-type wantRec struct {
+type fileWant struct {
 	ts   int64
 	data []byte
 	meta decode.Meta
 }
 
-type testFile struct {
+type fileSpec struct {
 	name    string
 	data    []byte
 	link    decode.LinkType // what LinkType must report
-	recs    []wantRec
+	recs    []fileWant
 	recEnds []int // offset just past each record of recs
 	bounds  []int // offsets where a record or block starts or the file ends
 }
@@ -28,14 +28,14 @@ type testFile struct {
 // --- classic pcap ---
 
 type pcapBuild struct {
-	tf   testFile
+	tf   fileSpec
 	bo   binary.ByteOrder
 	nano bool
 	link decode.LinkType
 }
 
 func newPcapBuild(name string, bo binary.ByteOrder, nano bool, snaplen, linkField uint32) *pcapBuild {
-	b := &pcapBuild{tf: testFile{name: name, link: decode.LinkType(linkField & 0xffff)}, bo: bo, nano: nano, link: decode.LinkType(linkField & 0xffff)}
+	b := &pcapBuild{tf: fileSpec{name: name, link: decode.LinkType(linkField & 0xffff)}, bo: bo, nano: nano, link: decode.LinkType(linkField & 0xffff)}
 	magic := uint32(0xa1b2c3d4)
 	if nano {
 		magic = 0xa1b23c4d
@@ -55,7 +55,7 @@ func newPcapBuild(name string, bo binary.ByteOrder, nano bool, snaplen, linkFiel
 // timestamp and wire length the reader must report.
 func (b *pcapBuild) rec(sec, frac uint32, data []byte, wire uint32, wantTS int64, wantWire uint32) *pcapBuild {
 	b.raw(sec, frac, uint32(len(data)), wire, data)
-	b.tf.recs = append(b.tf.recs, wantRec{ts: wantTS, data: data,
+	b.tf.recs = append(b.tf.recs, fileWant{ts: wantTS, data: data,
 		meta: decode.Meta{Link: b.link, PktType: decode.PktUnknown, WireLen: wantWire}})
 	b.tf.recEnds = append(b.tf.recEnds, len(b.tf.data))
 	return b
@@ -73,12 +73,12 @@ func (b *pcapBuild) raw(sec, frac, caplen, wire uint32, data []byte) *pcapBuild 
 	return b
 }
 
-func (b *pcapBuild) file() testFile { return b.tf }
+func (b *pcapBuild) file() fileSpec { return b.tf }
 
 // --- pcapng ---
 
-type ngBuild struct {
-	tf testFile
+type pcapngBuild struct {
+	tf fileSpec
 	bo binary.ByteOrder
 	// links of the current section's interfaces, for the expected Meta
 	links []decode.LinkType
@@ -86,11 +86,11 @@ type ngBuild struct {
 	first bool
 }
 
-func newNgBuild(name string) *ngBuild {
-	return &ngBuild{tf: testFile{name: name, link: decode.LinkEthernet}, first: true}
+func newPcapngBuild(name string) *pcapngBuild {
+	return &pcapngBuild{tf: fileSpec{name: name, link: decode.LinkEthernet}, first: true}
 }
 
-func ngOpt(bo binary.ByteOrder, code uint16, val []byte) []byte {
+func pcapngOpt(bo binary.ByteOrder, code uint16, val []byte) []byte {
 	o := make([]byte, 4, 4+len(val)+3)
 	bo.PutUint16(o[0:], code)
 	bo.PutUint16(o[2:], uint16(len(val)))
@@ -101,12 +101,20 @@ func ngOpt(bo binary.ByteOrder, code uint16, val []byte) []byte {
 	return o
 }
 
-func u32b(bo binary.ByteOrder, v uint32) []byte { b := make([]byte, 4); bo.PutUint32(b, v); return b }
-func u64b(bo binary.ByteOrder, v uint64) []byte { b := make([]byte, 8); bo.PutUint64(b, v); return b }
+func fileU32(bo binary.ByteOrder, v uint32) []byte {
+	b := make([]byte, 4)
+	bo.PutUint32(b, v)
+	return b
+}
+func fileU64(bo binary.ByteOrder, v uint64) []byte {
+	b := make([]byte, 8)
+	bo.PutUint64(b, v)
+	return b
+}
 
 // block appends a block of the given type around body (padded to 4 bytes),
 // with options after it and an opt_endofopt when there are any.
-func (b *ngBuild) block(typ uint32, body []byte, opts ...[]byte) *ngBuild {
+func (b *pcapngBuild) block(typ uint32, body []byte, opts ...[]byte) *pcapngBuild {
 	body = append([]byte(nil), body...)
 	for len(body)%4 != 0 {
 		body = append(body, 0)
@@ -122,15 +130,15 @@ func (b *ngBuild) block(typ uint32, body []byte, opts ...[]byte) *ngBuild {
 	b.bo.PutUint32(blk[0:], typ)
 	b.bo.PutUint32(blk[4:], n)
 	blk = append(blk, body...)
-	blk = append(blk, u32b(b.bo, n)...)
+	blk = append(blk, fileU32(b.bo, n)...)
 	b.tf.data = append(b.tf.data, blk...)
 	b.tf.bounds = append(b.tf.bounds, len(b.tf.data))
 	return b
 }
 
-func (b *ngBuild) opt(code uint16, val []byte) []byte { return ngOpt(b.bo, code, val) }
+func (b *pcapngBuild) opt(code uint16, val []byte) []byte { return pcapngOpt(b.bo, code, val) }
 
-func (b *ngBuild) shb(bo binary.ByteOrder, opts ...[]byte) *ngBuild {
+func (b *pcapngBuild) shb(bo binary.ByteOrder, opts ...[]byte) *pcapngBuild {
 	b.bo = bo
 	body := make([]byte, 16)
 	bo.PutUint32(body[0:], 0x1a2b3c4d)
@@ -141,7 +149,7 @@ func (b *ngBuild) shb(bo binary.ByteOrder, opts ...[]byte) *ngBuild {
 	return b.block(0x0a0d0d0a, body, opts...)
 }
 
-func (b *ngBuild) idb(link decode.LinkType, snaplen uint32, opts ...[]byte) *ngBuild {
+func (b *pcapngBuild) idb(link decode.LinkType, snaplen uint32, opts ...[]byte) *pcapngBuild {
 	body := make([]byte, 8)
 	b.bo.PutUint16(body[0:], uint16(link))
 	b.bo.PutUint32(body[4:], snaplen)
@@ -153,15 +161,15 @@ func (b *ngBuild) idb(link decode.LinkType, snaplen uint32, opts ...[]byte) *ngB
 	return b.block(1, body, opts...)
 }
 
-func (b *ngBuild) want(ts int64, data []byte, link decode.LinkType, wire uint32, pt decode.PktType, ifindex int32) {
-	b.tf.recs = append(b.tf.recs, wantRec{ts: ts, data: data,
+func (b *pcapngBuild) want(ts int64, data []byte, link decode.LinkType, wire uint32, pt decode.PktType, ifindex int32) {
+	b.tf.recs = append(b.tf.recs, fileWant{ts: ts, data: data,
 		meta: decode.Meta{Link: link, PktType: pt, WireLen: wire, Ifindex: ifindex}})
 	b.tf.recEnds = append(b.tf.recEnds, len(b.tf.data))
 }
 
 // epb appends an Enhanced Packet Block; wantTS is the timestamp computed by
 // hand from ts and the interface's resolution.
-func (b *ngBuild) epb(id uint32, ts uint64, wantTS int64, data []byte, wire uint32, pt decode.PktType, opts ...[]byte) *ngBuild {
+func (b *pcapngBuild) epb(id uint32, ts uint64, wantTS int64, data []byte, wire uint32, pt decode.PktType, opts ...[]byte) *pcapngBuild {
 	body := make([]byte, 20, 20+len(data))
 	b.bo.PutUint32(body[0:], id)
 	b.bo.PutUint32(body[4:], uint32(ts>>32))
@@ -174,7 +182,7 @@ func (b *ngBuild) epb(id uint32, ts uint64, wantTS int64, data []byte, wire uint
 }
 
 // opb appends an obsolete Packet Block.
-func (b *ngBuild) opb(id uint16, ts uint64, wantTS int64, data []byte, wire uint32, pt decode.PktType, opts ...[]byte) *ngBuild {
+func (b *pcapngBuild) opb(id uint16, ts uint64, wantTS int64, data []byte, wire uint32, pt decode.PktType, opts ...[]byte) *pcapngBuild {
 	body := make([]byte, 20, 20+len(data))
 	b.bo.PutUint16(body[0:], id)
 	b.bo.PutUint16(body[2:], 7) // drops count
@@ -189,16 +197,16 @@ func (b *ngBuild) opb(id uint16, ts uint64, wantTS int64, data []byte, wire uint
 
 // spb appends a Simple Packet Block carrying data (already cut to the
 // snaplen of interface 0 by the caller) of a frame of wire bytes.
-func (b *ngBuild) spb(wire uint32, data []byte, wantTS int64) *ngBuild {
-	b.block(3, append(u32b(b.bo, wire), data...))
+func (b *pcapngBuild) spb(wire uint32, data []byte, wantTS int64) *pcapngBuild {
+	b.block(3, append(fileU32(b.bo, wire), data...))
 	b.want(wantTS, data, b.links[0], wire, decode.PktUnknown, 0)
 	return b
 }
 
-func (b *ngBuild) file() testFile { return b.tf }
+func (b *pcapngBuild) file() fileSpec { return b.tf }
 
-// frame returns n recognisable bytes.
-func frame(n int, seed byte) []byte {
+// fileFrame returns n recognisable bytes.
+func fileFrame(n int, seed byte) []byte {
 	d := make([]byte, n)
 	for i := range d {
 		d[i] = seed + byte(i)

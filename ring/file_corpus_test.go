@@ -19,9 +19,9 @@ import (
 	"github.com/fastop/fastop/decode"
 )
 
-// corpusPath returns the shared pcap corpus, ../shared/corpus/pcap from the
+// fileCorpusPath returns the shared pcap corpus, ../shared/corpus/pcap from the
 // repository root, or "" when that folder is absent.
-func corpusPath() (string, error) {
+func fileCorpusPath() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -43,10 +43,10 @@ func corpusPath() (string, error) {
 	return corpus, nil
 }
 
-// corpusDir returns the corpus folder, or skips when it is absent.
-func corpusDir(t testing.TB) string {
+// fileCorpusDir returns the corpus folder, or skips when it is absent.
+func fileCorpusDir(t testing.TB) string {
 	t.Helper()
-	dir, err := corpusPath()
+	dir, err := fileCorpusPath()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,16 +56,16 @@ func corpusDir(t testing.TB) string {
 	return dir
 }
 
-type corpusEntry struct {
+type fileCorpusEntry struct {
 	file  string // relative to the corpus folder
 	link  decode.LinkType
 	pkts  int
 	trunc int
 }
 
-// corpusTable parses the "Files" table of the corpus README, the oracle for
+// fileCorpusTable parses the "Files" table of the corpus README, the oracle for
 // record counts: | file | link type | pkts | trunc | what it exercises |.
-func corpusTable(t testing.TB, dir string) []corpusEntry {
+func fileCorpusTable(t testing.TB, dir string) []fileCorpusEntry {
 	t.Helper()
 	links := map[string]decode.LinkType{
 		"EN10MB": decode.LinkEthernet, "LINUX_SLL": decode.LinkLinuxSLL, "LINUX_SLL2": decode.LinkLinuxSLL2,
@@ -76,7 +76,7 @@ func corpusTable(t testing.TB, dir string) []corpusEntry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var entries []corpusEntry
+	var entries []fileCorpusEntry
 	sc := bufio.NewScanner(bytes.NewReader(readme))
 	for sc.Scan() {
 		cols := strings.Split(sc.Text(), "|")
@@ -93,7 +93,7 @@ func corpusTable(t testing.TB, dir string) []corpusEntry {
 		if err1 != nil || err2 != nil {
 			t.Fatalf("README: %s: bad counts %q %q", name, cols[3], cols[4])
 		}
-		entries = append(entries, corpusEntry{name, link, pkts, trunc})
+		entries = append(entries, fileCorpusEntry{name, link, pkts, trunc})
 	}
 	if len(entries) == 0 {
 		t.Fatal("README: no file table found")
@@ -101,11 +101,11 @@ func corpusTable(t testing.TB, dir string) []corpusEntry {
 	return entries
 }
 
-// TestCorpus reads every capture of the shared corpus and checks the record
+// TestFileCorpus reads every capture of the shared corpus and checks the record
 // count, the truncated-record count and the link type against the README.
-func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
-	entries := corpusTable(t, dir)
+func TestFileCorpus(t *testing.T) {
+	dir := fileCorpusDir(t)
+	entries := fileCorpusTable(t, dir)
 	var listed, found []string
 	for _, e := range entries {
 		listed = append(listed, e.file)
@@ -134,7 +134,7 @@ func TestCorpus(t *testing.T) {
 			if f.LinkType() != e.link {
 				t.Errorf("LinkType() = %d, README says %d", f.LinkType(), e.link)
 			}
-			recs, err := readAll(t, f, 100)
+			recs, err := fileReadAll(t, f, 100)
 			if err != io.EOF {
 				t.Fatalf("ended with %v", err)
 			}
@@ -161,22 +161,22 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mrecs, err := readAll(t, mf, 7)
+			mrecs, err := fileReadAll(t, mf, 7)
 			if err != io.EOF {
 				t.Fatal(err)
 			}
-			sameRecs(t, mrecs, recs)
+			fileSameRecs(t, mrecs, recs)
 		})
 	}
 	t.Logf("%d files, %d records", len(entries), total)
 }
 
-// TestTshark compares what ReadBatch returns with tshark's reading of the
+// TestFileTshark compares what ReadBatch returns with tshark's reading of the
 // same file (an independent pcap/pcapng reader): frame and captured lengths,
 // timestamps and interface ids, for the corpus, the fixtures in testdata and
 // a file written by Writer. It fails when tshark is missing: install
 // tshark (Debian package tshark) or run with -short to leave it out.
-func TestTshark(t *testing.T) {
+func TestFileTshark(t *testing.T) {
 	if testing.Short() {
 		t.Skip("tshark cross-check left out in -short mode")
 	}
@@ -185,7 +185,7 @@ func TestTshark(t *testing.T) {
 		t.Fatalf("tshark is needed for this cross-check (apt-get install tshark, or go test -short): %v", err)
 	}
 	var paths []string
-	dir, err := corpusPath()
+	dir, err := fileCorpusPath()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestTshark(t *testing.T) {
 		// files that differ in format (pcapng, big-endian, nanoseconds),
 		// those with snaplen-cut records, and one of each link type.
 		seen := map[decode.LinkType]bool{}
-		for _, e := range corpusTable(t, dir) {
+		for _, e := range fileCorpusTable(t, dir) {
 			path := filepath.Join(dir, e.file)
 			head := make([]byte, 4)
 			if fd, err := os.Open(path); err == nil {
@@ -213,7 +213,7 @@ func TestTshark(t *testing.T) {
 	}
 	paths = append(paths, fixtures...)
 	w := filepath.Join(t.TempDir(), "writer.pcap")
-	writeSample(t, w)
+	fileWriteSample(t, w)
 	paths = append(paths, w)
 
 	for _, path := range paths {
@@ -231,11 +231,11 @@ func TestTshark(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			recs, err := readAll(t, f, 64)
+			recs, err := fileReadAll(t, f, 64)
 			if err != io.EOF {
 				t.Fatal(err)
 			}
-			quirk := tsharkQuirks[filepath.Base(path)]
+			quirk := fileTsharkQuirks[filepath.Base(path)]
 			var lines []string
 			for _, line := range strings.Fields(string(out)) {
 				num, _, _ := strings.Cut(line, ",")
@@ -263,13 +263,13 @@ func TestTshark(t *testing.T) {
 					t.Errorf("frame %s: tshark len %d caplen %d if %d; ReadBatch %d %d %d",
 						num, wire, capLen, ifid, r.meta.WireLen, len(r.data), r.meta.Ifindex)
 				}
-				if pt := tsharkPktType(dir, rtype); pt != r.meta.PktType {
+				if pt := fileTsharkPktType(dir, rtype); pt != r.meta.PktType {
 					t.Errorf("frame %s: tshark direction %d reception %d, ReadBatch packet type %d", num, dir, rtype, r.meta.PktType)
 				}
 				if epoch == "" || quirk[num] != "" {
 					continue // a Simple Packet Block has no timestamp: tshark leaves it empty
 				}
-				if ts := epochNs(t, epoch); math.Abs(float64(ts-r.ts)) > 1 {
+				if ts := fileEpochNs(t, epoch); math.Abs(float64(ts-r.ts)) > 1 {
 					t.Errorf("frame %s: tshark time %s, ReadBatch %d", num, epoch, r.ts)
 				}
 			}
@@ -277,9 +277,9 @@ func TestTshark(t *testing.T) {
 	}
 }
 
-// tsharkQuirks are frames where tshark 4.0 and fastop rightly differ, by
+// fileTsharkQuirks are frames where tshark 4.0 and fastop rightly differ, by
 // file and frame number.
-var tsharkQuirks = map[string]map[string]string{
+var fileTsharkQuirks = map[string]map[string]string{
 	"multi-section.pcapng": {
 		"3":  "not a packet: tshark shows a Decryption Secrets Block as a frame",
 		"13": "time: tshark overflows 64 bits converting 123456789012 units of 10^-12 s (it shows 0.012776324)",
@@ -287,9 +287,9 @@ var tsharkQuirks = map[string]map[string]string{
 	},
 }
 
-// tsharkPktType maps epb_flags as tshark shows them to the packet type the
+// fileTsharkPktType maps epb_flags as tshark shows them to the packet type the
 // reader should give (see pcapngDirection).
-func tsharkPktType(dir, rtype uint64) decode.PktType {
+func fileTsharkPktType(dir, rtype uint64) decode.PktType {
 	switch {
 	case dir == 2:
 		return decode.PktOutgoing
@@ -305,8 +305,8 @@ func tsharkPktType(dir, rtype uint64) decode.PktType {
 	return decode.PktUnknown
 }
 
-// epochNs parses tshark's "1382197969.322823000" exactly.
-func epochNs(t *testing.T, s string) int64 {
+// fileEpochNs parses tshark's "1382197969.322823000" exactly.
+func fileEpochNs(t *testing.T, s string) int64 {
 	sec, frac, _ := strings.Cut(s, ".")
 	frac = (frac + "000000000")[:9]
 	a, err1 := strconv.ParseInt(sec, 10, 64)
@@ -317,8 +317,8 @@ func epochNs(t *testing.T, s string) int64 {
 	return a*1e9 + b
 }
 
-// writeSample writes a file with Writer for the cross-checks.
-func writeSample(t *testing.T, path string) {
+// fileWriteSample writes a file with Writer for the cross-checks.
+func fileWriteSample(t *testing.T, path string) {
 	fd, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -330,7 +330,7 @@ func writeSample(t *testing.T, path string) {
 	}
 	for i := range 50 {
 		ts := int64(1700000000)*1e9 + int64(i)*123456789
-		if err := w.WriteRecord(ts, frame(40+i*10, byte(i)), uint32(40+i*20)); err != nil {
+		if err := w.WriteRecord(ts, fileFrame(40+i*10, byte(i)), uint32(40+i*20)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -344,11 +344,11 @@ func writeSample(t *testing.T, path string) {
 
 var fileUpdateFixtures = flag.Bool("update-fixtures", false, "rewrite ring/testdata/*.pcap* from the test builders")
 
-// TestFixtures keeps testdata/ in step with validFiles: the committed
+// TestFileFixtures keeps testdata/ in step with fileValid: the committed
 // fixtures (read by TestTshark and seeding FuzzReadFile) are exactly what the
 // builders make. Regenerate them with go test ./ring -run Fixtures -update-fixtures.
-func TestFixtures(t *testing.T) {
-	for _, tf := range validFiles() {
+func TestFileFixtures(t *testing.T) {
+	for _, tf := range fileValid() {
 		if len(tf.data) > 64<<10 {
 			continue // keep testdata small
 		}

@@ -13,7 +13,7 @@ import (
 // must return the same records and error from memory and from streams with
 // small buffers and short reads, every time.
 func FuzzReadFile(f *testing.F) {
-	for _, tf := range validFiles() {
+	for _, tf := range fileValid() {
 		if len(tf.data) <= 4096 {
 			f.Add(tf.data)
 		}
@@ -27,7 +27,7 @@ func FuzzReadFile(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkConsistent(t, data)
+		fileCheckConsistent(t, data)
 
 		// Deterministic: a second pass gives the same bytes and error, and
 		// every record lies inside the input.
@@ -59,7 +59,7 @@ func FuzzReadFile(f *testing.F) {
 				}
 			}
 			if ea != nil {
-				if ea != io.EOF && !isDataErr(ea) {
+				if ea != io.EOF && !fileIsDataErr(ea) {
 					t.Fatalf("unexpected error type %T: %v", ea, ea)
 				}
 				return
@@ -82,7 +82,7 @@ func fileFind(sub, whole []byte, from int) int {
 	return -1
 }
 
-func isDataErr(err error) bool {
+func fileIsDataErr(err error) bool {
 	switch err.(type) {
 	case *CorruptError, *LinkTypeError:
 		return true

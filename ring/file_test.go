@@ -15,111 +15,111 @@ import (
 )
 
 var (
-	le = binary.LittleEndian
-	be = binary.BigEndian
+	fileLE = binary.LittleEndian
+	fileBE = binary.BigEndian
 )
 
-// validFiles are well-formed captures covering both formats, both byte
+// fileValid are well-formed captures covering both formats, both byte
 // orders, every timestamp resolution and every block type the reader knows.
-func validFiles() []testFile {
+func fileValid() []fileSpec {
 	const t0 = 1700000000 // 2023-11-14, a second count that fits pcap's 32 bits
-	var files []testFile
+	var files []fileSpec
 
-	files = append(files, newPcapBuild("le-usec.pcap", le, false, 65535, 1).
-		rec(t0, 123456, frame(60, 1), 60, t0*1e9+123456000, 60).
-		rec(t0+1, 999999, frame(1514, 2), 1514, (t0+1)*1e9+999999000, 1514).
+	files = append(files, newPcapBuild("le-usec.pcap", fileLE, false, 65535, 1).
+		rec(t0, 123456, fileFrame(60, 1), 60, t0*1e9+123456000, 60).
+		rec(t0+1, 999999, fileFrame(1514, 2), 1514, (t0+1)*1e9+999999000, 1514).
 		rec(0, 0, nil, 0, 0, 0). // an empty record is legal
-		rec(0xffffffff, 1, frame(61, 3), 61, 0xffffffff*1e9+1000, 61).
+		rec(0xffffffff, 1, fileFrame(61, 3), 61, 0xffffffff*1e9+1000, 61).
 		file())
-	files = append(files, newPcapBuild("be-nsec-snap96.pcap", be, true, 96, 113).
-		rec(t0, 123456789, frame(96, 4), 1500, t0*1e9+123456789, 1500).
-		rec(t0, 999999999, frame(42, 5), 42, t0*1e9+999999999, 42).
+	files = append(files, newPcapBuild("be-nsec-snap96.pcap", fileBE, true, 96, 113).
+		rec(t0, 123456789, fileFrame(96, 4), 1500, t0*1e9+123456789, 1500).
+		rec(t0, 999999999, fileFrame(42, 5), 42, t0*1e9+999999999, 42).
 		file())
-	files = append(files, newPcapBuild("be-usec.pcap", be, false, 262144, 101).
-		rec(t0, 5, frame(20, 6), 20, t0*1e9+5000, 20).
+	files = append(files, newPcapBuild("be-usec.pcap", fileBE, false, 262144, 101).
+		rec(t0, 5, fileFrame(20, 6), 20, t0*1e9+5000, 20).
 		file())
-	files = append(files, newPcapBuild("le-nsec.pcap", le, true, 65535, 229).
-		rec(t0, 5, frame(40, 7), 40, t0*1e9+5, 40).
+	files = append(files, newPcapBuild("le-nsec.pcap", fileLE, true, 65535, 229).
+		rec(t0, 5, fileFrame(40, 7), 40, t0*1e9+5, 40).
 		file())
 	// The FCS bits above the link type (pcap-linktype(7)) are not the link type.
-	files = append(files, newPcapBuild("fcs-bits.pcap", le, false, 65535, 1|1<<26|2<<28).
-		rec(t0, 0, frame(64, 8), 64, t0*1e9, 64).
+	files = append(files, newPcapBuild("fcs-bits.pcap", fileLE, false, 65535, 1|1<<26|2<<28).
+		rec(t0, 0, fileFrame(64, 8), 64, t0*1e9, 64).
 		file())
 	// Tolerated as libpcap does: caplen above the header's snaplen (up to
 	// 262144), a wire length below the captured length, and snaplen 0.
-	files = append(files, newPcapBuild("odd-lengths.pcap", le, false, 64, 0).
-		rec(t0, 0, frame(100, 9), 100, t0*1e9, 100).
-		rec(t0, 1, frame(200000, 10), 200000, t0*1e9+1000, 200000).
-		rec(t0, 2, frame(60, 11), 10, t0*1e9+2000, 60).
+	files = append(files, newPcapBuild("odd-lengths.pcap", fileLE, false, 64, 0).
+		rec(t0, 0, fileFrame(100, 9), 100, t0*1e9, 100).
+		rec(t0, 1, fileFrame(200000, 10), 200000, t0*1e9+1000, 200000).
+		rec(t0, 2, fileFrame(60, 11), 10, t0*1e9+2000, 60).
 		file())
-	files = append(files, newPcapBuild("snap0.pcap", be, false, 0, 108).
-		rec(t0, 0, frame(300, 12), 300, t0*1e9, 300).
+	files = append(files, newPcapBuild("snap0.pcap", fileBE, false, 0, 108).
+		rec(t0, 0, fileFrame(300, 12), 300, t0*1e9, 300).
 		file())
 
 	// pcapng: three sections, the second big-endian; several interfaces of
 	// different link types and resolutions; every packet block type; blocks
 	// the reader must skip.
-	b := newNgBuild("multi-section.pcapng")
-	b.shb(le, ngOpt(le, 4, []byte("fastop test")))
+	b := newPcapngBuild("multi-section.pcapng")
+	b.shb(fileLE, pcapngOpt(fileLE, 4, []byte("fastop test")))
 	b.idb(decode.LinkEthernet, 65535, b.opt(2, []byte("eth0")))             // default resolution: µs
 	b.idb(decode.LinkRaw, 0, b.opt(9, []byte{9}), b.opt(2, []byte("tun0"))) // ns
-	b.epb(0, t0*1e6+1, t0*1e9+1000, frame(60, 20), 60, decode.PktUnknown)
-	b.epb(1, t0*1e9+123456789, t0*1e9+123456789, frame(61, 21), 61, decode.PktUnknown)
+	b.epb(0, t0*1e6+1, t0*1e9+1000, fileFrame(60, 20), 60, decode.PktUnknown)
+	b.epb(1, t0*1e9+123456789, t0*1e9+123456789, fileFrame(61, 21), 61, decode.PktUnknown)
 	b.block(4, []byte{1, 0, 9, 0, 192, 0, 2, 1, 'h', 'o', 's', 't', 0, 0, 0, 0, 0, 0, 0, 0}) // name resolution: 192.0.2.1 host
-	b.block(5, append(u32b(le, 0), make([]byte, 8)...))                                      // interface statistics
-	b.block(0x00000bad, append(u32b(le, 32473), []byte("custom")...))                        // custom block
-	b.block(0x0000000a, append(u32b(le, 0x544c534b), make([]byte, 4)...))                    // decryption secrets
+	b.block(5, append(fileU32(fileLE, 0), make([]byte, 8)...))                               // interface statistics
+	b.block(0x00000bad, append(fileU32(fileLE, 32473), []byte("custom")...))                 // custom block
+	b.block(0x0000000a, append(fileU32(fileLE, 0x544c534b), make([]byte, 4)...))             // decryption secrets
 	b.block(0x12345678, nil)                                                                 // unknown, empty body
-	b.epb(0, t0*1e6+2, t0*1e9+2000, frame(62, 22), 62, decode.PktHost, b.opt(2, u32b(le, 1|1<<2)))
-	b.epb(0, t0*1e6+3, t0*1e9+3000, frame(63, 23), 63, decode.PktOutgoing, b.opt(2, u32b(le, 2)))
-	b.epb(0, t0*1e6+4, t0*1e9+4000, frame(64, 24), 64, decode.PktBroadcast, b.opt(1, []byte("c")), b.opt(2, u32b(le, 1|3<<2)))
-	b.epb(0, t0*1e6+5, t0*1e9+5000, frame(64, 25), 64, decode.PktMulticast, b.opt(2, u32b(le, 2<<2)))
-	b.epb(0, t0*1e6+6, t0*1e9+6000, frame(64, 26), 64, decode.PktOtherHost, b.opt(2, u32b(le, 1|4<<2)))
-	b.epb(0, t0*1e6+7, t0*1e9+7000, frame(60, 27), 1000, decode.PktUnknown) // snaplen cut
-	b.shb(be)
-	b.idb(decode.LinkLinuxSLL2, 128, b.opt(9, []byte{0x80 | 20}), b.opt(14, u64b(be, 100))) // 2^-20 s, +100 s
-	b.idb(decode.LinkIPv4, 0, b.opt(9, []byte{3}))                                          // ms
-	b.idb(decode.LinkIPv6, 0, b.opt(9, []byte{12}))                                         // ps
-	b.epb(0, 5<<20|1<<19, 105_500_000_000, frame(80, 30), 80, decode.PktUnknown)
+	b.epb(0, t0*1e6+2, t0*1e9+2000, fileFrame(62, 22), 62, decode.PktHost, b.opt(2, fileU32(fileLE, 1|1<<2)))
+	b.epb(0, t0*1e6+3, t0*1e9+3000, fileFrame(63, 23), 63, decode.PktOutgoing, b.opt(2, fileU32(fileLE, 2)))
+	b.epb(0, t0*1e6+4, t0*1e9+4000, fileFrame(64, 24), 64, decode.PktBroadcast, b.opt(1, []byte("c")), b.opt(2, fileU32(fileLE, 1|3<<2)))
+	b.epb(0, t0*1e6+5, t0*1e9+5000, fileFrame(64, 25), 64, decode.PktMulticast, b.opt(2, fileU32(fileLE, 2<<2)))
+	b.epb(0, t0*1e6+6, t0*1e9+6000, fileFrame(64, 26), 64, decode.PktOtherHost, b.opt(2, fileU32(fileLE, 1|4<<2)))
+	b.epb(0, t0*1e6+7, t0*1e9+7000, fileFrame(60, 27), 1000, decode.PktUnknown) // snaplen cut
+	b.shb(fileBE)
+	b.idb(decode.LinkLinuxSLL2, 128, b.opt(9, []byte{0x80 | 20}), b.opt(14, fileU64(fileBE, 100))) // 2^-20 s, +100 s
+	b.idb(decode.LinkIPv4, 0, b.opt(9, []byte{3}))                                                 // ms
+	b.idb(decode.LinkIPv6, 0, b.opt(9, []byte{12}))                                                // ps
+	b.epb(0, 5<<20|1<<19, 105_500_000_000, fileFrame(80, 30), 80, decode.PktUnknown)
 	// One unit of 2^-20 s is 953.67431640625 ns: the fraction is truncated.
-	b.epb(0, 1<<20|1, 101_000_000_953, frame(80, 31), 80, decode.PktUnknown)
-	b.epb(1, t0*1e3+123, t0*1e9+123_000_000, frame(20, 32), 20, decode.PktUnknown)
-	b.epb(2, 123_456_789_012, 123_456_789, frame(40, 33), 40, decode.PktUnknown)
-	b.spb(200, frame(128, 34), 123_456_789) // SPB: snaplen 128 of interface 0, previous timestamp
-	b.opb(1, 42, 42_000_000, frame(21, 35), 21, decode.PktOutgoing, b.opt(2, u32b(be, 2)))
+	b.epb(0, 1<<20|1, 101_000_000_953, fileFrame(80, 31), 80, decode.PktUnknown)
+	b.epb(1, t0*1e3+123, t0*1e9+123_000_000, fileFrame(20, 32), 20, decode.PktUnknown)
+	b.epb(2, 123_456_789_012, 123_456_789, fileFrame(40, 33), 40, decode.PktUnknown)
+	b.spb(200, fileFrame(128, 34), 123_456_789) // SPB: snaplen 128 of interface 0, previous timestamp
+	b.opb(1, 42, 42_000_000, fileFrame(21, 35), 21, decode.PktOutgoing, b.opt(2, fileU32(fileBE, 2)))
 	// 2^-40 s: the fraction times 10^9 needs more than 64 bits.
 	b.idb(decode.LinkEthernet, 0, b.opt(9, []byte{0x80 | 40}))
-	b.epb(3, 3<<40|1<<39|1<<38, 3_750_000_000, frame(60, 37), 60, decode.PktUnknown)
-	b.shb(le)
+	b.epb(3, 3<<40|1<<39|1<<38, 3_750_000_000, fileFrame(60, 37), 60, decode.PktUnknown)
+	b.shb(fileLE)
 	b.idb(decode.LinkLoop, 65535)
-	b.epb(0, t0*1e6, t0*1e9, frame(44, 36), 44, decode.PktUnknown)
+	b.epb(0, t0*1e6, t0*1e9, fileFrame(44, 36), 44, decode.PktUnknown)
 	files = append(files, b.file())
 
-	b = newNgBuild("spb.pcapng")
-	b.shb(be)
+	b = newPcapngBuild("spb.pcapng")
+	b.shb(fileBE)
 	b.idb(decode.LinkNull, 0) // snaplen 0: unlimited
-	b.spb(1500, frame(1500, 40), 0)
-	b.spb(3, frame(3, 41), 0)
-	b.epb(0, 9, 9000, frame(8, 42), 8, decode.PktUnknown)
-	b.spb(77, frame(77, 43), 9000)
+	b.spb(1500, fileFrame(1500, 40), 0)
+	b.spb(3, fileFrame(3, 41), 0)
+	b.epb(0, 9, 9000, fileFrame(8, 42), 8, decode.PktUnknown)
+	b.spb(77, fileFrame(77, 43), 9000)
 	files = append(files, b.file())
 
-	b = newNgBuild("empty-section.pcapng")
-	b.shb(le)
+	b = newPcapngBuild("empty-section.pcapng")
+	b.shb(fileLE)
 	files = append(files, b.file())
 
 	return files
 }
 
-type readMode struct {
+type fileReadMode struct {
 	name  string
 	open  func(name string, data []byte) (*File, error)
 	batch int
 }
 
-// readModes read the same bytes from memory and as streams through small
+// fileReadModes read the same bytes from memory and as streams through small
 // buffers and short reads, with several batch sizes.
-var readModes = []readMode{
+var fileReadModes = []fileReadMode{
 	{"memory/1", NewFileFromBytes, 1},
 	{"memory/256", NewFileFromBytes, 256},
 	{"stream4096/3", func(n string, d []byte) (*File, error) { return fileNewReaderSize(n, bytes.NewReader(d), 4096) }, 3},
@@ -134,11 +134,11 @@ var readModes = []readMode{
 	}, 1000},
 }
 
-// readAll reads f to its end, copying each record.
-func readAll(t testing.TB, f *File, batch int) ([]wantRec, error) {
+// fileReadAll reads f to its end, copying each record.
+func fileReadAll(t testing.TB, f *File, batch int) ([]fileWant, error) {
 	t.Helper()
 	recs := make([]Record, batch)
-	var got []wantRec
+	var got []fileWant
 	for {
 		n, err := f.ReadBatch(recs)
 		if n < 0 || n > len(recs) {
@@ -148,7 +148,7 @@ func readAll(t testing.TB, f *File, batch int) ([]wantRec, error) {
 			t.Fatalf("ReadBatch returned %d records and error %v", n, err)
 		}
 		for _, r := range recs[:n] {
-			got = append(got, wantRec{ts: r.TS, data: bytes.Clone(r.Data), meta: r.Meta})
+			got = append(got, fileWant{ts: r.TS, data: bytes.Clone(r.Data), meta: r.Meta})
 		}
 		if err != nil {
 			// The error sticks.
@@ -163,7 +163,7 @@ func readAll(t testing.TB, f *File, batch int) ([]wantRec, error) {
 	}
 }
 
-func sameRecs(t *testing.T, got, want []wantRec) {
+func fileSameRecs(t *testing.T, got, want []fileWant) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %d records, want %d", len(got), len(want))
@@ -177,9 +177,9 @@ func sameRecs(t *testing.T, got, want []wantRec) {
 	}
 }
 
-func TestReadValid(t *testing.T) {
-	for _, tf := range validFiles() {
-		for _, m := range readModes {
+func TestFileReadValid(t *testing.T) {
+	for _, tf := range fileValid() {
+		for _, m := range fileReadModes {
 			t.Run(tf.name+"/"+m.name, func(t *testing.T) {
 				f, err := m.open(tf.name, tf.data)
 				if err != nil {
@@ -188,11 +188,11 @@ func TestReadValid(t *testing.T) {
 				if f.LinkType() != tf.link {
 					t.Errorf("LinkType() = %d, want %d", f.LinkType(), tf.link)
 				}
-				got, err := readAll(t, f, m.batch)
+				got, err := fileReadAll(t, f, m.batch)
 				if err != io.EOF {
 					t.Fatalf("ended with %v, want io.EOF", err)
 				}
-				sameRecs(t, got, tf.recs)
+				fileSameRecs(t, got, tf.recs)
 				if f.Offset() != int64(len(tf.data)) {
 					t.Errorf("Offset() = %d at the end, want %d", f.Offset(), len(tf.data))
 				}
@@ -201,27 +201,27 @@ func TestReadValid(t *testing.T) {
 	}
 }
 
-// TestEveryPrefix cuts each valid file at every byte: the records wholly
+// TestFileEveryPrefix cuts each valid file at every byte: the records wholly
 // before the cut come back, then io.EOF when the cut falls between records
 // or blocks, else a truncation error naming where the cut record starts.
-func TestEveryPrefix(t *testing.T) {
-	for _, tf := range validFiles() {
+func TestFileEveryPrefix(t *testing.T) {
+	for _, tf := range fileValid() {
 		if len(tf.data) > 4096 {
 			continue // odd-lengths.pcap: its 200 kB record adds nothing here
 		}
-		for _, m := range readModes[:4] {
+		for _, m := range fileReadModes[:4] {
 			t.Run(tf.name+"/"+m.name, func(t *testing.T) {
 				for cut := 0; cut <= len(tf.data); cut++ {
-					checkPrefix(t, tf, cut, m)
+					fileCheckPrefix(t, tf, cut, m)
 				}
 			})
 		}
 	}
 }
 
-func checkPrefix(t *testing.T, tf testFile, cut int, m readMode) {
+func fileCheckPrefix(t *testing.T, tf fileSpec, cut int, m fileReadMode) {
 	t.Helper()
-	var want []wantRec
+	var want []fileWant
 	for i, end := range tf.recEnds {
 		if end <= cut {
 			want = append(want, tf.recs[i])
@@ -250,8 +250,8 @@ func checkPrefix(t *testing.T, tf testFile, cut int, m readMode) {
 		}
 		return
 	}
-	got, err := readAll(t, f, m.batch)
-	sameRecs(t, got, want)
+	got, err := fileReadAll(t, f, m.batch)
+	fileSameRecs(t, got, want)
 	if atBound {
 		if err != io.EOF {
 			t.Fatalf("cut %d (between blocks): ended with %v, want io.EOF", cut, err)
@@ -264,11 +264,11 @@ func checkPrefix(t *testing.T, tf testFile, cut int, m readMode) {
 	}
 }
 
-// TestDamaged flips, one at a time, every byte of each small valid file:
+// TestFileDamaged flips, one at a time, every byte of each small valid file:
 // the reader must never panic, must return records that lie inside the
 // file, and must agree with itself whatever the buffer and batch sizes.
-func TestDamaged(t *testing.T) {
-	for _, tf := range validFiles() {
+func TestFileDamaged(t *testing.T) {
+	for _, tf := range fileValid() {
 		if len(tf.data) > 4096 {
 			continue
 		}
@@ -277,7 +277,7 @@ func TestDamaged(t *testing.T) {
 			for i := range data {
 				for _, x := range []byte{0xff, 0x80, 0x01} {
 					data[i] ^= x
-					checkConsistent(t, data)
+					fileCheckConsistent(t, data)
 					data[i] ^= x
 				}
 			}
@@ -285,18 +285,18 @@ func TestDamaged(t *testing.T) {
 	}
 }
 
-// checkConsistent reads data in every mode and fails unless all agree.
-func checkConsistent(t testing.TB, data []byte) {
+// fileCheckConsistent reads data in every mode and fails unless all agree.
+func fileCheckConsistent(t testing.TB, data []byte) {
 	t.Helper()
 	var (
-		first    []wantRec
+		first    []fileWant
 		firstErr string
 	)
-	for i, m := range readModes {
+	for i, m := range fileReadModes {
 		f, err := m.open("fuzz.pcap", data)
-		var got []wantRec
+		var got []fileWant
 		if err == nil {
-			got, err = readAll(t, f, m.batch)
+			got, err = fileReadAll(t, f, m.batch)
 			if err == nil {
 				t.Fatal("readAll returned a nil error")
 			}
@@ -316,34 +316,34 @@ func checkConsistent(t testing.TB, data []byte) {
 			continue
 		}
 		if err.Error() != firstErr {
-			t.Fatalf("%s ended with %q, %s with %q", readModes[0].name, firstErr, m.name, err)
+			t.Fatalf("%s ended with %q, %s with %q", fileReadModes[0].name, firstErr, m.name, err)
 		}
 		if len(got) != len(first) {
-			t.Fatalf("%s read %d records, %s %d", readModes[0].name, len(first), m.name, len(got))
+			t.Fatalf("%s read %d records, %s %d", fileReadModes[0].name, len(first), m.name, len(got))
 		}
 		for j := range got {
 			if got[j].ts != first[j].ts || got[j].meta != first[j].meta || !bytes.Equal(got[j].data, first[j].data) {
-				t.Fatalf("record %d differs between %s and %s", j, readModes[0].name, m.name)
+				t.Fatalf("record %d differs between %s and %s", j, fileReadModes[0].name, m.name)
 			}
 		}
 	}
 }
 
-func TestCorrupt(t *testing.T) {
+func TestFileCorrupt(t *testing.T) {
 	// patch overwrites a 32-bit field of a built file.
-	patch := func(tf testFile, off int, bo binary.ByteOrder, v uint32) []byte {
+	patch := func(tf fileSpec, off int, bo binary.ByteOrder, v uint32) []byte {
 		d := bytes.Clone(tf.data)
 		bo.PutUint32(d[off:], v)
 		return d
 	}
 	onePcap := func(bo binary.ByteOrder, snap uint32) *pcapBuild {
-		return newPcapBuild("capture.pcap", bo, false, snap, 1).rec(1, 2, frame(60, 1), 60, 1e9+2000, 60)
+		return newPcapBuild("capture.pcap", bo, false, snap, 1).rec(1, 2, fileFrame(60, 1), 60, 1e9+2000, 60)
 	}
-	ng := func() *ngBuild {
-		b := newNgBuild("capture.pcapng")
-		b.shb(le)
+	ng := func() *pcapngBuild {
+		b := newPcapngBuild("capture.pcapng")
+		b.shb(fileLE)
 		b.idb(decode.LinkEthernet, 0)
-		b.epb(0, 1, 1000, frame(60, 1), 60, decode.PktUnknown)
+		b.epb(0, 1, 1000, fileFrame(60, 1), 60, decode.PktUnknown)
 		return b
 	}
 	ngFile := ng().file() // blocks at 0 (SHB, 28), 28 (IDB, 20), 48 (EPB, 92), end 140
@@ -355,21 +355,21 @@ func TestCorrupt(t *testing.T) {
 		err   string // the whole message
 		open  bool   // the error comes from opening
 	}{
-		{"pcap/caplen over the bound", onePcap(le, 65535).raw(1, 2, 900000, 900000, frame(100, 0)).file().data, 1,
+		{"pcap/caplen over the bound", onePcap(fileLE, 65535).raw(1, 2, 900000, 900000, fileFrame(100, 0)).file().data, 1,
 			"capture.pcap: corrupt at byte 100: record length 900000 exceeds the snapshot length 65535", false},
-		{"pcap/caplen over the bound/be", onePcap(be, 300000).raw(1, 2, 300001, 9, nil).file().data, 1,
+		{"pcap/caplen over the bound/be", onePcap(fileBE, 300000).raw(1, 2, 300001, 9, nil).file().data, 1,
 			"capture.pcap: corrupt at byte 100: record length 300001 exceeds the snapshot length 300000", false},
-		{"pcap/truncated record", onePcap(le, 65535).raw(1, 2, 1500, 1500, frame(312, 0)).file().data, 1,
+		{"pcap/truncated record", onePcap(fileLE, 65535).raw(1, 2, 1500, 1500, fileFrame(312, 0)).file().data, 1,
 			"capture.pcap: truncated record at byte 100: header says 1500 bytes, 312 left", false},
-		{"pcap/truncated record header", append(onePcap(be, 65535).file().data, 1, 2, 3, 4, 5), 1,
+		{"pcap/truncated record header", append(onePcap(fileBE, 65535).file().data, 1, 2, 3, 4, 5), 1,
 			"capture.pcap: truncated record at byte 100: the record header needs 16 bytes, 5 left", false},
-		{"pcap/truncated file header", onePcap(le, 65535).file().data[:20], 0,
+		{"pcap/truncated file header", onePcap(fileLE, 65535).file().data[:20], 0,
 			"capture.pcap: truncated record at byte 0: the pcap file header needs 24 bytes, 20 present", true},
-		{"pcap/version", patch(onePcap(le, 65535).file(), 4, le, 3|4<<16), 0,
+		{"pcap/version", patch(onePcap(fileLE, 65535).file(), 4, fileLE, 3|4<<16), 0,
 			"capture.pcap: corrupt at byte 0: unsupported pcap version 3.4 (only 2.x exists)", true},
-		{"pcap/link type", newPcapBuild("capture.pcap", be, true, 65535, 105).file().data, 0,
+		{"pcap/link type", newPcapBuild("capture.pcap", fileBE, true, 65535, 105).file().data, 0,
 			"capture.pcap: unsupported link type 105 (fastop reads Ethernet, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)", true},
-		{"pcap/reserved link bits", newPcapBuild("capture.pcap", le, false, 65535, 1|1<<16).file().data, 0,
+		{"pcap/reserved link bits", newPcapBuild("capture.pcap", fileLE, false, 65535, 1|1<<16).file().data, 0,
 			"capture.pcap: unsupported link type 65537 (fastop reads Ethernet, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)", true},
 		{"magic", []byte{0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0}, 0,
 			"capture.pcap: not a pcap or pcapng file (magic 0x12345678)", true},
@@ -378,53 +378,53 @@ func TestCorrupt(t *testing.T) {
 		{"empty", nil, 0, "capture.pcap: empty file, not a pcap or pcapng file", true},
 		{"short", []byte{0xd4, 0xc3}, 0, "capture.pcap: not a pcap or pcapng file (only 2 bytes)", true},
 
-		{"pcapng/trailing length", patch(ngFile, 136, le, 96), 0,
+		{"pcapng/trailing length", patch(ngFile, 136, fileLE, 96), 0,
 			"capture.pcap: corrupt at byte 48: block length 92 at the start, 96 at the end", false},
-		{"pcapng/length not a multiple of 4", patch(ngFile, 52, le, 93), 0,
+		{"pcapng/length not a multiple of 4", patch(ngFile, 52, fileLE, 93), 0,
 			"capture.pcap: corrupt at byte 48: block length 93 is invalid (a multiple of 4, from 12 to 268435456)", false},
-		{"pcapng/length below 12", patch(ngFile, 52, le, 8), 0,
+		{"pcapng/length below 12", patch(ngFile, 52, fileLE, 8), 0,
 			"capture.pcap: corrupt at byte 48: block length 8 is invalid (a multiple of 4, from 12 to 268435456)", false},
-		{"pcapng/length above 256 MiB", patch(ngFile, 52, le, 256<<20+4), 0,
+		{"pcapng/length above 256 MiB", patch(ngFile, 52, fileLE, 256<<20+4), 0,
 			"capture.pcap: corrupt at byte 48: block length 268435460 is invalid (a multiple of 4, from 12 to 268435456)", false},
-		{"pcapng/lying length", patch(ngFile, 52, le, 256<<20), 0,
+		{"pcapng/lying length", patch(ngFile, 52, fileLE, 256<<20), 0,
 			"capture.pcap: truncated record at byte 48: block length says 268435456 bytes, 92 left", false},
-		{"pcapng/unknown interface", patch(ngFile, 56, le, 3), 0,
+		{"pcapng/unknown interface", patch(ngFile, 56, fileLE, 3), 0,
 			"capture.pcap: corrupt at byte 48: packet for interface 3, but the section describes 1", false},
-		{"pcapng/caplen past the block", patch(ngFile, 68, le, 61), 0,
+		{"pcapng/caplen past the block", patch(ngFile, 68, fileLE, 61), 0,
 			"capture.pcap: corrupt at byte 48: packet length 61 runs past the end of its 92-byte block", false},
 		{"pcapng/SHB byte-order magic", func() []byte {
-			d := ng().shb(le).file().data
-			le.PutUint32(d[148:], 0x1a2b3c4e)
+			d := ng().shb(fileLE).file().data
+			fileLE.PutUint32(d[148:], 0x1a2b3c4e)
 			return d
 		}(), 1, "capture.pcap: corrupt at byte 140: section header with a bad byte-order magic 0x4e3c2b1a", false},
-		{"pcapng/SHB version", patch(ngFile, 12, le, 2), 0,
+		{"pcapng/SHB version", patch(ngFile, 12, fileLE, 2), 0,
 			"capture.pcap: corrupt at byte 0: unsupported pcapng version 2.0 (fastop reads 1.x)", true},
 		{"pcapng/new section forgets interfaces", func() []byte {
 			b := ng()
-			b.shb(be)
+			b.shb(fileBE)
 			b.links = []decode.LinkType{1} // pretend interface 0 still exists
-			return b.epb(0, 1, 0, frame(4, 0), 4, 0).file().data
+			return b.epb(0, 1, 0, fileFrame(4, 0), 4, 0).file().data
 		}(), 1, "capture.pcap: corrupt at byte 168: packet for interface 0, but the section describes 0", false},
 		{"pcapng/packet before any interface", func() []byte {
-			b := newNgBuild("")
-			b.shb(le)
+			b := newPcapngBuild("")
+			b.shb(fileLE)
 			b.links = []decode.LinkType{1}
-			return b.spb(4, frame(4, 0), 0).file().data
+			return b.spb(4, fileFrame(4, 0), 0).file().data
 		}(), 0, "capture.pcap: corrupt at byte 28: packet for interface 0, but the section describes 0", false},
 		{"pcapng/unsupported link type used by a packet", func() []byte {
 			b := ng()
 			b.idb(147, 0) // LINKTYPE_USER0
-			b.epb(0, 1, 1000, frame(60, 1), 60, decode.PktUnknown)
-			return b.epb(1, 1, 1000, frame(60, 1), 60, decode.PktUnknown).file().data
+			b.epb(0, 1, 1000, fileFrame(60, 1), 60, decode.PktUnknown)
+			return b.epb(1, 1, 1000, fileFrame(60, 1), 60, decode.PktUnknown).file().data
 		}(), 2, "capture.pcap: unsupported link type 147 (fastop reads Ethernet, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)", false},
 		{"pcapng/unsupported first interface", func() []byte {
-			b := newNgBuild("")
-			b.shb(be)
+			b := newPcapngBuild("")
+			b.shb(fileBE)
 			return b.idb(105, 0).file().data
 		}(), 0, "capture.pcap: unsupported link type 105 (fastop reads Ethernet, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)", true},
 		{"pcapng/tsresol 2^-64", func() []byte {
-			b := newNgBuild("")
-			b.shb(le)
+			b := newPcapngBuild("")
+			b.shb(fileLE)
 			return b.idb(1, 0, b.opt(9, []byte{0x80 | 64})).file().data
 		}(), 0, "capture.pcap: corrupt at byte 28: if_tsresol 2^-64 is out of range", true},
 		{"pcapng/tsresol 10^-20", func() []byte {
@@ -433,10 +433,10 @@ func TestCorrupt(t *testing.T) {
 			return b.file().data
 		}(), 1, "capture.pcap: corrupt at byte 140: if_tsresol 10^-20 is out of range", false},
 		{"pcapng/option past the block", func() []byte {
-			b := newNgBuild("")
-			b.shb(le)
+			b := newPcapngBuild("")
+			b.shb(fileLE)
 			d := b.idb(1, 0, b.opt(2, []byte("eth0"))).file().data
-			le.PutUint16(d[28+18:], 9) // if_name claims 9 bytes
+			fileLE.PutUint16(d[28+18:], 9) // if_name claims 9 bytes
 			return d
 		}(), 0, "capture.pcap: corrupt at byte 28: interface option 2 of 9 bytes runs past the block end", true},
 		{"pcapng/truncated SHB", ngFile.data[:20], 0,
@@ -444,8 +444,8 @@ func TestCorrupt(t *testing.T) {
 		{"pcapng/truncated last block", ngFile.data[:100], 0,
 			"capture.pcap: truncated record at byte 48: block length says 92 bytes, 52 left", false},
 		{"pcapng/short IDB", func() []byte {
-			b := newNgBuild("")
-			b.shb(le)
+			b := newPcapngBuild("")
+			b.shb(fileLE)
 			return b.block(1, []byte{1, 0}).file().data
 		}(), 0, "capture.pcap: corrupt at byte 28: interface description block of 16 bytes, at least 20 needed", true},
 		{"pcapng/short EPB", func() []byte {
@@ -454,15 +454,15 @@ func TestCorrupt(t *testing.T) {
 		}(), 1, "capture.pcap: corrupt at byte 140: packet block of 28 bytes, at least 32 needed", false},
 	}
 	for _, tc := range tests {
-		for _, m := range readModes {
+		for _, m := range fileReadModes {
 			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
 				f, err := m.open("capture.pcap", tc.data)
 				if err == nil {
 					if tc.open {
 						t.Fatal("opened, want an error from OpenFile")
 					}
-					var got []wantRec
-					got, err = readAll(t, f, m.batch)
+					var got []fileWant
+					got, err = fileReadAll(t, f, m.batch)
 					if len(got) != tc.nrecs {
 						t.Errorf("%d good records before the error, want %d", len(got), tc.nrecs)
 					}
@@ -472,8 +472,8 @@ func TestCorrupt(t *testing.T) {
 				if err == nil || err.Error() != tc.err {
 					t.Fatalf("error\n got %v\nwant %s", err, tc.err)
 				}
-				var le *LinkTypeError
-				if errors.As(err, &le) && !errors.Is(err, decode.ErrLinkType) {
+				var lte *LinkTypeError
+				if errors.As(err, &lte) && !errors.Is(err, decode.ErrLinkType) {
 					t.Error("a LinkTypeError is not decode.ErrLinkType")
 				}
 			})
@@ -483,7 +483,7 @@ func TestCorrupt(t *testing.T) {
 
 func TestOpenFile(t *testing.T) {
 	dir := t.TempDir()
-	tf := validFiles()[0]
+	tf := fileValid()[0]
 	path := filepath.Join(dir, "capture.pcap")
 	if err := os.WriteFile(path, tf.data, 0o644); err != nil {
 		t.Fatal(err)
@@ -495,11 +495,11 @@ func TestOpenFile(t *testing.T) {
 	if f.Name() != path {
 		t.Errorf("Name() = %q, want %q", f.Name(), path)
 	}
-	got, err := readAll(t, f, 2)
+	got, err := fileReadAll(t, f, 2)
 	if err != io.EOF {
 		t.Fatal(err)
 	}
-	sameRecs(t, got, tf.recs)
+	fileSameRecs(t, got, tf.recs)
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -527,8 +527,8 @@ func TestOpenFile(t *testing.T) {
 	}
 }
 
-func TestRewind(t *testing.T) {
-	for _, tf := range validFiles() {
+func TestFileRewind(t *testing.T) {
+	for _, tf := range fileValid() {
 		t.Run(tf.name, func(t *testing.T) {
 			for _, f := range []func() (*File, error){
 				func() (*File, error) { return NewFileFromBytes(tf.name, tf.data) },
@@ -539,11 +539,11 @@ func TestRewind(t *testing.T) {
 					t.Fatal(err)
 				}
 				for range 3 {
-					got, err := readAll(t, f, 5)
+					got, err := fileReadAll(t, f, 5)
 					if err != io.EOF {
 						t.Fatal(err)
 					}
-					sameRecs(t, got, tf.recs)
+					fileSameRecs(t, got, tf.recs)
 					if err := f.Rewind(); err != nil {
 						t.Fatal(err)
 					}
@@ -551,7 +551,7 @@ func TestRewind(t *testing.T) {
 			}
 		})
 	}
-	f, _ := NewFileReader("pipe", iotest.HalfReader(bytes.NewReader(validFiles()[0].data)))
+	f, _ := NewFileReader("pipe", iotest.HalfReader(bytes.NewReader(fileValid()[0].data)))
 	if err := f.Rewind(); err == nil {
 		t.Error("Rewind on a reader that cannot seek succeeded")
 	}
@@ -560,36 +560,36 @@ func TestRewind(t *testing.T) {
 // TestBufferBounded: a huge record grows the streaming buffer, and a length
 // field that lies about a huge block in a short file does not make the reader
 // allocate what it claims.
-func TestBufferBounded(t *testing.T) {
-	big := frame(3<<20, 1)
-	data := newPcapBuild("big.pcap", le, false, 4<<20, 1).
-		rec(1, 0, frame(10, 2), 10, 1e9, 10).
+func TestFileBufferBounded(t *testing.T) {
+	big := fileFrame(3<<20, 1)
+	data := newPcapBuild("big.pcap", fileLE, false, 4<<20, 1).
+		rec(1, 0, fileFrame(10, 2), 10, 1e9, 10).
 		rec(2, 0, big, 3<<20, 2e9, 3<<20).
-		rec(3, 0, frame(10, 3), 10, 3e9, 10).
+		rec(3, 0, fileFrame(10, 3), 10, 3e9, 10).
 		file()
 	f, err := NewFileReader(data.name, bytes.NewReader(data.data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := readAll(t, f, 16)
+	got, err := fileReadAll(t, f, 16)
 	if err != io.EOF {
 		t.Fatal(err)
 	}
-	sameRecs(t, got, data.recs)
+	fileSameRecs(t, got, data.recs)
 	if c := cap(f.buf); c > 4<<20 {
 		t.Errorf("buffer grew to %d bytes for a 3 MiB record", c)
 	}
 
-	b := newNgBuild("lie.pcapng")
-	b.shb(le)
+	b := newPcapngBuild("lie.pcapng")
+	b.shb(fileLE)
 	b.idb(1, 0)
-	d := b.epb(0, 0, 0, frame(2<<20, 0), 2<<20, 0).file().data
-	le.PutUint32(d[52:], 200<<20) // the EPB claims 200 MiB
+	d := b.epb(0, 0, 0, fileFrame(2<<20, 0), 2<<20, 0).file().data
+	fileLE.PutUint32(d[52:], 200<<20) // the EPB claims 200 MiB
 	f, err = NewFileReader("lie.pcapng", bytes.NewReader(d))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = readAll(t, f, 16)
+	_, err = fileReadAll(t, f, 16)
 	var ce *CorruptError
 	if !errors.As(err, &ce) || !ce.Truncated {
 		t.Fatalf("got %v, want a truncated record", err)
@@ -601,8 +601,8 @@ func TestBufferBounded(t *testing.T) {
 
 // TestNoAllocs: steady-state reading allocates nothing, from memory or from
 // a stream (where refills happen inside the measured runs).
-func TestNoAllocs(t *testing.T) {
-	data := manySmall(20000)
+func TestFileNoAllocs(t *testing.T) {
+	data := fileManySmall(20000)
 	recs := make([]Record, 64)
 	for _, mode := range []string{"memory", "stream"} {
 		t.Run(mode, func(t *testing.T) {
@@ -627,11 +627,11 @@ func TestNoAllocs(t *testing.T) {
 		})
 	}
 	t.Run("pcapng", func(t *testing.T) {
-		b := newNgBuild("many.pcapng")
-		b.shb(be)
+		b := newPcapngBuild("many.pcapng")
+		b.shb(fileBE)
 		b.idb(1, 0, b.opt(9, []byte{0x80 | 30}))
 		for i := range 20000 {
-			b.epb(0, uint64(i), 0, frame(60, byte(i)), 60, 0, b.opt(2, u32b(be, 1)))
+			b.epb(0, uint64(i), 0, fileFrame(60, byte(i)), 60, 0, b.opt(2, fileU32(fileBE, 1)))
 		}
 		f, err := fileNewReaderSize("many.pcapng", bytes.NewReader(b.file().data), 4096)
 		if err != nil {
@@ -648,20 +648,20 @@ func TestNoAllocs(t *testing.T) {
 	})
 }
 
-// manySmall is a pcap of n 64-byte frames.
-func manySmall(n int) []byte {
+// fileManySmall is a pcap of n 64-byte frames.
+func fileManySmall(n int) []byte {
 	var buf bytes.Buffer
 	w, _ := NewWriter(&buf, decode.LinkEthernet, 65535)
-	fr := frame(64, 0)
+	fr := fileFrame(64, 0)
 	for i := range n {
 		w.WriteRecord(int64(i)*1000, fr, 64)
 	}
 	return buf.Bytes()
 }
 
-func BenchmarkReadBatch(b *testing.B) {
+func BenchmarkFileReadBatch(b *testing.B) {
 	const n = 100_000
-	data := manySmall(n)
+	data := fileManySmall(n)
 	for _, mode := range []string{"memory", "stream"} {
 		b.Run(mode, func(b *testing.B) {
 			var f *File

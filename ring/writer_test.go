@@ -20,21 +20,21 @@ func TestWriterRoundTrip(t *testing.T) {
 		link    decode.LinkType
 		snaplen uint32
 		recs    []in
-		want    []wantRec
+		want    []fileWant
 	}{
 		{"ethernet", decode.LinkEthernet, 65535,
-			[]in{{0, frame(60, 1), 60}, {1700000000_123456789, frame(1514, 2), 1514}, {0xffffffff*1e9 + 999999999, nil, 0}},
-			[]wantRec{{0, frame(60, 1), decode.Meta{Link: 1, PktType: decode.PktUnknown, WireLen: 60}},
-				{1700000000_123456789, frame(1514, 2), decode.Meta{Link: 1, PktType: decode.PktUnknown, WireLen: 1514}},
+			[]in{{0, fileFrame(60, 1), 60}, {1700000000_123456789, fileFrame(1514, 2), 1514}, {0xffffffff*1e9 + 999999999, nil, 0}},
+			[]fileWant{{0, fileFrame(60, 1), decode.Meta{Link: 1, PktType: decode.PktUnknown, WireLen: 60}},
+				{1700000000_123456789, fileFrame(1514, 2), decode.Meta{Link: 1, PktType: decode.PktUnknown, WireLen: 1514}},
 				{0xffffffff*1e9 + 999999999, nil, decode.Meta{Link: 1, PktType: decode.PktUnknown, WireLen: 0}}}},
 		{"snaplen cut and short wire length", decode.LinkLinuxSLL2, 96,
-			[]in{{5, frame(200, 3), 1500}, {6, frame(200, 4), 0}, {7, frame(50, 5), 10}},
-			[]wantRec{{5, frame(96, 3), decode.Meta{Link: 276, PktType: decode.PktUnknown, WireLen: 1500}},
-				{6, frame(96, 4), decode.Meta{Link: 276, PktType: decode.PktUnknown, WireLen: 200}},
-				{7, frame(50, 5), decode.Meta{Link: 276, PktType: decode.PktUnknown, WireLen: 50}}}},
+			[]in{{5, fileFrame(200, 3), 1500}, {6, fileFrame(200, 4), 0}, {7, fileFrame(50, 5), 10}},
+			[]fileWant{{5, fileFrame(96, 3), decode.Meta{Link: 276, PktType: decode.PktUnknown, WireLen: 1500}},
+				{6, fileFrame(96, 4), decode.Meta{Link: 276, PktType: decode.PktUnknown, WireLen: 200}},
+				{7, fileFrame(50, 5), decode.Meta{Link: 276, PktType: decode.PktUnknown, WireLen: 50}}}},
 		{"snaplen 0 means 262144", decode.LinkRaw, 0,
-			[]in{{1, frame(262145, 6), 262145}},
-			[]wantRec{{1, frame(262144, 6), decode.Meta{Link: 101, PktType: decode.PktUnknown, WireLen: 262145}}}},
+			[]in{{1, fileFrame(262145, 6), 262145}},
+			[]fileWant{{1, fileFrame(262144, 6), decode.Meta{Link: 101, PktType: decode.PktUnknown, WireLen: 262145}}}},
 		{"no records", decode.LinkNull, 65535, nil, nil},
 	}
 	for _, tc := range tests {
@@ -55,8 +55,8 @@ func TestWriterRoundTrip(t *testing.T) {
 			if snap == 0 {
 				snap = 262144
 			}
-			if le.Uint32(h) != 0xa1b23c4d || le.Uint16(h[4:]) != 2 || le.Uint16(h[6:]) != 4 ||
-				le.Uint32(h[16:]) != snap || le.Uint32(h[20:]) != uint32(tc.link) {
+			if fileLE.Uint32(h) != 0xa1b23c4d || fileLE.Uint16(h[4:]) != 2 || fileLE.Uint16(h[6:]) != 4 ||
+				fileLE.Uint32(h[16:]) != snap || fileLE.Uint32(h[20:]) != uint32(tc.link) {
 				t.Fatalf("header % x", h)
 			}
 			f, err := NewFileFromBytes("w.pcap", buf.Bytes())
@@ -66,22 +66,22 @@ func TestWriterRoundTrip(t *testing.T) {
 			if f.LinkType() != tc.link {
 				t.Errorf("LinkType() = %d, want %d", f.LinkType(), tc.link)
 			}
-			got, err := readAll(t, f, 2)
+			got, err := fileReadAll(t, f, 2)
 			if err != io.EOF {
 				t.Fatal(err)
 			}
-			sameRecs(t, got, tc.want)
+			fileSameRecs(t, got, tc.want)
 		})
 	}
 }
 
-type failWriter struct{ after int }
+type writerFail struct{ after int }
 
-var errDiskFull = errors.New("disk full")
+var writerErrDiskFull = errors.New("disk full")
 
-func (w *failWriter) Write(p []byte) (int, error) {
+func (w *writerFail) Write(p []byte) (int, error) {
 	if w.after <= 0 {
-		return 0, errDiskFull
+		return 0, writerErrDiskFull
 	}
 	w.after--
 	return len(p), nil
@@ -97,15 +97,15 @@ func TestWriterErrors(t *testing.T) {
 			t.Errorf("WriteRecord(ts %d) succeeded", ts)
 		}
 	}
-	if _, err := NewWriter(&failWriter{0}, decode.LinkEthernet, 0); !errors.Is(err, errDiskFull) {
+	if _, err := NewWriter(&writerFail{0}, decode.LinkEthernet, 0); !errors.Is(err, writerErrDiskFull) {
 		t.Errorf("NewWriter on a failing writer: %v", err)
 	}
 	for after := 1; after <= 2; after++ {
-		w, err := NewWriter(&failWriter{after}, decode.LinkEthernet, 0)
+		w, err := NewWriter(&writerFail{after}, decode.LinkEthernet, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.WriteRecord(1, frame(10, 0), 10); !errors.Is(err, errDiskFull) {
+		if err := w.WriteRecord(1, fileFrame(10, 0), 10); !errors.Is(err, writerErrDiskFull) {
 			t.Errorf("WriteRecord failing at write %d: %v", after+1, err)
 		}
 	}
@@ -116,7 +116,7 @@ func TestWriterNoAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr := frame(64, 0)
+	fr := fileFrame(64, 0)
 	if allocs := testing.AllocsPerRun(100, func() { w.WriteRecord(1, fr, 64) }); allocs != 0 {
 		t.Errorf("WriteRecord allocates %v times", allocs)
 	}
