@@ -11,17 +11,25 @@ type Key struct {
 	APort, BPort uint16   // 0 for protocols without ports
 	Proto        uint8    // IP protocol number; 0 after port aggregation
 	Family       uint8    // 4 or 6; 0 only in the "other" row
+	Hidden       uint8    // HideA, HideB: an address aggregated away (iftop's s and d)
 }
+
+// Bits of Key.Hidden. A hidden address is not the same as 0.0.0.0 or ::,
+// which are real source addresses (DHCP, duplicate address detection).
+const (
+	HideA uint8 = 1 << iota
+	HideB
+)
 
 // AAddr returns the left address as a netip.Addr; the zero Addr when it was
 // aggregated away (hidden source) or for the "other" row.
-func (k *Key) AAddr() netip.Addr { return keyAddr(k.Family, &k.A) }
+func (k *Key) AAddr() netip.Addr { return keyAddr(k.Family, k.Hidden&HideA != 0, &k.A) }
 
 // BAddr returns the right address.
-func (k *Key) BAddr() netip.Addr { return keyAddr(k.Family, &k.B) }
+func (k *Key) BAddr() netip.Addr { return keyAddr(k.Family, k.Hidden&HideB != 0, &k.B) }
 
-func keyAddr(family uint8, a *[16]byte) netip.Addr {
-	if *a == ([16]byte{}) {
+func keyAddr(family uint8, hidden bool, a *[16]byte) netip.Addr {
+	if hidden {
 		return netip.Addr{}
 	}
 	switch family {

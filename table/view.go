@@ -35,9 +35,11 @@ func (v View) DisplayKey(k Key) Key {
 	}
 	if v.HideSrc {
 		k.A = [16]byte{}
+		k.Hidden |= HideA
 	}
 	if v.HideDst {
 		k.B = [16]byte{}
+		k.Hidden |= HideB
 	}
 	return k
 }
@@ -123,5 +125,8 @@ func CompareKeys(a, b *Key) int {
 	if r := cmp.Compare(a.BPort, b.BPort); r != 0 {
 		return r
 	}
-	return cmp.Compare(a.Proto, b.Proto)
+	if r := cmp.Compare(a.Proto, b.Proto); r != 0 {
+		return r
+	}
+	return cmp.Compare(a.Hidden, b.Hidden)
 }
