@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -659,17 +660,30 @@ func fileManySmall(n int) []byte {
 	return buf.Bytes()
 }
 
+// BenchmarkFileReadBatch reads 100k records of 64 bytes (pcap, and pcapng
+// EPBs with a flags option), in batches of 256, per op.
 func BenchmarkFileReadBatch(b *testing.B) {
 	const n = 100_000
-	data := fileManySmall(n)
-	for _, mode := range []string{"memory", "stream"} {
+	pcap := fileManySmall(n)
+	ng := newPcapngBuild("bench.pcapng")
+	ng.shb(fileLE)
+	ng.idb(decode.LinkEthernet, 0, ng.opt(9, []byte{9}))
+	fr := fileFrame(64, 0)
+	for i := range n {
+		ng.epb(0, uint64(i)*1000, 0, fr, 64, 0, ng.opt(2, fileU32(fileLE, 1)))
+	}
+	for _, mode := range []string{"pcap/memory", "pcap/stream", "pcapng/memory", "pcapng/stream"} {
 		b.Run(mode, func(b *testing.B) {
+			data := pcap
+			if strings.HasPrefix(mode, "pcapng") {
+				data = ng.file().data
+			}
 			var f *File
 			var err error
-			if mode == "memory" {
-				f, err = NewFileFromBytes("bench.pcap", data)
+			if strings.HasSuffix(mode, "memory") {
+				f, err = NewFileFromBytes(mode, data)
 			} else {
-				f, err = NewFileReader("bench.pcap", bytes.NewReader(data))
+				f, err = NewFileReader(mode, bytes.NewReader(data))
 			}
 			if err != nil {
 				b.Fatal(err)
