@@ -1,0 +1,66 @@
+package gen
+
+import "time"
+
+// RunConfig says what a [Sender] sends.
+type RunConfig struct {
+	Source   Source
+	Count    uint64        // frames to attempt (0: no limit)
+	Duration time.Duration // how long to send (0: no limit)
+	Rate     float64       // frames per second (0: as fast as possible)
+}
+
+// Result is what a run sent.
+type Result struct {
+	Sent    uint64        // frames the kernel accepted
+	Failed  uint64        // frames it refused (see Sender.Run)
+	Bytes   uint64        // frame bytes of the sent frames
+	PerFlow []uint64      // frames sent per flow (index as in the Source)
+	Elapsed time.Duration // from the first attempt to the last
+	LastErr error         // the last refusal, if any
+}
+
+// PPS returns the offered rate: frames sent per second.
+func (r *Result) PPS() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Sent) / r.Elapsed.Seconds()
+}
+
+// Add adds o's counts to r (for runs in phases).
+func (r *Result) Add(o Result) {
+	r.Sent += o.Sent
+	r.Failed += o.Failed
+	r.Bytes += o.Bytes
+	r.Elapsed += o.Elapsed
+	if len(r.PerFlow) < len(o.PerFlow) {
+		r.PerFlow = append(r.PerFlow, make([]uint64, len(o.PerFlow)-len(r.PerFlow))...)
+	}
+	for i, v := range o.PerFlow {
+		r.PerFlow[i] += v
+	}
+	if o.LastErr != nil {
+		r.LastErr = o.LastErr
+	}
+}
+
+// CPU is CPU time split into user and system time.
+type CPU struct {
+	User, System time.Duration
+}
+
+// Total returns user + system time.
+func (c CPU) Total() time.Duration { return c.User + c.System }
+
+// Sub returns c - o.
+func (c CPU) Sub(o CPU) CPU { return CPU{c.User - o.User, c.System - o.System} }
+
+// PerMillion returns the CPU time per million packets, given the packets
+// handled while the CPU time was spent.
+func PerMillion(cpu time.Duration, packets uint64) time.Duration {
+	if packets == 0 {
+		return 0
+	}
+	return time.Duration(float64(cpu) * 1e6 / float64(packets))
+}

@@ -1,0 +1,143 @@
+package gen
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Sender sends frames on one interface through an AF_PACKET socket. The
+// socket has protocol 0, so it never receives (no receive hook, no copy of
+// every packet into its queue), and it is created in the network namespace
+// of the thread that calls NewSender; it may be used from any goroutine
+// afterwards, one at a time.
+type Sender struct {
+	fd      int
+	ifindex int
+	sa      unix.SockaddrLinklayer
+}
+
+// NewSender opens a sender on iface. With bypass, frames skip the qdisc
+// and the device's packet taps (PACKET_QDISC_BYPASS): a capture on the
+// sending interface then does not see them, which spares that work when
+// only the receiving side is measured.
+func NewSender(iface string, bypass bool) (*Sender, error) {
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil {
+		return nil, fmt.Errorf("gen: interface %q: %w", iface, err)
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("gen: %w (sending raw frames needs CAP_NET_RAW)", os.NewSyscallError("socket", err))
+	}
+	if bypass {
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("gen: %w", os.NewSyscallError("setsockopt PACKET_QDISC_BYPASS", err))
+		}
+	}
+	return &Sender{fd: fd, ifindex: ifi.Index, sa: unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}}, nil
+}
+
+// Close closes the socket.
+func (s *Sender) Close() error {
+	if s.fd < 0 {
+		return nil
+	}
+	err := unix.Close(s.fd)
+	s.fd = -1
+	return err
+}
+
+// Run sends frames of cfg.Source round-robin over its flows until
+// cfg.Count frames were attempted, cfg.Duration passed or ctx is done,
+// whichever comes first (at least one of Count and Duration, or a ctx that
+// ends, must be set). With cfg.Rate it paces to that many frames per
+// second (bursting to catch up after a late wake-up); without, it sends as
+// fast as the kernel takes them.
+//
+// A frame counts as sent when sendto accepted it: the kernel passed it
+// through the sending device's taps and handed it to the driver (for veth:
+// queued it on the peer). A refused frame (ENOBUFS: the peer's backlog was
+// full; ENETDOWN: the link is down) counts in Failed, not in Sent or
+// PerFlow. Run stops with an error if the interface disappears.
+func (s *Sender) Run(ctx context.Context, cfg RunConfig) (Result, error) {
+	src := cfg.Source
+	if src == nil || src.Len() == 0 {
+		return Result{}, errors.New("gen: no flows to send")
+	}
+	nflows := src.Len()
+	res := Result{PerFlow: make([]uint64, nflows)}
+	scratch := make([]byte, 0, 2048)
+	start := time.Now()
+	var deadline time.Time
+	if cfg.Duration > 0 {
+		deadline = start.Add(cfg.Duration)
+	}
+	var perFrame time.Duration
+	if cfg.Rate > 0 {
+		perFrame = time.Duration(float64(time.Second) / cfg.Rate)
+	}
+	flow := 0
+	var attempts uint64
+	defer func() { res.Elapsed = time.Since(start) }()
+	for cfg.Count == 0 || attempts < cfg.Count {
+		if attempts&63 == 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				break
+			}
+		}
+		if perFrame > 0 {
+			due := start.Add(time.Duration(attempts) * perFrame)
+			if ahead := time.Until(due); ahead > 0 {
+				time.Sleep(ahead)
+			}
+		}
+		frame := src.Frame(flow, scratch)
+		if len(frame) >= 14 {
+			s.sa.Protocol = afHtons(binary.BigEndian.Uint16(frame[12:]))
+		}
+		err := unix.Sendto(s.fd, frame, 0, &s.sa)
+		for err == unix.EINTR {
+			err = unix.Sendto(s.fd, frame, 0, &s.sa)
+		}
+		attempts++
+		switch err {
+		case nil:
+			res.Sent++
+			res.Bytes += uint64(len(frame))
+			res.PerFlow[flow]++
+		case unix.ENOBUFS, unix.EAGAIN, unix.ENETDOWN:
+			res.Failed++
+			res.LastErr = err
+		case unix.ENXIO, unix.ENODEV:
+			res.Failed++
+			res.Elapsed = time.Since(start)
+			return res, fmt.Errorf("gen: interface %d is gone: %w", s.ifindex, os.NewSyscallError("sendto", err))
+		default:
+			res.Elapsed = time.Since(start)
+			return res, fmt.Errorf("gen: %w", os.NewSyscallError("sendto", err))
+		}
+		if flow++; flow == nflows {
+			flow = 0
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// afHtons returns v in network byte order for sockaddr_ll.
+func afHtons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}
