@@ -23,13 +23,23 @@ var unsupportedByDesign = map[string]string{
 // program in the VM over the capture and compares every packet's verdict
 // with libpcap's.
 func TestGoldenVerdicts(t *testing.T) {
+	for _, noopt := range []bool{false, true} {
+		name := "optimized"
+		if noopt {
+			name = "unoptimized"
+		}
+		t.Run(name, func(t *testing.T) { goldenVerdicts(t, noopt) })
+	}
+}
+
+func goldenVerdicts(t *testing.T, noOptimize bool) {
 	rows := loadVerdicts(t)
 	var pairs, matched, skipped, verdicts int
 	badExpr := map[string]int{}
 	for i := range rows {
 		row := &rows[i]
 		f := capture(t, row.capture)
-		opt := Options{Link: f.Link, Names: debianNames(), NullBigEndian: f.BigEndian, Snaplen: f.Snaplen}
+		opt := Options{Link: f.Link, Names: debianNames(), NullBigEndian: f.BigEndian, Snaplen: f.Snaplen, NoOptimize: noOptimize}
 		prog, err := Compile(row.expr, opt)
 		if err != nil {
 			if _, ok := unsupportedByDesign[row.expr]; ok {
