@@ -101,6 +101,33 @@ func (f *Flows) SlotStart() int64 { return f.slotStart }
 // Len returns the number of flows in the table (not counting "other").
 func (f *Flows) Len() int { return len(f.index) }
 
+// Empty reports whether the table holds no flow at all, "other" included.
+func (f *Flows) Empty() bool { return len(f.index) == 0 && !f.hasOther }
+
+// Skip moves an empty table forward to tick, which begins at slotStart:
+// the slot being filled and the ones in between close with no traffic. It
+// lets a replay cross hours of silence in a capture without closing every
+// 2 s slot one by one. It does nothing unless the table is Empty and
+// tick is ahead.
+func (f *Flows) Skip(tick, slotStart int64) {
+	if !f.Empty() || tick <= f.tick {
+		return
+	}
+	for j := max(f.tick, tick-Slots); j < tick; j++ {
+		f.global[j%Slots] = globalSlot{dur: int64(SlotDuration)}
+		for i := range f.ifaces {
+			f.ifaces[i].hist[j%Slots] = [2]uint64{}
+		}
+	}
+	f.folded = 0
+	f.tick = tick
+	f.slotStart = slotStart
+	f.global[tick%Slots] = globalSlot{}
+	for i := range f.ifaces {
+		f.ifaces[i].hist[tick%Slots] = [2]uint64{}
+	}
+}
+
 // SetInterfaceDown records whether source i is down right now.
 func (f *Flows) SetInterfaceDown(i int, down bool) {
 	if i >= 0 && i < len(f.ifaces) {

@@ -47,6 +47,7 @@ type fileRun struct {
 	boundary int64 // end of the slot being filled
 	stopAt   int64 // 0: none
 	last     int64 // timestamp of the newest record
+	shown    bool  // the last closed tick had flows to show
 	hashPkt  Worker
 }
 
@@ -151,6 +152,9 @@ func (r *fileRun) batch(recs []ring.Record) (done bool, err error) {
 			if next == r.stopAt {
 				return true, r.final(r.stopAt)
 			}
+			if r.skipSilence(ts) {
+				continue
+			}
 			if err := r.closeTick(r.boundary); err != nil {
 				return false, err
 			}
@@ -193,6 +197,34 @@ func (r *fileRun) process(seg []ring.Record, base int) {
 	r.wg.Wait()
 }
 
+// skipSilence jumps over a stretch of capture with no traffic and nothing
+// left in the table: closing thousands of empty slots one by one would print
+// thousands of empty reports. It stops short of the stop time.
+func (r *fileRun) skipSilence(ts int64) bool {
+	// The first empty tick is closed and reported as usual, so a reader
+	// sees the flows go; only the silence after it is skipped.
+	if !r.flows.Empty() || r.shown {
+		return false
+	}
+	for _, w := range r.workers {
+		if w.Delta().Capture.Packets != 0 {
+			return false
+		}
+	}
+	slot := int64(table.SlotDuration)
+	start := r.flows.SlotStart() - r.flows.Tick()*slot // slot 0
+	target := (ts - start) / slot
+	if r.stopAt > 0 {
+		target = min(target, (r.stopAt-start)/slot)
+	}
+	if target <= r.flows.Tick() {
+		return false
+	}
+	r.flows.Skip(target, start+target*slot)
+	r.boundary = start + (target+1)*slot
+	return true
+}
+
 func (r *fileRun) mergeAll() {
 	for _, w := range r.workers {
 		d := w.Delta()
@@ -205,6 +237,7 @@ func (r *fileRun) closeTick(end int64) error {
 	r.mergeAll()
 	snap := r.flows.Close(end)
 	snap.Members = len(r.workers)
+	r.shown = len(snap.Flows) > 0
 	if r.cfg.Every && r.cfg.Emit != nil {
 		return r.cfg.Emit(snap)
 	}

@@ -192,3 +192,41 @@ func TestRunFileEmpty(t *testing.T) {
 		t.Fatalf("err %v, %d reports", err, len(reports))
 	}
 }
+
+// Hours of silence in a capture cost one empty report, not one per 2 s.
+func TestRunFileSkipsSilence(t *testing.T) {
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	t0 := int64(1_700_000_000) * sec
+	frames := []sent{
+		{t0, udpFrame(a, b, 1, 2, 100)},
+		{t0 + 3600*sec, udpFrame(a, b, 1, 2, 200)}, // an hour later
+		{t0 + 3601*sec, udpFrame(b, a, 2, 1, 300)},
+	}
+	var reports []*table.Snapshot
+	err := RunFile(context.Background(), capture(t, frames), FileConfig{
+		Every: true,
+		Emit:  func(s *table.Snapshot) error { reports = append(reports, s); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 20 reports while the first flow decays, one showing it gone, then
+	// the reports of the second burst: far fewer than the 1800 ticks.
+	if n := len(reports); n < 22 || n > 30 {
+		t.Fatalf("%d reports", n)
+	}
+	if len(reports[20].Flows) != 0 {
+		t.Fatalf("report 20 should show the flow gone: %d flows", len(reports[20].Flows))
+	}
+	last := reports[len(reports)-1]
+	if last.Counted != 3 || last.Flows[0].Sent.Bytes != 200 || last.Flows[0].Recv.Bytes != 300 {
+		t.Fatalf("last report: %+v %+v", last.Capture, last.Flows)
+	}
+	// The windows after the silence cover real time, not the skipped gap.
+	if last.Window[table.Win40s] > 40*sec || last.Window[table.Win40s] < 2*sec {
+		t.Fatalf("40 s window after the gap covers %d ns", last.Window[table.Win40s])
+	}
+	if r := last.Rate(table.Win10s, last.Flows[0].Sent.Win[table.Win10s]); r <= 0 {
+		t.Fatalf("10 s rate after the gap = %v", r)
+	}
+}
