@@ -655,6 +655,9 @@ func atoin(s string) (uint32, int, bool) {
 
 func (c *compiler) ipv4ID(n *idNode) gen {
 	q := n.q
+	if q.proto == kwDecnet {
+		c.fail(n.pos, "DECnet addresses are not supported by fastop")
+	}
 	addr, bitsGiven, ok := atoin(n.text)
 	if !ok {
 		c.fail(n.pos, "invalid IPv4 address '%s'", n.text)

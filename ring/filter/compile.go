@@ -111,7 +111,7 @@ func Compile(expr string, opt Options) (prog Program, err error) {
 		root = optimize(root)
 	}
 	if root.kind == bkRet && root.ret == 0 && tree != nil {
-		return nil, fmt.Errorf("filter: %w (it can never match; check for contradictions such as \"tcp and udp\")", ErrRejectsAll)
+		return nil, fmt.Errorf("filter: %w (look for contradictions such as \"tcp and udp\"; vlan, mpls and pppoes move the offsets of everything written after them, so write them first)", ErrRejectsAll)
 	}
 	prog = layout(root)
 	if len(prog) > MaxInstructions {

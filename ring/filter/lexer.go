@@ -246,7 +246,7 @@ type SemanticError struct {
 }
 
 func (e *SemanticError) Error() string {
-	return "filter: " + e.Msg + " (at column " + itoa(e.Col) + ")"
+	return "filter: column " + itoa(e.Col) + ": " + e.Msg
 }
 
 func itoa(n int) string {

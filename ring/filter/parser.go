@@ -30,6 +30,9 @@ func parse(expr string) (node, error) {
 		if t.kind == tOp && t.text == ")" {
 			return nil, p.errAt(t, `unbalanced ")" (no "(" before it)`)
 		}
+		if isOp(t, "%") && p.i > 0 && p.toks[p.i-1].kind == tHID6 {
+			return nil, p.errAt(t, "IPv6 zone indexes (%eth0) are not supported in filters; write the address alone")
+		}
 		return nil, p.errAt(t, "unexpected "+describe(t)+`; primitives must be joined with "and" or "or"`)
 	}
 	return n, nil
@@ -255,11 +258,12 @@ func (p *parser) parseTerm(ctx quals) (node, quals, error) {
 			return nil, none, p.errAt(nt, `expected a number after "`+t.text+`", found `+describe(nt))
 		}
 		p.next()
-		return &specialNode{kind: t.kw, num: nt.num, hasNum: true, pos: t.pos}, none, nil
+		return &specialNode{kind: t.kw, num: nt.num, hasNum: true, pos: nt.pos}, none, nil
 	case isKw(t, kwVLAN, kwMPLS, kwPPPoES, kwGeneve):
 		p.next()
 		n := &specialNode{kind: t.kw, pos: t.pos}
 		if nt := p.peek(); nt.kind == tNum || isOp(nt, "(") {
+			n.pos = nt.pos
 			v, err := p.parsePnum(t)
 			if err != nil {
 				return nil, none, err
@@ -498,6 +502,9 @@ func (p *parser) parseRelation() (node, error) {
 		return nil, err
 	}
 	t := p.peek()
+	if num, ok := l.(*numArith); ok && !isRelop(t) && (t.kind == tEOF || isKw(t, kwAnd, kwOr) || isOp(t, ")")) {
+		return nil, p.errAt(start, "number "+itoa(int(num.v))+" needs a qualifier in front of it (port, net, host, proto …) or a comparison after it")
+	}
 	if !isRelop(t) {
 		return nil, p.errAt(t, "expected a comparison (=, !=, <, <=, >, >=) after the arithmetic expression, found "+describe(t))
 	}
