@@ -21,11 +21,13 @@ import (
 //
 // [Open] creates every member behind a drop-all filter, joins them in a
 // fanout group whose id the kernel picks (so groups never clash, in this
-// process or another), and returns. Nothing is captured until [Group.Run]
-// opens the gate by attaching the real filter; that way no packet is copied
-// to two members, or split from its flow, while members join. Run starts one
-// reader per member and blocks until its context is done, [Group.Close] is
-// called, or a fatal error occurs. Close releases everything; it is
+// process or another), then opens the gate by attaching the real filter to
+// every member; that way no packet is copied to two members, or split from
+// its flow, while members join. Capture starts when Open returns: frames
+// wait in the rings until [Group.Run] starts one reader per member (a ring
+// that fills up meanwhile drops, and counts it). Run blocks until its
+// context is done, [Group.Close] is called, or a fatal error occurs; when it
+// returns the gate is closed again. Close releases everything; it is
 // idempotent, safe from any goroutine, and works whether or not Run was
 // called.
 //
@@ -386,8 +388,8 @@ var (
 
 // Open creates the members of a capture group on cfg.Interface (nil means
 // all defaults, which fails for want of an interface). It returns once every
-// member's ring exists and has joined the fanout group; capture starts with
-// [Group.Run]. On error nothing is left open.
+// member's ring exists, has joined the fanout group and captures; frames
+// are read by [Group.Run]. On error nothing is left open.
 func Open(cfg *Config) (*Group, error) {
 	var c Config
 	if cfg != nil {
@@ -405,10 +407,10 @@ func Open(cfg *Config) (*Group, error) {
 }
 
 // Run starts one reader per member, calling newHandler(i) (on Run's own
-// goroutine, before capture starts) for member i's handler, then opens the
-// gate and captures until ctx is done, Close is called, or a fatal error
-// occurs. It returns nil when stopped by ctx or Close. Run may be called
-// once per Group.
+// goroutine, before any reader starts) for member i's handler, and reads
+// until ctx is done, Close is called, or a fatal error occurs; then it
+// stops capturing. It returns nil when stopped by ctx or Close. Run may be
+// called once per Group.
 func (g *Group) Run(ctx context.Context, newHandler func(member int) Handler) error {
 	return g.impl.run(ctx, newHandler)
 }

@@ -154,6 +154,7 @@ func afOpen(c *Config) (*afGroup, error) {
 		wake:     make(chan struct{}, 1),
 		prog:     c.Filter,
 		kprog:    kprog,
+		gateOpen: true, // attachAll opens it once every member has joined
 		closing:  make(chan struct{}),
 	}
 	if fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
@@ -599,15 +600,13 @@ func (g *afGroup) run(ctx context.Context, newHandler func(member int) Handler) 
 	}
 	g.running.Store(true)
 	defer func() {
+		// Capture stops with Run: close the gate, then stop the readers.
 		g.running.Store(false)
 		g.setGate(false)
 		for _, m := range g.members {
 			m.call(afReqStop, 0, nil)
 		}
 	}()
-	if err := g.setGate(true); err != nil {
-		return err
-	}
 	return g.watch(ctx)
 }
 

@@ -89,43 +89,45 @@ func (n *NS) Sysctl(key, value string) error {
 // it. f must not call t.Fatal (it is not the test's goroutine): return an
 // error instead. If the thread cannot be moved back, it is discarded.
 func (n *NS) Do(f func() error) error {
-	type result struct{ err error }
-	ch := make(chan result, 1)
+	ch := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			ch <- result{errorf("open own namespace: %w", err)}
-			return // leaves the thread locked: it is discarded
-		}
-		defer unix.Close(orig)
-		target, err := unix.Open(n.Path(), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			ch <- result{errorf("open %s: %w", n.Path(), err)}
-			runtime.UnlockOSThread()
-			return
-		}
-		defer unix.Close(target)
-		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-			ch <- result{errorf("setns %s: %w", n.Name, err)}
-			runtime.UnlockOSThread()
-			return
-		}
-		var ferr error
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					ferr = errorf("panic in %s: %v", n.Name, r)
-				}
-			}()
-			ferr = f()
-		}()
-		if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
+		// Every descriptor is closed before the result is sent, so the
+		// caller never sees one of Do's own still open.
+		unlock, err := n.do(f)
+		if unlock {
 			runtime.UnlockOSThread()
 		}
-		ch <- result{ferr}
+		ch <- err
 	}()
-	return (<-ch).err
+	return <-ch
+}
+
+// do runs f in the namespace on the calling locked thread and moves the
+// thread back; it reports whether the thread is fit to be unlocked.
+func (n *NS) do(f func() error) (unlock bool, err error) {
+	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, errorf("open own namespace: %w", err)
+	}
+	defer unix.Close(orig)
+	target, err := unix.Open(n.Path(), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return true, errorf("open %s: %w", n.Path(), err)
+	}
+	defer unix.Close(target)
+	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+		return true, errorf("setns %s: %w", n.Name, err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = errorf("panic in %s: %v", n.Name, r)
+			}
+		}()
+		err = f()
+	}()
+	return unix.Setns(orig, unix.CLONE_NEWNET) == nil, err
 }
 
 // Veth is a veth pair; end A lives in NSA and end B in NSB (nil means the
@@ -148,13 +150,17 @@ func NewVeth(a, b *NS) (*Veth, error) {
 }
 
 // Recreate deletes the pair and creates it again under the same names
-// (the interfaces get new indexes).
+// (the interfaces get new indexes and MAC addresses).
 func (v *Veth) Recreate() error {
 	if err := v.Delete(); err != nil {
 		return err
 	}
-	return v.create()
+	return v.Create()
 }
+
+// Create creates the pair again after Delete, under the same names, both
+// ends up.
+func (v *Veth) Create() error { return v.create() }
 
 func (v *Veth) create() error {
 	args := []string{"link", "add", v.A}

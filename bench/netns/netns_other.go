@@ -51,6 +51,9 @@ func NewVeth(a, b *NS) (*Veth, error) { return nil, unsupported() }
 // Recreate fails outside Linux.
 func (v *Veth) Recreate() error { return unsupported() }
 
+// Create fails outside Linux.
+func (v *Veth) Create() error { return unsupported() }
+
 // Delete fails outside Linux.
 func (v *Veth) Delete() error { return unsupported() }
 
