@@ -88,7 +88,7 @@ type VMOptions struct {
 	// Libpcap accepts programs that only libpcap's user-space interpreter
 	// runs: backward ja with a sign-extended offset (libpcap's protochain
 	// code) and unknown ancillary offsets (which then reject the packet).
-	// Such a VM counts backward jumps and rejects a packet after 65536 of
+	// Such a VM counts backward jumps and rejects a packet after 4096 of
 	// them, so a looping program cannot hang the caller.
 	Libpcap bool
 }
@@ -194,7 +194,7 @@ func decodeIns(pc int, ins Instruction) vmIns {
 }
 
 // maxBackJumps bounds a loose VM's loops.
-const maxBackJumps = 1 << 16
+const maxBackJumps = 4096
 
 // Run executes the program on one frame and returns its result: the number
 // of bytes to keep, 0 to reject. m may be nil (no metadata; the wire length
