@@ -10,7 +10,9 @@ import (
 
 func prog(ins ...Instruction) Program { return ins }
 
-func I(op uint16, jt, jf uint8, k uint32) Instruction { return Instruction{Op: op, Jt: jt, Jf: jf, K: k} }
+func I(op uint16, jt, jf uint8, k uint32) Instruction {
+	return Instruction{Op: op, Jt: jt, Jf: jf, K: k}
+}
 
 // TestVMInstructions runs one small program per instruction.
 func TestVMInstructions(t *testing.T) {
@@ -121,8 +123,8 @@ func TestVMLibpcapMode(t *testing.T) {
 	// count down from 3 with a backward ja
 	loop := prog(
 		I(opLdImm, 0, 0, 3),
-		I(classALU|aluSUB|srcK, 0, 0, 1), // 1
-		I(classJMP|jmpJEQ|srcK, 1, 0, 0), // 2: A == 0 → 4
+		I(classALU|aluSUB|srcK, 0, 0, 1),  // 1
+		I(classJMP|jmpJEQ|srcK, 1, 0, 0),  // 2: A == 0 → 4
 		I(opJa, 0, 0, uint32(0xfffffffd)), // 3: back to 1 (3+1-3)
 		I(opRetK, 0, 0, 9),
 	)
