@@ -18,8 +18,11 @@ import (
 //     already there (on every path) is removed.
 func optimize(root *block) *block {
 	for range 4 {
-		thread(root)
+		changed := thread(root)
 		root = simplify(root)
+		if !changed {
+			break
+		}
 	}
 	dropRedundant(root)
 	// Merging and bypassing stay correct after dropRedundant: identical
@@ -295,8 +298,10 @@ func keyOf(b *block) string {
 	return sb.String()
 }
 
-// thread redirects edges past tests whose outcome is known on that edge.
-func thread(root *block) {
+// thread redirects edges past tests whose outcome is known on that edge;
+// it reports whether it changed any.
+func thread(root *block) bool {
+	changed := false
 	order := topo(root)
 	in := map[*block][]facts{root: {facts{}}}
 	for _, b := range order {
@@ -346,14 +351,17 @@ func thread(root *block) {
 					succ = next
 				}
 				if outcome {
+					changed = changed || b.t != succ
 					b.t = succ
 				} else {
+					changed = changed || b.f != succ
 					b.f = succ
 				}
 				in[succ] = append(in[succ], g)
 			}
 		}
 	}
+	return changed
 }
 
 // simplify rewrites the graph bottom-up: tests with a single successor,
