@@ -15,7 +15,7 @@ type ResolverConfig struct {
 	// Lookup returns the names of an address (a PTR lookup). nil: Go's own
 	// resolver (net.Resolver{PreferGo: true}: /etc/hosts, then DNS; no cgo,
 	// no NSS modules).
-	Lookup func(ctx context.Context, addr string) ([]string, error)
+	Lookup      func(ctx context.Context, addr string) ([]string, error)
 	Workers     int           // lookups in flight at once (4)
 	Queue       int           // addresses waiting for a worker (256); more are dropped and asked for again later
 	Timeout     time.Duration // per lookup (3 s)
