@@ -10,10 +10,12 @@ import (
 )
 
 type benchOptions struct {
-	Workers  int
-	Rounds   int
-	MaxFlows int
-	JSON     bool
+	Workers   int
+	Rounds    int
+	MaxFlows  int
+	JSON      bool
+	Synthetic bool
+	Synth     bench.SynthOptions
 }
 
 func (o *benchOptions) addFlags(c *cobra.Command) {
@@ -22,25 +24,43 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.IntVar(&o.Rounds, "rounds", 3, "replays per file; figures are medians")
 	fs.IntVar(&o.MaxFlows, "max-flows", 1<<20, "bound on the flow table")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object per result")
+	fs.BoolVar(&o.Synthetic, "synthetic", false, "generate traffic in memory instead of reading files")
+	fs.IntVar(&o.Synth.Flows, "flows", 1000, "synthetic: distinct flows (both directions of each)")
+	fs.IntVar(&o.Synth.Packets, "packets", 0, "synthetic: frames in all (default: max(4M, 4 × flows))")
+	fs.Var(&o.Synth.Size, "size", "synthetic: frame sizes, 64 or imix")
+	fs.Var(&o.Synth.Mix, "mix", "synthetic: traffic shapes, any of v4,v6,vlan,qinq (default v4)")
+	fs.DurationVar(&o.Synth.Duration, "duration", 0, "synthetic: capture time the frames span (default 10s)")
+	fs.Uint64Var(&o.Synth.Seed, "seed", 1, "synthetic: random seed")
+	fs.BoolVar(&o.Synth.Copy, "copy-frames", false, "synthetic: give every packet its own bytes, as a ring does")
 }
 
 func newBenchCommand(streams IO) *cobra.Command {
 	o := &benchOptions{}
 	c := &cobra.Command{
-		Use:   "bench FILE...",
+		Use:   "bench [FILE... | --synthetic]",
 		Short: "replay captures through decode and the flow tables and report packets per second",
 		Long: `bench loads each capture into memory and replays it through the same workers and
 merger that live capture uses: frames are spread over --workers by the symmetric
 flow hash (as the kernel's fanout spreads them), and deltas are merged every 2 s
 of capture time. It prints packets, flows, Mpps, ns/packet per worker, merge time
 per tick, peak heap and allocations per packet.`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if o.Synthetic == (len(args) > 0) {
+				return usageErrorf("bench: give capture files or --synthetic (one or the other)")
+			}
 			if o.Workers < 1 || o.Workers > 256 {
 				return usageErrorf("--workers %d: use 1 to 256", o.Workers)
 			}
 			if o.Rounds < 1 {
 				return usageErrorf("--rounds %d: must be at least 1", o.Rounds)
+			}
+			if o.Synthetic {
+				capture, err := bench.Synthetic(o.Synth)
+				if err != nil {
+					return &usageError{err}
+				}
+				r := bench.Replay(capture, bench.Options{Workers: o.Workers, Rounds: o.Rounds, MaxFlows: o.MaxFlows})
+				return printBench(streams, o.JSON, r)
 			}
 			for _, path := range args {
 				capture, err := bench.Load(path)
