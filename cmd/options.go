@@ -44,6 +44,7 @@ type Options struct {
 	Workers    int     // --workers (files)
 
 	set settings // filled by complete
+	ui  rcUI     // screen settings from ~/.iftoprc (applyRC)
 }
 
 // AddFlags registers the options on fs.
