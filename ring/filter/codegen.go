@@ -630,7 +630,7 @@ func (c *compiler) numID(n *idNode) gen {
 	case addrProto:
 		return c.proto(n.pos, v, q.proto, q.dir)
 	case addrProtochain:
-		c.fail(n.pos, "protochain is not supported by fastop (its header walk needs a loop, which Linux socket filters cannot run); use proto")
+		return c.protochain(n.pos, v, q.proto)
 	}
 	return nil
 }
@@ -827,7 +827,7 @@ func (c *compiler) nameID(n *idNode) gen {
 	case addrProto:
 		return c.proto(n.pos, c.lookupProto(n.pos, name, q.proto), q.proto, q.dir)
 	case addrProtochain:
-		c.fail(n.pos, "protochain is not supported by fastop (its header walk needs a loop, which Linux socket filters cannot run); use proto")
+		return c.protochain(n.pos, c.lookupProto(n.pos, name, q.proto), q.proto)
 	}
 	return nil
 }

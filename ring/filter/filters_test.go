@@ -143,8 +143,10 @@ func TestCompileErrors(t *testing.T) {
 		{expr: "gateway 80", want: "gateway needs an IP address or host name"},
 		{expr: "tcp and udp", want: "expression rejects all packets"},
 		{expr: "udp port 53 and vlan", want: "expression rejects all packets"},
-		{expr: "ip6 protochain 6", want: "protochain is not supported by fastop"},
-		{expr: "geneve", want: "geneve is not supported by fastop"},
+		{expr: "ip6 protochain 256", want: "IP protocol 256 is out of range (0-255)"},
+		{expr: "ether proto 70000", want: "EtherType 70000 is out of range (0-65535)"},
+		{expr: "arp protochain 6", want: "bad protocol applied for 'protochain'"},
+		{expr: "geneve 16777216", want: "Geneve VNI 16777216 greater than maximum"},
 		{expr: "decnet host 1.2", want: "DECnet addresses are not supported"},
 		{expr: "wlan addr1 02:00:00:00:00:01", want: "'addr1' and 'address1' are only supported on 802.11"},
 		{expr: "type mgt", want: "802.11 frame type and direction filters (type) are not supported"},
@@ -269,5 +271,17 @@ func TestKernelNeighbors(t *testing.T) {
 	}
 	if _, ok := (KernelNeighbors{Path: filepath.Join(t.TempDir(), "missing")}).MAC(netip.MustParseAddr("192.0.2.254")); ok {
 		t.Error("a missing table found a neighbour")
+	}
+}
+
+// TestProtochainLive: protochain needs fixed offsets, so it cannot follow
+// a live vlan; it works before one.
+func TestProtochainLive(t *testing.T) {
+	opt := Options{Link: decode.LinkEthernet, Live: true, Names: debianNames()}
+	if _, err := Compile("vlan and ip6 protochain 6", opt); err == nil || !strings.Contains(err.Error(), "variable length headers") {
+		t.Errorf("protochain after a live vlan: %v", err)
+	}
+	if _, err := Compile("ip6 protochain 6 and vlan", opt); err != nil {
+		t.Errorf("protochain before a live vlan: %v", err)
 	}
 }

@@ -32,7 +32,7 @@ func (c *compiler) special(n *specialNode) gen {
 		// an 802.3 length field, and not Novell's raw 802.3 (0xffff)
 		return gAnd(c.llc802(), gNot(c.eq(c.llc(), 0, 2, 0xffff)))
 	case kwGeneve:
-		c.fail(n.pos, "geneve is not supported by fastop")
+		return c.geneve(n)
 	}
 	c.fail(n.pos, "%s is not supported by fastop", kwName(n.kind))
 	return nil
