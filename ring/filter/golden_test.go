@@ -9,8 +9,8 @@ import (
 // unsupportedByDesign lists the expressions of filters.txt that libpcap
 // 1.10.3 accepts and fastop rejects on purpose.
 var unsupportedByDesign = map[string]string{
-	"ip proto 256":      "out of range: can never match (libpcap master rejects it too)",
-	"ether proto 70000": "out of range: can never match (libpcap master rejects it too)",
+	"ip proto 256":       "out of range: can never match (libpcap master rejects it too)",
+	"ether proto 70000":  "out of range: can never match (libpcap master rejects it too)",
 	"ip6 protochain 256": "out of range: can never match",
 }
 
