@@ -107,8 +107,3 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 	}
 	return pipeline.RunFile(ctx, f, cfg)
 }
-
-// runLive captures from interfaces.
-func runLive(ctx context.Context, o *Options, streams IO) error {
-	return errors.New("live capture is not built yet: use -r FILE")
-}

@@ -153,10 +153,13 @@ func (m *Member) handOver(next int64) {
 func (m *Member) Flush() { m.handOver(1 << 62) }
 
 // Wait blocks until every member has flushed and the merger has closed
-// every tick, then returns the final snapshot: the last slot counted up to
-// time end.
+// every tick, runs OnClose once more, and returns the final snapshot: the
+// last slot counted up to time end.
 func (e *Engine) Wait(end int64) *table.Snapshot {
 	<-e.done
+	if e.cfg.OnClose != nil {
+		e.cfg.OnClose(e.flows)
+	}
 	s := e.flows.Snapshot(end)
 	s.Members = len(e.members)
 	return s

@@ -1,0 +1,335 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/filter"
+	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/pipeline"
+)
+
+// maxDefaultFanout caps the default fanout width. Beyond 8 members a
+// monitor rarely gains (the kernel's own receive path is the limit), while
+// each member costs a ring (32 MiB by default) and an OS thread.
+const maxDefaultFanout = 8
+
+// defaultFanout is the number of CPUs, capped at maxDefaultFanout.
+func defaultFanout() int { return min(runtime.NumCPU(), maxDefaultFanout) }
+
+// interfaces returns the interfaces -i names, or iftop's default one.
+func (o *Options) interfaces() ([]string, error) {
+	if o.Interface == "" {
+		name, err := ring.DefaultInterface()
+		if err != nil {
+			return nil, err
+		}
+		return []string{name}, nil
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(o.Interface, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			return nil, usageErrorf("-i %q: empty interface name", o.Interface)
+		}
+		if seen[n] {
+			return nil, usageErrorf("-i %q: %s given twice", o.Interface, n)
+		}
+		seen[n] = true
+		names = append(names, n)
+	}
+	return names, nil
+}
+
+// liveCapture is a set of groups, one per interface, feeding one engine.
+type liveCapture struct {
+	groups  []*ring.Group
+	ifaces  []ring.Interface
+	offsets []int // first engine member of each group
+	members int
+	engine  *pipeline.Engine
+	start   int64
+
+	mu        sync.Mutex
+	lastDrops []uint64 // per group, for the per-tick difference
+	filterSrc string
+}
+
+// openLive looks up and opens every interface.
+func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
+	names, err := o.interfaces()
+	if err != nil {
+		return nil, err
+	}
+	members := o.Fanout
+	if members == 0 {
+		members = defaultFanout()
+	}
+	mode, err := ring.ParseFanoutMode(o.FanoutMode)
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("--fanout-mode: %w", err)}
+	}
+	lc := &liveCapture{filterSrc: o.Filter}
+	for _, name := range names {
+		ifc, err := ring.LookupInterface(name)
+		if err != nil {
+			lc.close()
+			return nil, liveError(err, name)
+		}
+		cfg := &ring.Config{
+			Interface: name,
+			Members:   members,
+			Mode:      mode,
+			Buffer:    o.set.buffer,
+			Snaplen:   o.Snaplen,
+			Promisc:   o.Promisc,
+			WaitUp:    o.Wait,
+		}
+		if o.Filter != "" {
+			prog, err := compileLive(o.Filter, o.Snaplen)
+			if err != nil {
+				lc.close()
+				return nil, err
+			}
+			cfg.Filter = prog
+		}
+		g, err := ring.Open(cfg)
+		if err != nil {
+			lc.close()
+			return nil, liveError(err, name)
+		}
+		lc.offsets = append(lc.offsets, lc.members)
+		lc.members += g.Members()
+		lc.groups = append(lc.groups, g)
+		lc.ifaces = append(lc.ifaces, ifc)
+		if o.Verbose {
+			fmt.Fprintf(errOut, "fastop: %s: %d fanout members (%s), ring memory %d MiB per member, %d MiB in all\n",
+				name, g.Members(), mode, g.RingBytes()/int64(g.Members())>>20, g.RingBytes()>>20)
+		}
+	}
+	lc.lastDrops = make([]uint64, len(lc.groups))
+	return lc, nil
+}
+
+// compileLive compiles a filter for a live Ethernet socket; fastop counts
+// IP and IPv6 only, whatever the filter says.
+func compileLive(expr string, snaplen int) (filter.Program, error) {
+	prog, err := filter.Compile(expr, filter.Options{
+		Link:      decode.LinkEthernet,
+		Live:      true,
+		Snaplen:   uint32(snaplen),
+		IPOnly:    true,
+		Neighbors: filter.KernelNeighbors{},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return prog, nil
+}
+
+// liveError adds the fix to ring's errors.
+func liveError(err error, iface string) error {
+	switch {
+	case errors.Is(err, ring.ErrPermission):
+		return fmt.Errorf("%w (capturing needs root or CAP_NET_RAW: run as root, or setcap cap_net_raw,cap_net_admin+ep $(command -v fastop))", err)
+	case errors.Is(err, ring.ErrInterfaceDown):
+		return fmt.Errorf("%w (bring it up with: ip link set %s up, or pass --wait to wait for it)", err, iface)
+	case errors.Is(err, ring.ErrRingMemory):
+		return fmt.Errorf("%w (try a smaller --buffer)", err)
+	}
+	return err
+}
+
+func (lc *liveCapture) names() []string {
+	var n []string
+	for _, g := range lc.groups {
+		n = append(n, g.Interface())
+	}
+	return n
+}
+
+// classifier knows every address and MAC of every captured interface.
+func (lc *liveCapture) classifier(o *Options) *table.Classifier {
+	cfg := o.classifierConfig()
+	for _, ifc := range lc.ifaces {
+		if len(ifc.MAC) == 6 && !ifc.Loopback {
+			cfg.MACs = append(cfg.MACs, [6]byte(ifc.MAC))
+		}
+		for _, p := range ifc.Addrs {
+			cfg.Addrs = append(cfg.Addrs, p.Addr())
+		}
+	}
+	return table.NewClassifier(cfg)
+}
+
+// onClose runs on the merger at every tick: kernel drops since the last
+// tick and interface state.
+func (lc *liveCapture) onClose(f *table.Flows) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	for i, g := range lc.groups {
+		st := g.Stats()
+		if st.Drops > lc.lastDrops[i] {
+			f.AddDropped(i, st.Drops-lc.lastDrops[i])
+			lc.lastDrops[i] = st.Drops
+		}
+		f.SetInterfaceDown(i, g.State() != ring.StateUp)
+	}
+}
+
+// setFilter compiles expr and installs it on every member of every group.
+// A bad filter leaves the old one in place.
+func (lc *liveCapture) setFilter(expr string, snaplen int) error {
+	var progs []filter.Program
+	for range lc.groups {
+		if strings.TrimSpace(expr) == "" {
+			progs = append(progs, nil)
+			continue
+		}
+		p, err := compileLive(expr, snaplen)
+		if err != nil {
+			return err
+		}
+		progs = append(progs, p)
+	}
+	for i, g := range lc.groups {
+		if err := g.SetFilter(progs[i]); err != nil {
+			return err
+		}
+	}
+	lc.mu.Lock()
+	lc.filterSrc = expr
+	lc.mu.Unlock()
+	return nil
+}
+
+func (lc *liveCapture) close() {
+	for _, g := range lc.groups {
+		g.Close()
+	}
+}
+
+// run starts the engine and the readers and blocks until ctx ends or a
+// group fails. It returns the final snapshot, counted up to the end.
+func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Snapshot)) (*table.Snapshot, error) {
+	lc.start = time.Now().UnixNano()
+	source := make([]int, lc.members)
+	for gi := range lc.groups {
+		end := lc.members
+		if gi+1 < len(lc.offsets) {
+			end = lc.offsets[gi+1]
+		}
+		for m := lc.offsets[gi]; m < end; m++ {
+			source[m] = gi
+		}
+	}
+	lc.engine = pipeline.NewEngine(pipeline.EngineConfig{
+		Members:    lc.members,
+		Start:      lc.start,
+		Classifier: lc.classifier(o),
+		MaxFlows:   o.MaxFlows,
+		Sources:    lc.names(),
+		Source:     func(m int) int { return source[m] },
+		Grace:      150 * time.Millisecond,
+		OnClose:    lc.onClose,
+		Emit:       emit,
+	})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(lc.groups))
+	for gi, g := range lc.groups {
+		off := lc.offsets[gi]
+		go func() {
+			err := g.Run(ctx, func(m int) ring.Handler { return lc.engine.Member(off + m) })
+			if err != nil && ctx.Err() == nil {
+				err = fmt.Errorf("%s: %w", g.Interface(), err)
+			} else {
+				err = nil
+			}
+			cancel()
+			errs <- err
+		}()
+	}
+	var runErr error
+	for range lc.groups {
+		if err := <-errs; err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	// Every reader has returned: their members can be flushed from here.
+	for m := range lc.members {
+		lc.engine.Member(m).Flush()
+	}
+	snap := lc.engine.Wait(time.Now().UnixNano())
+	return snap, runErr
+}
+
+// runLive captures from interfaces and prints text or JSON reports.
+func runLive(ctx context.Context, o *Options, streams IO) error {
+	lc, err := openLive(o, streams.ErrOut)
+	if err != nil {
+		return err
+	}
+	defer lc.close()
+	names := strings.Join(lc.names(), ",")
+	for _, ifc := range lc.ifaces {
+		printInterface(streams.ErrOut, ifc)
+	}
+	rep := newReporter(o, streams.Out, names)
+	if err := rep.header("Listening on " + names); err != nil {
+		return err
+	}
+	runCtx := ctx
+	if o.Seconds > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, time.Duration(o.Seconds)*time.Second)
+		defer cancel()
+	}
+	emit := func(s *table.Snapshot) {
+		if o.Seconds == 0 {
+			rep.report(s)
+		}
+	}
+	snap, err := lc.run(runCtx, o, emit)
+	if err != nil {
+		return err
+	}
+	if o.Seconds > 0 && ctx.Err() == nil {
+		return rep.report(snap)
+	}
+	return rep.err
+}
+
+// printInterface writes iftop's startup lines to stderr.
+func printInterface(w io.Writer, ifc ring.Interface) {
+	fmt.Fprintf(w, "interface: %s\n", ifc.Name)
+	var v4, v6 netip.Addr
+	for _, p := range ifc.Addrs {
+		a := p.Addr()
+		if a.Is4() && !v4.IsValid() {
+			v4 = a
+		}
+		if a.Is6() && !a.IsLinkLocalUnicast() && !v6.IsValid() {
+			v6 = a
+		}
+	}
+	if v4.IsValid() {
+		fmt.Fprintf(w, "IP address is: %s\n", v4)
+	}
+	if v6.IsValid() {
+		fmt.Fprintf(w, "IPv6 address is: %s\n", v6)
+	}
+	if len(ifc.MAC) > 0 {
+		fmt.Fprintf(w, "MAC address is: %s\n", ifc.MAC)
+	}
+}
