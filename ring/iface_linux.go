@@ -31,6 +31,7 @@ type afLinkInfo struct {
 	Flags    uint32 // IFF_*
 	Type     uint16 // ARPHRD_*
 	MAC      []byte
+	Promisc  uint32 // promiscuity count (packet sockets' PACKET_MR_PROMISC included; IFF_PROMISC is not)
 	Stats    IfaceCounters
 	HasStats bool
 }
@@ -187,6 +188,10 @@ func afParseLink(body []byte) (afLinkInfo, bool) {
 			l.Name = string(v)
 		case unix.IFLA_ADDRESS:
 			l.MAC = append([]byte(nil), v...)
+		case unix.IFLA_PROMISCUITY:
+			if len(v) >= 4 {
+				l.Promisc = ne.Uint32(v)
+			}
 		case unix.IFLA_STATS64:
 			// struct rtnl_link_stats64: u64 counters in this order.
 			u := func(i int) uint64 {

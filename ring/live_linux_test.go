@@ -23,6 +23,7 @@ import (
 	"github.com/fastop/fastop/bench/netns"
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring/filter"
+	"golang.org/x/sys/unix"
 )
 
 // afLive is a test topology: a generator namespace and a capture
@@ -933,4 +934,105 @@ func afContainsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestLiveTun: an interface without a link-layer header (tun,
+// ARPHRD_NONE) gives raw-IP records (decode.LinkRaw).
+func TestLiveTun(t *testing.T) {
+	afRequireRoot(t)
+	ns := netns.NewT(t)
+	name := netns.IfName("t")
+	var tunfd int
+	if err := ns.Do(func() error {
+		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		ifr, err := unix.NewIfreq(name)
+		if err != nil {
+			unix.Close(fd)
+			return err
+		}
+		ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+		if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("TUNSETIFF: %w", err)
+		}
+		tunfd = fd
+		return nil
+	}); err != nil {
+		t.Skipf("skipping: cannot create a tun device here: %v", err)
+	}
+	defer unix.Close(tunfd)
+	if err := ns.SetUp(name, true); err != nil {
+		t.Fatal(err)
+	}
+	g, err := afOpenIn(ns, Config{Interface: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	cs, nh := afCollectors(1, func(c *afCollector) {
+		c.check = func(r *Record, p *decode.Packet) string {
+			if r.Meta.Link != decode.LinkRaw || r.Meta.PktType != decode.PktHost || p.Flags&decode.FlagMAC != 0 {
+				return fmt.Sprintf("meta %+v, flags %v", r.Meta, p.Flags)
+			}
+			return ""
+		}
+	})
+	run := afStartRun(t, g, nh)
+	flows := []gen.Flow{
+		{Src: netip.MustParseAddr("10.7.0.1"), Dst: netip.MustParseAddr("10.7.0.2"), Proto: gen.ProtoUDP, SrcPort: 1, DstPort: 2, Payload: 30},
+		{Src: netip.MustParseAddr("fd07::1"), Dst: netip.MustParseAddr("fd07::2"), Proto: gen.ProtoTCP, SrcPort: 3, DstPort: 4, Payload: 300},
+	}
+	const per = 100
+	res := gen.Result{PerFlow: make([]uint64, len(flows))}
+	for i := range 2 * per {
+		f := &flows[i%2]
+		frame := f.AppendFrame(nil)
+		if _, err := unix.Write(tunfd, frame[14:14+f.IPLen()]); err != nil {
+			t.Fatal(err)
+		}
+		res.PerFlow[i%2]++
+		res.Sent++
+	}
+	afWaitFor(t, "the packets", func() bool { return g.Stats().Packets >= res.Sent })
+	if err := run.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	afCheckCounts(t, cs, afExpect(flows, &res))
+	afCheckStats(t, g, res.Sent)
+}
+
+// TestLivePromisc: Promisc raises the interface's promiscuity while the
+// group is open and the kernel drops it again on Close.
+func TestLivePromisc(t *testing.T) {
+	l := afNewLive(t)
+	promisc := func() bool {
+		var on bool
+		if err := l.cns.Do(func() error {
+			nl, err := afNetlinkOpen()
+			if err != nil {
+				return err
+			}
+			defer nl.close()
+			info, err := nl.link(l.veth.B)
+			on = info.Promisc > 0
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+	if promisc() {
+		t.Fatal("promiscuous before the test")
+	}
+	g := l.open(l.cns, Config{Interface: l.veth.B, Members: 2, Promisc: true})
+	if !promisc() {
+		t.Error("not promiscuous with Promisc set")
+	}
+	g.Close()
+	if promisc() {
+		t.Error("still promiscuous after Close")
+	}
 }
