@@ -7,16 +7,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fastop/fastop/display"
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
 )
 
 // runMonitor is the monitor: fastop without a subcommand.
 func runMonitor(ctx context.Context, o *Options, streams IO) error {
+	if o.DumpFilter {
+		return dumpFilter(o, streams)
+	}
 	if o.Read != "" {
 		return runFile(ctx, o, streams)
 	}
@@ -93,6 +98,10 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 		return err
 	}
 	defer f.Close()
+	flt, err := fileFilter(o, f)
+	if err != nil {
+		return err
+	}
 	rep := newReporter(o, streams.Out, f.Name())
 	if err := rep.header("Reading " + f.Name()); err != nil {
 		return err
@@ -103,7 +112,55 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 		MaxFlows:   o.MaxFlows,
 		Every:      o.Seconds == 0,
 		StopAfter:  int64(o.Seconds) * int64(time.Second),
+		Filter:     flt,
 		Emit:       rep.report,
 	}
 	return pipeline.RunFile(ctx, f, cfg)
+}
+
+// compileFile compiles -f for a capture file's link type. Like iftop,
+// fastop counts IP and IPv6 only, so the program is "(expr) and (ip or
+// ip6)". A pcapng file with several link types is filtered with the first
+// interface's.
+func compileFile(expr string, f *ring.File) (filter.Program, error) {
+	return filter.Compile(expr, filter.Options{
+		Link:      f.LinkType(),
+		Snaplen:   filter.DefaultSnaplen,
+		IPOnly:    true,
+		Neighbors: filter.KernelNeighbors{},
+	})
+}
+
+// fileFilter compiles -f for f; nil when there is none.
+func fileFilter(o *Options, f *ring.File) (*pipeline.Filter, error) {
+	if strings.TrimSpace(o.Filter) == "" {
+		return nil, nil
+	}
+	prog, err := compileFile(o.Filter, f)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.NewFilter(prog)
+}
+
+// dumpFilter prints the program -f compiles to, as tcpdump -d does: for
+// the file's link type with -r, for a live Ethernet socket otherwise.
+func dumpFilter(o *Options, streams IO) error {
+	var prog filter.Program
+	var err error
+	if o.Read != "" {
+		f, ferr := ring.OpenFile(o.Read)
+		if ferr != nil {
+			return ferr
+		}
+		defer f.Close()
+		prog, err = compileFile(o.Filter, f)
+	} else {
+		prog, err = compileLive(o.Filter, o.Snaplen)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(streams.Out, prog.String())
+	return err
 }

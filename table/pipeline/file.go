@@ -18,6 +18,7 @@ type FileConfig struct {
 	Every      bool              // emit a report at every 2 s tick of capture time
 	StopAfter  int64             // nanoseconds of capture time after which to report once and stop (0: read to the end)
 	BatchSize  int               // records per ReadBatch (0: 1024)
+	Filter     *Filter           // run on every record (nil: none)
 	// Emit receives each report, on the reader's goroutine. An error
 	// stops the replay and is returned.
 	Emit func(*table.Snapshot) error
@@ -63,7 +64,9 @@ func newFileRun(f *ring.File, cfg FileConfig) *fileRun {
 	}
 	r := &fileRun{f: f, cfg: cfg, recs: make([]ring.Record, cfg.BatchSize)}
 	for range cfg.Workers {
-		r.workers = append(r.workers, NewWorker(cfg.Classifier, cfg.MaxFlows))
+		w := NewWorker(cfg.Classifier, cfg.MaxFlows)
+		w.SetFilter(cfg.Filter)
+		r.workers = append(r.workers, w)
 	}
 	if cfg.Workers > 1 {
 		r.lists = make([][]int32, cfg.Workers)
@@ -80,6 +83,9 @@ func newFileRun(f *ring.File, cfg FileConfig) *fileRun {
 func (r *fileRun) serve(i int, kick <-chan struct{}) {
 	w := r.workers[i]
 	for range kick {
+		if w.filter != nil {
+			w.loadFilter()
+		}
 		for _, j := range r.lists[i] {
 			w.Record(&r.recs[j])
 		}

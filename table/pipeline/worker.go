@@ -1,20 +1,54 @@
 package pipeline
 
 import (
+	"sync/atomic"
+
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 )
+
+// Filter is a filter program that workers run in fastop's VM (for files:
+// live captures filter in the kernel). Set swaps it while workers run;
+// each worker picks the new program up at its next batch, so a packet is
+// judged by exactly one program.
+type Filter struct {
+	p atomic.Pointer[filter.Program]
+}
+
+// NewFilter returns a Filter holding p (nil or empty: accept everything).
+func NewFilter(p filter.Program) (*Filter, error) {
+	f := &Filter{}
+	return f, f.Set(p)
+}
+
+// Set validates p and makes it the program workers run.
+func (f *Filter) Set(p filter.Program) error {
+	if len(p) > 0 {
+		if _, err := filter.NewVM(p); err != nil {
+			return err
+		}
+	}
+	f.p.Store(&p)
+	return nil
+}
 
 // Worker is the per-packet path: decode, classify, count. Each worker owns
 // its Delta; nothing here is shared with another goroutine while Process
 // runs.
 type Worker struct {
-	cls   *table.Classifier
-	delta *table.Delta
-	pkt   decode.Packet
-	key   table.Key
+	cls    *table.Classifier
+	delta  *table.Delta
+	pkt    decode.Packet
+	key    table.Key
+	filter *Filter
+	prog   *filter.Program // the program vm runs
+	vm     *filter.VM      // nil: no filter
 }
+
+// SetFilter makes the worker run f's program on every record (nil: none).
+func (w *Worker) SetFilter(f *Filter) { w.filter = f }
 
 // NewWorker returns a worker that counts into a fresh Delta.
 func NewWorker(cls *table.Classifier, maxFlows int) *Worker {
@@ -33,8 +67,23 @@ func (w *Worker) Swap(d *table.Delta) *table.Delta {
 
 // Process counts a batch of records.
 func (w *Worker) Process(recs []ring.Record) {
+	if w.filter != nil {
+		w.loadFilter()
+	}
 	for i := range recs {
 		w.Record(&recs[i])
+	}
+}
+
+// loadFilter picks up a program swapped in by Filter.Set.
+func (w *Worker) loadFilter() {
+	p := w.filter.p.Load()
+	if p == w.prog {
+		return
+	}
+	w.prog, w.vm = p, nil
+	if p != nil && len(*p) > 0 {
+		w.vm, _ = filter.NewVM(*p) // Set validated it
 	}
 }
 
@@ -43,6 +92,10 @@ func (w *Worker) Record(r *ring.Record) {
 	d := w.delta
 	d.Capture.Packets++
 	d.Capture.Bytes += uint64(max(r.Meta.WireLen, uint32(len(r.Data))))
+	if w.vm != nil && w.vm.Run(r.Data, &r.Meta) == 0 {
+		d.Capture.Filtered++
+		return
+	}
 	switch err := decode.Frame(r.Data, &r.Meta, &w.pkt); err {
 	case nil:
 	case decode.ErrNotIP:
