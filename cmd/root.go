@@ -69,6 +69,7 @@ EXIT STATUS
 			return runMonitor(c.Context(), opts, streams)
 		},
 	}
+	c.CompletionOptions.DisableDefaultCmd = true
 	c.SetIn(streams.In)
 	c.SetOut(streams.Out)
 	c.SetErr(streams.ErrOut)
