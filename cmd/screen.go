@@ -2,8 +2,9 @@ package cmd
 
 import (
 	"context"
-	"errors"
+	"os"
 
+	"github.com/fastop/fastop/display"
 	"github.com/fastop/fastop/table"
 )
 
@@ -17,7 +18,63 @@ type screenControl struct {
 // runScreen shows the full-screen UI on the terminal until q, ^C, SIGTERM
 // or ctx ends. Snapshots arrive on snaps at every tick; the channel is
 // closed when the source ends (a file), and the last screen stays up until q.
-// (Placeholder until the screen work lands.)
+// It opens /dev/tty itself and fails with one line when there is none.
 func runScreen(ctx context.Context, o *Options, streams IO, snaps <-chan *table.Snapshot, ctl screenControl) error {
-	return errors.New("the full screen is not built yet: use -t or --json")
+	tty, err := display.OpenTTY()
+	if err != nil {
+		return err
+	}
+	defer tty.Close()
+	names := display.NewResolver(display.ResolverConfig{})
+	defer names.Close()
+	cfg := o.screenConfig(ctl, os.Getenv)
+	cfg.Namer = names
+	cfg.Redraw = names.Updated()
+	return display.RunScreen(ctx, tty, snaps, cfg)
+}
+
+// screenConfig turns the options (and ~/.iftoprc) into the screen's
+// configuration and starting state.
+func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) display.ScreenConfig {
+	st := display.DefaultUIState()
+	st.View = o.set.view
+	st.Order = o.set.order
+	st.DNS = !o.NoDNS
+	st.PortNames = !o.NoPortNames
+	st.Bars = !o.NoBars
+	st.Mode = o.ui.lineMode
+	st.Totals = o.ui.totals
+	st.Log = o.ui.logScale
+	st.FilterCode = o.Filter
+	if o.ui.screenFilter != "" {
+		// applyRC compiled it already: an invalid one never gets here.
+		if re, err := display.CompileScreenFilter(o.ui.screenFilter); err == nil {
+			st.Filter, st.FilterText = re, o.ui.screenFilter
+		}
+	}
+	cfg := display.ScreenConfig{
+		State:        st,
+		MaxBandwidth: float64(o.set.maxBW),
+		Bytes:        o.Bytes,
+		Services:     display.DefaultServices(),
+		ASCII:        !display.UTF8Locale(getenv),
+		Live:         o.Read == "",
+		Version:      version,
+		SetFilter:    ctl.SetFilter,
+	}
+	name := ctl.Interface
+	switch {
+	case o.Read != "":
+		if name == "" {
+			name = o.Read
+		}
+		cfg.Listening = "Reading " + name
+		cfg.EndMsg = "End of " + name + ": q quits"
+	default:
+		if name == "" {
+			name = o.Interface
+		}
+		cfg.Listening = "Listening on " + name
+	}
+	return cfg
 }

@@ -1,0 +1,416 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/pipeline"
+)
+
+// The end-to-end tests run fastop's screen in a real terminal: a detached
+// tmux pane of 80x24 on a private tmux server. They send keys with
+// send-keys, read the pane with capture-pane, and check after q and after
+// SIGTERM that the terminal is back as it was (stty -g before and after,
+// the alternate screen left, the cursor shown).
+//
+// Until run.go wires the screen into the fastop command (see
+// replayToScreen), the program in the pane is this test binary itself,
+// re-executed as TestScreenHelperProcess: fastop's own root command with
+// fastop's option parsing and ~/.iftoprc, and runF replaying the file to
+// runScreen at --speed.
+
+const (
+	helperEnv     = "FASTOP_SCREEN_HELPER"
+	helperArgsEnv = "FASTOP_SCREEN_ARGS" // argv, separated by \x1f
+	helperPidEnv  = "FASTOP_SCREEN_PIDFILE"
+	doneMark      = "FASTOP-E2E-DONE"
+)
+
+// TestScreenHelperProcess is the program the end-to-end tests run in the
+// tmux pane; on its own it does nothing.
+func TestScreenHelperProcess(t *testing.T) {
+	if os.Getenv(helperEnv) != "1" {
+		t.Skip("the program TestScreenE2E runs in a tmux pane")
+	}
+	if p := os.Getenv(helperPidEnv); p != "" {
+		os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())), 0o644)
+	}
+	// What Main does, with the monitor replaced by a file replay on the
+	// screen.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	streams := IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	root := NewRootCommand(streams, func(ctx context.Context, o *Options) error {
+		return replayToScreen(ctx, o, streams)
+	})
+	root.SetArgs(strings.Split(os.Getenv(helperArgsEnv), "\x1f"))
+	err := root.ExecuteContext(ctx)
+	os.Exit(exitStatus(err, ctx, streams.ErrOut))
+}
+
+// replayToScreen is what run.go is to do for -r on a terminal: replay the
+// file through the pipeline, one snapshot per 2 s of capture time paced at
+// --speed, into runScreen, which keeps the last one up until q.
+func replayToScreen(ctx context.Context, o *Options, streams IO) error {
+	f, err := ring.OpenFile(o.Read)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	snaps := make(chan *table.Snapshot)
+	pace := time.Duration(float64(2*time.Second) / o.Speed)
+	go func() {
+		defer close(snaps)
+		cfg := pipeline.FileConfig{
+			Workers:    o.Workers,
+			Classifier: table.NewClassifier(o.classifierConfig()),
+			MaxFlows:   o.MaxFlows,
+			Every:      true,
+			Emit: func(s *table.Snapshot) error {
+				select {
+				case snaps <- s:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				select {
+				case <-time.After(pace):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				return nil
+			},
+		}
+		pipeline.RunFile(ctx, f, cfg)
+	}()
+	return runScreen(ctx, o, streams, snaps, screenControl{Interface: f.Name()})
+}
+
+// writeReplayFile writes 20 s of raw-IP traffic:
+//
+//	10.0.0.1:40000 → 10.0.0.2:80  TCP, 100 packets/s of 1250 bytes (1 Mbit/s)
+//	10.0.0.2:80 → 10.0.0.1:40000  TCP, 10 packets/s of 100 bytes
+//	10.0.0.1:5353 → 10.0.0.3:53   UDP, 5 packets/s of 200 bytes
+//
+// With -F 10.0.0.1/32, TX is 20 × 126000 bytes (2.40MB) and RX 20 × 1000
+// (19.5KB).
+func writeReplayFile(t *testing.T, path string) {
+	t.Helper()
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	bw := bufio.NewWriter(out)
+	w, err := ring.NewWriter(bw, decode.LinkRaw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packet := func(src, dst [4]byte, sport, dport uint16, proto uint8, size int) []byte {
+		p := make([]byte, size)
+		p[0] = 0x45
+		binary.BigEndian.PutUint16(p[2:], uint16(size))
+		p[8] = 64
+		p[9] = proto
+		copy(p[12:], src[:])
+		copy(p[16:], dst[:])
+		binary.BigEndian.PutUint16(p[20:], sport)
+		binary.BigEndian.PutUint16(p[22:], dport)
+		if proto == 6 {
+			p[32] = 5 << 4 // data offset
+		} else {
+			binary.BigEndian.PutUint16(p[24:], uint16(size-20))
+		}
+		return p
+	}
+	a, b, c := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, [4]byte{10, 0, 0, 3}
+	type stream struct {
+		pkt  []byte
+		rate int // packets per second
+	}
+	streams := []stream{
+		{packet(a, b, 40000, 80, 6, 1250), 100},
+		{packet(b, a, 80, 40000, 6, 100), 10},
+		{packet(a, c, 5353, 53, 17, 200), 5},
+	}
+	const t0 = int64(1_700_000_000) * 1e9
+	// Every 10 ms, in time order.
+	for ms := int64(0); ms < 20_000; ms += 10 {
+		for _, s := range streams {
+			if every := int64(1000 / s.rate); ms%every == 0 {
+				if err := w.WriteRecord(t0+ms*1e6, s.pkt, uint32(len(s.pkt))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tmuxPane is a detached tmux session on a private server.
+type tmuxPane struct {
+	t    *testing.T
+	sock string
+	dir  string
+}
+
+func tmuxPath(t *testing.T) string {
+	p, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed (the CI script installs it)")
+	}
+	return p
+}
+
+// startPane starts the helper with args in an 80x24 pane, inside a shell
+// that saves the terminal mode before and after it, and its exit status.
+func startPane(t *testing.T, args []string, env ...string) *tmuxPane {
+	t.Helper()
+	tmuxPath(t)
+	dir := t.TempDir()
+	p := &tmuxPane{t: t, sock: fmt.Sprintf("fastop-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), dir: dir}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("stty -g > %[1]s/before; %[2]s -test.run='^TestScreenHelperProcess$' 2>%[1]s/stderr; echo $? > %[1]s/rc; stty -g > %[1]s/after; echo %[3]s; exec sleep 600",
+		dir, self, doneMark)
+	cmdArgs := []string{"-L", p.sock, "-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24",
+		"-e", helperEnv + "=1",
+		"-e", helperArgsEnv + "=" + strings.Join(args, "\x1f"),
+		"-e", helperPidEnv + "=" + filepath.Join(dir, "pid"),
+		"-e", "HOME=" + dir,
+		"-e", "LANG=C.UTF-8",
+	}
+	for _, e := range env {
+		cmdArgs = append(cmdArgs, "-e", e)
+	}
+	cmdArgs = append(cmdArgs, script)
+	if out, err := exec.Command("tmux", cmdArgs...).CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		exec.Command("tmux", "-L", p.sock, "kill-server").Run()
+	})
+	return p
+}
+
+func (p *tmuxPane) tmux(args ...string) string {
+	p.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", p.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("tmux %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+// screen returns the pane's rows.
+func (p *tmuxPane) screen() []string {
+	p.t.Helper()
+	return strings.Split(strings.TrimSuffix(p.tmux("capture-pane", "-p", "-t", "e2e"), "\n"), "\n")
+}
+
+// waitFor polls the pane until ok holds, or fails after 20 s with the pane.
+func (p *tmuxPane) waitFor(what string, ok func(rows []string) bool) []string {
+	p.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rows := p.screen()
+		if ok(rows) {
+			return rows
+		}
+		if time.Now().After(deadline) {
+			stderr, _ := os.ReadFile(filepath.Join(p.dir, "stderr"))
+			p.t.Fatalf("timed out waiting for %s; the pane shows:\n%s\nstderr: %s", what, strings.Join(rows, "\n"), stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (p *tmuxPane) keys(keys ...string) {
+	p.t.Helper()
+	p.tmux(append([]string{"send-keys", "-t", "e2e"}, keys...)...)
+}
+
+// format returns a tmux format variable of the pane, e.g. alternate_on.
+func (p *tmuxPane) format(name string) string {
+	p.t.Helper()
+	return strings.TrimSpace(p.tmux("display-message", "-p", "-t", "e2e", "#{"+name+"}"))
+}
+
+// checkRestored waits for the helper to exit and checks the terminal:
+// the exit status, the mode (stty -g before = after), the main screen, a
+// visible cursor.
+func (p *tmuxPane) checkRestored(wantRC string) {
+	p.t.Helper()
+	p.waitFor("the program to exit", func(rows []string) bool {
+		return strings.Contains(strings.Join(rows, "\n"), doneMark)
+	})
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(p.dir, name))
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	if rc := read("rc"); rc != wantRC {
+		p.t.Errorf("exit status %s, want %s; stderr: %s", rc, wantRC, read("stderr"))
+	}
+	if before, after := read("before"), read("after"); before != after {
+		p.t.Errorf("terminal mode not restored:\nbefore %s\nafter  %s", before, after)
+	}
+	if v := p.format("alternate_on"); v != "0" {
+		p.t.Errorf("alternate_on = %s after exit, want 0", v)
+	}
+	if v := p.format("cursor_flag"); v != "1" {
+		p.t.Errorf("cursor_flag = %s after exit, want 1 (cursor shown)", v)
+	}
+	for _, l := range p.screen() {
+		if strings.Contains(l, "TOTAL:") {
+			p.t.Errorf("the fastop screen is still visible after exit: %q", l)
+		}
+	}
+}
+
+// replayArgs are the options of the end-to-end runs.
+func replayArgs(t *testing.T, extra ...string) []string {
+	file := filepath.Join(t.TempDir(), "replay.pcap")
+	writeReplayFile(t, file)
+	return append([]string{"-r", file, "-F", "10.0.0.1/32", "-n", "-N", "-P", "--speed", "40"}, extra...)
+}
+
+func hasRow(rows []string, prefix string) bool {
+	for _, r := range rows {
+		if strings.HasPrefix(r, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// finished reports that the replay ended: the end-of-file hint and the
+// totals of the whole file.
+func finished(rows []string) bool {
+	return len(rows) == 24 && strings.HasPrefix(rows[0], " End of ") && strings.HasPrefix(rows[21], "TX:") && strings.Contains(rows[21], "cum:   2.40MB") &&
+		strings.Contains(rows[22], "19.5KB") && strings.Contains(rows[23], "2.42MB")
+}
+
+func TestScreenE2EKeys(t *testing.T) {
+	p := startPane(t, replayArgs(t))
+	rows := p.waitFor("the replay to finish", finished)
+
+	if !strings.HasPrefix(rows[1], "└") || !strings.Contains(rows[1], "┴") {
+		t.Errorf("scale rule = %q, want iftop's └───┴ in a UTF-8 locale", rows[1])
+	}
+	// Both pairs, local side on the left (-F), ports numeric (-N -P).
+	if !hasRow(rows, "10.0.0.1:40000             => 10.0.0.2:80 ") || !hasRow(rows, "10.0.0.1:5353              => 10.0.0.3:53 ") {
+		t.Errorf("host pairs missing:\n%s", strings.Join(rows, "\n"))
+	}
+	if strings.Count(strings.Join(rows, "\n"), " <= ") != 2 {
+		t.Errorf("want two <= rows (two-line mode):\n%s", strings.Join(rows, "\n"))
+	}
+
+	// T: the cumulative column, hosts 22 wide, 2.38MB sent by the big flow.
+	p.keys("T")
+	rows = p.waitFor("the cumulative column", func(rows []string) bool {
+		return strings.HasPrefix(rows[0], " Show cumulative totals ") && hasRow(rows, "10.0.0.1:40000         => 10.0.0.2:80 ")
+	})
+	for _, r := range rows {
+		if strings.HasPrefix(r, "10.0.0.1:40000 ") && strings.TrimSpace(r[48:56]) != "2.38MB" {
+			t.Errorf("cumulative sent = %q, want 2.38MB at column 48: %q", r[48:56], r)
+		}
+	}
+
+	// t: one line per host pair.
+	p.keys("t")
+	rows = p.waitFor("one line per host", func(rows []string) bool {
+		return strings.HasPrefix(rows[0], " One line per host ") && hasRow(rows, "10.0.0.1:40000        <=> 10.0.0.2:80 ")
+	})
+	if strings.Contains(strings.Join(rows[2:20], "\n"), " <= ") {
+		t.Errorf("a <= row is left in one-line mode:\n%s", strings.Join(rows, "\n"))
+	}
+
+	// P: paused, and says so until another message.
+	p.keys("P")
+	p.waitFor("the pause hint", func(rows []string) bool { return strings.HasPrefix(rows[0], " Display paused ") })
+
+	// An unknown key.
+	p.keys("Z")
+	p.waitFor("the help hint", func(rows []string) bool { return strings.HasPrefix(rows[0], " Press H or ? for help ") })
+
+	// Resize: drawn again at the new size at once; below 40x10 a notice.
+	p.tmux("resize-window", "-t", "e2e", "-x", "100", "-y", "30")
+	p.waitFor("the 100x30 layout", func(rows []string) bool {
+		return len(rows) == 30 && strings.HasPrefix(rows[29], "TOTAL:") && strings.Contains(rows[27], "rates:") && strings.Index(rows[27], "rates:") == 68
+	})
+	p.tmux("resize-window", "-t", "e2e", "-x", "30", "-y", "8")
+	p.waitFor("the too-small notice", func(rows []string) bool {
+		return strings.HasPrefix(rows[0], "terminal too small") && strings.TrimSpace(strings.Join(rows[1:], "")) == ""
+	})
+	p.tmux("resize-window", "-t", "e2e", "-x", "80", "-y", "24")
+	p.waitFor("the 80x24 layout again", func(rows []string) bool { return len(rows) == 24 && strings.HasPrefix(rows[23], "TOTAL:") })
+
+	p.keys("q")
+	p.checkRestored("0")
+}
+
+// TestScreenE2ESignals checks that SIGTERM and Ctrl-C restore the terminal.
+func TestScreenE2ESignals(t *testing.T) {
+	t.Run("SIGTERM", func(t *testing.T) {
+		p := startPane(t, replayArgs(t))
+		p.waitFor("the screen", finished)
+		b, err := os.ReadFile(filepath.Join(p.dir, "pid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+			t.Fatal(err)
+		}
+		p.checkRestored("130")
+	})
+	t.Run("CtrlC", func(t *testing.T) {
+		p := startPane(t, replayArgs(t))
+		p.waitFor("the screen", finished)
+		p.keys("C-c")
+		p.checkRestored("0")
+	})
+}
+
+// TestScreenE2ERC checks ~/.iftoprc end to end: the file sets the screen's
+// starting state, and the command line still wins.
+func TestScreenE2ERC(t *testing.T) {
+	rc := filepath.Join(t.TempDir(), "rc")
+	os.WriteFile(rc, []byte("line-display: one-line-sent\nshow-totals: yes\nport-resolution: yes # -N wins\n"), 0o644)
+	p := startPane(t, replayArgs(t, "-c", rc))
+	rows := p.waitFor("the screen", finished)
+	if rows[2][:37] != "10.0.0.1:40000         => 10.0.0.2:80" || strings.TrimSpace(rows[2][48:56]) != "2.38MB" || rows[3] == "" || strings.Contains(rows[3], "<=") {
+		t.Errorf("want sent-only rows with the cumulative column:\n%s", strings.Join(rows, "\n"))
+	}
+	if strings.Contains(strings.Join(rows, "\n"), ":http") {
+		t.Errorf("-N on the command line lost to the rc file:\n%s", strings.Join(rows, "\n"))
+	}
+	p.keys("q")
+	p.checkRestored("0")
+}
