@@ -359,7 +359,9 @@ func ParseSize(s string) (int64, error) {
 }
 
 // Errors. Each error a Group returns wraps one of these (and the errno,
-// where there is one), so errors.Is works on either.
+// where there is one), so errors.Is works on either. An interface whose
+// link layer fastop cannot decode gives an error wrapping
+// decode.ErrLinkType, as a file of such frames does.
 var (
 	// ErrNotSupported: live capture needs Linux.
 	ErrNotSupported = errors.New("live capture is not supported")
@@ -376,8 +378,6 @@ var (
 	ErrFanout = errors.New("fanout group refused")
 	// ErrFilter: the kernel refused the filter program.
 	ErrFilter = errors.New("filter refused")
-	// ErrLinkType: the interface's link layer is not one fastop decodes.
-	ErrLinkType = errors.New("unsupported link type")
 	// ErrInvalidConfig: a Config field is out of range.
 	ErrInvalidConfig = errors.New("invalid configuration")
 	// ErrClosed: the group has been closed.

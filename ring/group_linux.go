@@ -133,13 +133,19 @@ func afOpen(c *Config) (*afGroup, error) {
 	link, ok := afLinkTypeOf(info.Type)
 	if !ok {
 		nl.close()
-		return nil, afErr(ErrLinkType, nil, "interface %q has link type ARPHRD %d, which fastop cannot decode (it reads Ethernet, loopback and raw-IP interfaces)", c.Interface, info.Type)
+		return nil, afErr(decode.ErrLinkType, nil, "interface %q has link type ARPHRD %d, which fastop cannot decode (it reads Ethernet, loopback and raw-IP interfaces)", c.Interface, info.Type)
 	}
 	if !info.adminUp() && !c.WaitUp {
 		nl.close()
 		return nil, afErr(ErrInterfaceDown, nil, "interface %q is down: bring it up (ip link set %s up) or wait for it (--wait-up)", c.Interface, c.Interface)
 	}
 	loopback := info.Flags&unix.IFF_LOOPBACK != 0
+	if len(c.Filter) > 0 {
+		if err := c.Filter.Validate(); err != nil {
+			nl.close()
+			return nil, afErr(ErrFilter, err, "filter for %q", c.Interface)
+		}
+	}
 	kprog, err := afKernelProgram(c.Filter, link, c.Snaplen, loopback)
 	if err != nil {
 		nl.close()

@@ -1036,3 +1036,39 @@ func TestLivePromisc(t *testing.T) {
 		t.Error("still promiscuous after Close")
 	}
 }
+
+// TestLivePinned: CPUs pins each member's reader thread; a CPU that does
+// not exist fails Open.
+func TestLivePinned(t *testing.T) {
+	l := afNewLive(t)
+	last := runtime.NumCPU() - 1
+	g := l.open(l.cns, Config{Interface: l.veth.B, Members: 2, CPUs: []int{last}})
+	for i, m := range g.impl.members {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/status", m.tid.Load()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("Cpus_allowed_list:\t%d\n", last)
+		if !strings.Contains(string(b), want) {
+			t.Errorf("member %d: want %q in its thread status", i, want)
+		}
+	}
+	fds := afFDs(t)
+	_, err := afOpenIn(l.cns, Config{Interface: l.veth.B, Members: 2, CPUs: []int{0, 4095}})
+	if !errors.Is(err, ErrInvalidConfig) || !errors.Is(err, unix.EINVAL) {
+		t.Errorf("pinning to CPU 4095: %v", err)
+	}
+	if got := afFDs(t); got != fds {
+		t.Errorf("a failed Open left descriptors: %d, %d before", got, fds)
+	}
+}
+
+// TestLiveOpenBadFilter: a program the kernel would refuse fails Open with
+// ErrFilter, before any socket is made.
+func TestLiveOpenBadFilter(t *testing.T) {
+	l := afNewLive(t)
+	_, err := afOpenIn(l.cns, Config{Interface: l.veth.B, Filter: filter.Program{{Op: afOpJa, K: 5}, {Op: afOpRetK}}})
+	if !errors.Is(err, ErrFilter) || !errors.Is(err, filter.ErrInvalidProgram) {
+		t.Errorf("Open with a jump past the end: %v", err)
+	}
+}

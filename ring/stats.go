@@ -10,7 +10,7 @@ type Stats struct {
 	Discarded     uint64 // frames in a ring that were thrown away unread when a member was torn down
 	Blocks        uint64 // ring blocks handed to handlers
 	BadBlocks     uint64 // ring blocks whose layout made no sense (their unread frames are in Discarded)
-	Reopens       uint64 // times the members were re-created after the interface returned
+	Reopens       uint64 // times Run (re-)created the members: after the interface returned, or came up under WaitUp
 	Members       []MemberStats
 	Iface         IfaceCounters // the interface's own kernel counters, as last read
 	IfaceOK       bool          // Iface holds a reading
