@@ -248,7 +248,9 @@ func (r *Renderer) selectRows(s *table.Snapshot, st *UIState, f *Frame, peek *Ho
 		rows = rows[:n]
 	}
 	total := len(rows)
-	scroll := min(max(st.Scroll, 0), total)
+	// Scrolling past the end keeps the last row on screen (iftop shows
+	// nothing, and k must be pressed as often as j was to come back).
+	scroll := min(max(st.Scroll, 0), max(total-1, 0))
 	if !(st.Frozen && f.Frozen != nil) {
 		rows = SortLimit(rows, st.Order, st.Mode, peek, scroll+capacity)
 	}
