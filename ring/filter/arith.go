@@ -48,31 +48,32 @@ func (c *compiler) constOf(a arith) (uint32, bool) {
 		if !lok || !rok {
 			return 0, false
 		}
-		c.checkDivisor(a, r, true)
+		c.checkLiteral(a)
+		c.checkDivisor(a, r)
 		return foldALU(a.op, l, r), true
 	}
 	return 0, false
 }
 
-// checkDivisor rejects a division, modulo or shift by a constant the
-// kernel refuses (and libpcap rejects at compile time).
-func (c *compiler) checkDivisor(a *binArith, r uint32, known bool) {
-	if !known {
+// checkLiteral rejects a shift by a literal number above 31, as libpcap
+// does. A shift count that is only computed to be that large folds to 0,
+// as libpcap's optimiser folds it.
+func (c *compiler) checkLiteral(a *binArith) {
+	if n, ok := a.r.(*numArith); ok && (a.op == aluLSH || a.op == aluRSH) && n.v > 31 {
+		c.fail(a.pos, "shift by more than 31 bits")
+	}
+}
+
+// checkDivisor rejects a division or modulo by a value known to be 0.
+func (c *compiler) checkDivisor(a *binArith, r uint32) {
+	if r != 0 {
 		return
 	}
 	switch a.op {
 	case aluDIV:
-		if r == 0 {
-			c.fail(a.pos, "division by zero")
-		}
+		c.fail(a.pos, "division by zero")
 	case aluMOD:
-		if r == 0 {
-			c.fail(a.pos, "modulus by zero")
-		}
-	case aluLSH, aluRSH:
-		if r > 31 {
-			c.fail(a.pos, "shift by more than 31 bits")
-		}
+		c.fail(a.pos, "modulus by zero")
 	}
 }
 
@@ -95,7 +96,7 @@ func foldALU(op uint16, l, r uint32) uint32 {
 	case aluXOR:
 		return l ^ r
 	case aluLSH:
-		return l << r
+		return l << r // 0 from 32 on, like libpcap's optimiser
 	case aluRSH:
 		return l >> r
 	}
@@ -133,7 +134,13 @@ func (c *compiler) binary(a *binArith, tb int) value {
 		return value{konst: true, k: v}
 	}
 	if r, ok := c.constOf(a.r); ok {
-		c.checkDivisor(a, r, true)
+		c.checkLiteral(a)
+		c.checkDivisor(a, r)
+		if (a.op == aluLSH || a.op == aluRSH) && r > 31 {
+			// the kernel refuses such a shift instruction; the result is 0
+			l := c.arith(a.l, tb)
+			return value{code: append(l.inA(), ins(opLdImm, 0)), zero: true, guard: l.guard}
+		}
 		l := c.arith(a.l, tb)
 		zero := (a.op == aluAND || a.op == aluMUL) && r == 0 ||
 			l.zero && a.op != aluADD && a.op != aluSUB && a.op != aluOR && a.op != aluXOR
@@ -141,7 +148,7 @@ func (c *compiler) binary(a *binArith, tb int) value {
 	}
 	r := c.arith(a.r, tb)
 	if r.zero {
-		c.checkDivisor(a, 0, true)
+		c.checkDivisor(a, 0)
 	}
 	// libpcap keeps only the left operand's guard (gen_arth), so an
 	// accessor on the right of an operator loses its protocol check.

@@ -149,7 +149,20 @@ func (c *compiler) geneve(n *specialNode) gen {
 	c.ls.linkpl = offset{reg: rPL}
 	c.ls.nl = 0
 	c.ls.outermost = false
+	c.ls.geneve = true
 	return g
+}
+
+// innerEthernet guards link-address tests after geneve: the encapsulated
+// payload has an Ethernet header only when its offset differs from the
+// link header's (gen_geneve_ll_check). It returns nil when no check is
+// needed.
+func (c *compiler) innerEthernet() gen {
+	if !c.ls.geneve {
+		return nil
+	}
+	st := []Instruction{ins(opLdMem, uint32(c.ls.linkhdr.reg)), ins(opLdxMem, uint32(c.ls.linkpl.reg))}
+	return gNot(gTest(st, classJMP|jmpJEQ|srcX, 0))
 }
 
 // tcmpMask compares (field & mask) of the IPv4 transport header with v.

@@ -98,9 +98,6 @@ func (c *compiler) notIPFragment() gen {
 
 func (c *compiler) linktype(pos int, v uint32) gen {
 	ls := &c.ls
-	if ls.kind == lkPPP {
-		return c.eq(c.typ(), 0, 2, etherToPPP(v))
-	}
 	if ls.mplsDepth > 0 {
 		switch v {
 		case etherTypeIP, etherTypeIPv6:
@@ -112,6 +109,9 @@ func (c *compiler) linktype(pos int, v uint32) gen {
 			return gAnd(c.cmp(c.nl(), minus(2), 1, 0x01, jmpJEQ, 0x01), c.cmp(c.nl(), 0, 1, 0xf0, jmpJEQ, ver))
 		}
 		c.fail(pos, "only ip and ip6 can be tested inside MPLS")
+	}
+	if ls.kind == lkPPP {
+		return c.eq(c.typ(), 0, 2, etherToPPP(v))
 	}
 	switch ls.kind {
 	case lkEther:
@@ -437,6 +437,12 @@ func be32(b []byte) uint32 {
 func (c *compiler) ehost(pos int, mac [6]byte, dir qualDir) gen {
 	if c.ls.kind != lkEther {
 		c.fail(pos, "Ethernet addresses are not available on %s captures", c.ls.kind)
+	}
+	if g := c.innerEthernet(); g != nil {
+		saved := c.ls.geneve
+		c.ls.geneve = false
+		defer func() { c.ls.geneve = saved }()
+		return gAnd(g, c.ehost(pos, mac, dir))
 	}
 	switch dir {
 	case dirSrc:

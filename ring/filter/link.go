@@ -41,6 +41,7 @@ type linkState struct {
 	linkpl    offset // start of the link-layer payload
 	nl        uint32 // network header, relative to linkpl (MPLS labels add 4 each)
 	outermost bool   // linkhdr is still the frame's outermost link header
+	geneve    bool   // after geneve: the link header may be absent (payload not Ethernet)
 	vlanDepth int
 	mplsDepth int
 }

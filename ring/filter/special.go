@@ -70,7 +70,7 @@ func (c *compiler) multicast(n *specialNode) gen {
 		if c.ls.kind != lkEther {
 			c.fail(n.pos, "multicast needs Ethernet frames; %s captures have no link-layer addresses (use ip multicast or ip6 multicast)", c.ls.kind)
 		}
-		return gTest(c.load(c.hdr(), 0, 1), classJMP|jmpJSET|srcK, 1)
+		return andAll(c.innerEthernet(), gTest(c.load(c.hdr(), 0, 1), classJMP|jmpJSET|srcK, 1))
 	case kwIP:
 		return gAnd(c.linktype(n.pos, etherTypeIP), c.cmp(c.nl(), 16, 1, 0xffffffff, jmpJGE, 224))
 	case kwIP6:

@@ -21,8 +21,9 @@ func (p Program) Validate() error {
 
 // validate implements Validate; loose accepts what libpcap's user-space
 // interpreter runs but the kernel refuses: backward ja (libpcap's
-// protochain loop, with a sign-extended offset) and unknown ancillary
-// offsets (plain out-of-range loads in user space).
+// protochain loop, with a sign-extended offset), unknown ancillary offsets
+// (plain out-of-range loads in user space) and reads of scratch slots no
+// path has written (libpcap's geneve code does this).
 func (p Program) validate(loose bool) error {
 	n := len(p)
 	if n == 0 {
@@ -40,7 +41,7 @@ func (p Program) validate(loose bool) error {
 		return fmt.Errorf("filter: %w: the last instruction must be a return", ErrInvalidProgram)
 	}
 	if loose {
-		return p.checkScratchLoose()
+		return nil // the VM's scratch memory starts zeroed; libpcap's geneve code relies on it
 	}
 	return p.checkScratch()
 }
@@ -153,65 +154,6 @@ func (p Program) checkScratch() error {
 			masks[pc+1+int(ins.Jt)] &= valid
 			masks[pc+1+int(ins.Jf)] &= valid
 			valid = 0xffff
-		}
-	}
-	return nil
-}
-
-// checkScratchLoose allows backward jumps: it iterates the same data-flow
-// equations to a fixed point. A slot read before any write is still an
-// error, because the VM does not define its contents.
-func (p Program) checkScratchLoose() error {
-	n := len(p)
-	in := make([]uint16, n)   // slots valid at entry of pc
-	seen := make([]bool, n+1) // reachable
-	for i := range in {
-		in[i] = 0xffff
-	}
-	in[0] = 0
-	seen[0] = true
-	for changed := true; changed; {
-		changed = false
-		for pc := 0; pc < n; pc++ {
-			if !seen[pc] {
-				continue
-			}
-			v := in[pc]
-			ins := p[pc]
-			var succ [2]int
-			ns := 0
-			switch {
-			case ins.Op == opSt || ins.Op == opStx:
-				v |= 1 << ins.K
-				succ[0], ns = pc+1, 1
-			case ins.Op == opRetK || ins.Op == opRetA:
-			case ins.Op == opJa:
-				succ[0], ns = pc+1+int(int32(ins.K)), 1
-			case isCondJump(ins.Op):
-				succ[0], succ[1], ns = pc+1+int(ins.Jt), pc+1+int(ins.Jf), 2
-			default:
-				succ[0], ns = pc+1, 1
-			}
-			for _, s := range succ[:ns] {
-				if s >= n {
-					continue
-				}
-				if !seen[s] || in[s]&v != in[s] {
-					if !seen[s] {
-						in[s] = v
-					} else {
-						in[s] &= v
-					}
-					seen[s] = true
-					changed = true
-				}
-			}
-		}
-	}
-	for pc, ins := range p {
-		if seen[pc] && (ins.Op == opLdMem || ins.Op == opLdxMem) && in[pc]&(1<<ins.K) == 0 {
-			return fmt.Errorf("filter: %w: instruction %d (%s) reads scratch slot %d before every path has written it",
-				ErrInvalidProgram, pc, ins.mnemonic(), ins.K)
 		}
 	}
 	return nil

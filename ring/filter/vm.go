@@ -87,7 +87,8 @@ const (
 type VMOptions struct {
 	// Libpcap accepts programs that only libpcap's user-space interpreter
 	// runs: backward ja with a sign-extended offset (libpcap's protochain
-	// code) and unknown ancillary offsets (which then reject the packet).
+	// code), unknown ancillary offsets (which then reject the packet) and
+	// scratch slots read before any write (they read 0).
 	// Such a VM counts backward jumps and rejects a packet after 4096 of
 	// them, so a looping program cannot hang the caller.
 	Libpcap bool
