@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -84,7 +83,7 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 		ifc, err := ring.LookupInterface(name)
 		if err != nil {
 			lc.close()
-			return nil, liveError(err, name)
+			return nil, err
 		}
 		cfg := &ring.Config{
 			Interface: name,
@@ -106,7 +105,7 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 		g, err := ring.Open(cfg)
 		if err != nil {
 			lc.close()
-			return nil, liveError(err, name)
+			return nil, err
 		}
 		lc.offsets = append(lc.offsets, lc.members)
 		lc.members += g.Members()
@@ -135,19 +134,6 @@ func compileLive(expr string, snaplen int) (filter.Program, error) {
 		return nil, err
 	}
 	return prog, nil
-}
-
-// liveError adds the fix to ring's errors.
-func liveError(err error, iface string) error {
-	switch {
-	case errors.Is(err, ring.ErrPermission):
-		return fmt.Errorf("%w (capturing needs root or CAP_NET_RAW: run as root, or setcap cap_net_raw,cap_net_admin+ep $(command -v fastop))", err)
-	case errors.Is(err, ring.ErrInterfaceDown):
-		return fmt.Errorf("%w (bring it up with: ip link set %s up, or pass --wait to wait for it)", err, iface)
-	case errors.Is(err, ring.ErrRingMemory):
-		return fmt.Errorf("%w (try a smaller --buffer)", err)
-	}
-	return err
 }
 
 func (lc *liveCapture) names() []string {

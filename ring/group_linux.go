@@ -137,7 +137,7 @@ func afOpen(c *Config) (*afGroup, error) {
 	}
 	if !info.adminUp() && !c.WaitUp {
 		nl.close()
-		return nil, afErr(ErrInterfaceDown, nil, "interface %q is down: bring it up (ip link set %s up) or wait for it (--wait-up)", c.Interface, c.Interface)
+		return nil, afErr(ErrInterfaceDown, nil, "interface %q is down: bring it up (ip link set %s up) or wait for it (--wait)", c.Interface, c.Interface)
 	}
 	loopback := info.Flags&unix.IFF_LOOPBACK != 0
 	if len(c.Filter) > 0 {
