@@ -71,6 +71,7 @@ type jsonReport struct {
 		Recv    jsonDir `json:"recv"`
 	} `json:"flows"`
 	Capture struct {
+		Dropped     uint64 `json:"dropped"`
 		Packets     uint64 `json:"packets"`
 		Undecodable uint64 `json:"undecodable"`
 		Counted     uint64 `json:"counted"`
