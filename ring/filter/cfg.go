@@ -28,9 +28,6 @@ type block struct {
 	// effect: the block writes a scratch slot that later blocks read
 	// (the live-VLAN offset), so it must run whenever it is reached.
 	effect bool
-
-	id    int // for layout and the optimiser
-	npred int
 }
 
 // gen builds the code for a predicate given the blocks to go to when it

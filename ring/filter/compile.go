@@ -21,6 +21,10 @@ type Options struct {
 	// metadata, so `vlan` uses the ancillary loads; inbound, outbound
 	// and ifindex use the socket's metadata; and NULL's IPv6 test uses
 	// Linux's AF_INET6 instead of the BSD values found in files.
+	// Live programs suit SOCK_RAW sockets (Ethernet, raw IP). A cooked
+	// SOCK_DGRAM socket (LINUX_SLL/SLL2, the "any" device) has no cooked
+	// header in its data: libpcap rewrites such programs to ancillary
+	// loads before attaching them, and fastop does not.
 	Live bool
 	// Snaplen is the value an accepting program returns (the number of
 	// bytes to keep); 0 means DefaultSnaplen.

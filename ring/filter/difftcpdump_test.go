@@ -27,7 +27,10 @@ import (
 //	    go test -run TestDifferentialTcpdump -v ./ring/filter/
 //
 // (needs tcpdump in PATH; the expressions are reproducible from the seed;
-// the link type defaults to EN10MB).
+// the link type defaults to EN10MB; LIVE compiles both for a live Linux
+// socket, on a veth pair in a private network namespace, which needs root,
+// and runs them on the corpus's Ethernet frames with the outer VLAN tag
+// in the data and in metadata).
 func TestDifferentialTcpdump(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("FASTOP_TCPDUMP_DIFF"))
 	if n <= 0 {
@@ -43,23 +46,52 @@ func TestDifferentialTcpdump(t *testing.T) {
 	if linkName == "" {
 		linkName = "EN10MB"
 	}
+	live := linkName == "LIVE"
 	link, ok := linkNames[linkName]
-	if !ok {
-		t.Fatalf("FASTOP_TCPDUMP_LINK=%s: want one of EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL", linkName)
+	if live {
+		link = decode.LinkEthernet
+	} else if !ok {
+		t.Fatalf("FASTOP_TCPDUMP_LINK=%s: want one of EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL or LIVE", linkName)
 	}
 	var frames []pcaptest.Record
 	matches, _ := filepath.Glob(filepath.Join(corpus(t), "pcap", "*", "*"))
 	for _, path := range matches {
 		if f, err := pcaptest.Read(path); err == nil && f.Link == link {
-			frames = append(frames, f.Records...)
+			if live {
+				for _, r := range f.Records {
+					frames = append(frames, liveViews(r.Data, r.Meta.WireLen)...)
+				}
+			} else {
+				frames = append(frames, f.Records...)
+			}
 		}
 	}
-	libpcap := func(expr string, unoptimized bool) (Program, error) {
-		args := []string{"-ddd", "-y", linkName, "--", expr}
-		if unoptimized {
-			args = append([]string{"-O"}, args...)
+	// LIVE compiles for a veth in a private network namespace, the way
+	// libpcap compiles for a live Linux socket (VLAN in metadata).
+	prefix := []string{tcpdump}
+	target := []string{"-y", linkName}
+	if live {
+		ns := fmt.Sprintf("fqfilterdiff%d", os.Getpid())
+		for _, cmd := range [][]string{{"ip", "netns", "add", ns},
+			{"ip", "netns", "exec", ns, "ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1"},
+			{"ip", "netns", "exec", ns, "ip", "link", "set", "v1", "up"}} {
+			if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+				t.Skipf("LIVE needs root to make a network namespace: %v: %s", err, out)
+			}
+			if cmd[2] == "add" {
+				t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+			}
 		}
-		out, err := exec.Command(tcpdump, args...).CombinedOutput()
+		prefix = []string{"ip", "netns", "exec", ns, tcpdump}
+		target = []string{"-i", "v1"}
+	}
+	libpcap := func(expr string, unoptimized bool) (Program, error) {
+		args := append([]string{}, prefix[1:]...)
+		if unoptimized {
+			args = append(args, "-O")
+		}
+		args = append(append(append(args, "-ddd"), target...), "--", expr)
+		out, err := exec.Command(prefix[0], args...).CombinedOutput()
 		if err != nil {
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			return nil, errors.New(lines[len(lines)-1])
@@ -71,7 +103,7 @@ func TestDifferentialTcpdump(t *testing.T) {
 		expr := randomExpr(rng, 3)
 		// tcpdump -y compiles for a dead handle: on NULL that means the
 		// host's AF_INET6, which is fastop's live mode.
-		ours, ourErr := Compile(expr, Options{Link: link, Live: link == decode.LinkNull, Names: NewSystemNames()})
+		ours, ourErr := Compile(expr, Options{Link: link, Live: live || link == decode.LinkNull, Names: NewSystemNames()})
 		theirs, theirErr := libpcap(expr, false)
 		switch {
 		case ourErr != nil && theirErr != nil:

@@ -108,7 +108,6 @@ const MaxInstructions = 4096
 
 func opClass(op uint16) uint16 { return op & 0x07 }
 func opSize(op uint16) uint16  { return op & 0x18 }
-func opMode(op uint16) uint16  { return op & 0xe0 }
 func aluOp(op uint16) uint16   { return op & 0xf0 }
 func opSrc(op uint16) uint16   { return op & 0x08 }
 
