@@ -1,6 +1,7 @@
 package table
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"github.com/fastop/fastop/decode"
@@ -116,6 +117,16 @@ var broadcastMAC = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 // "sent" side of the pair). When the direction is DirIgnored, k is not
 // meaningful.
 func (c *Classifier) Classify(p *decode.Packet, k *Key) (d Dir, sent bool) {
+	d, srcLeft := c.classify(p)
+	if d != DirIgnored {
+		c.fill(p, k, srcLeft)
+	}
+	return d, srcLeft
+}
+
+// classify decides the direction and which end goes on the left, without
+// building a key: the per-packet path packs the key itself.
+func (c *Classifier) classify(p *decode.Packet) (d Dir, srcLeft bool) {
 	n := 4
 	if p.Family == 6 {
 		n = 16
@@ -129,32 +140,21 @@ func (c *Classifier) Classify(p *decode.Packet, k *Key) (d Dir, sent bool) {
 		srcIn, dstIn := nf.contains(&p.Src, n), nf.contains(&p.Dst, n)
 		switch {
 		case srcIn && !dstIn:
-			c.fill(p, k, true)
 			return DirOut, true
 		case dstIn && !srcIn:
-			c.fill(p, k, false)
 			return DirIn, false
 		}
 		return DirIgnored, false
 	}
 
-	d = c.direction(p, n)
-	srcLocal, dstLocal := c.isLocal(&p.Src, p.Family), c.isLocal(&p.Dst, p.Family)
-	switch {
-	case d == DirThird || (srcLocal && dstLocal):
+	d = c.direction(p)
+	if d == DirThird || (len(c.local) > 0 && c.isLocal(&p.Src, p.Family) && c.isLocal(&p.Dst, p.Family)) {
 		// Third-party traffic, or traffic between two local addresses
 		// (loopback): order the pair by value so both directions of a
 		// conversation share one row.
-		srcFirst := lessEndpoint(&p.Src, p.SrcPort, &p.Dst, p.DstPort)
-		c.fill(p, k, srcFirst)
-		return d, srcFirst
-	case d == DirOut:
-		c.fill(p, k, true)
-		return d, true
-	default:
-		c.fill(p, k, false)
-		return d, false
+		return d, lessEndpoint(&p.Src, p.SrcPort, &p.Dst, p.DstPort)
 	}
+	return d, d == DirOut
 }
 
 func (c *Classifier) netFor(family uint8) *prefix {
@@ -170,7 +170,7 @@ func (c *Classifier) netFor(family uint8) *prefix {
 // direction applies iftop's order: what the capture knows (the Linux packet
 // type), then the MAC addresses, then the interface's IP addresses, then
 // multicast and broadcast destinations; otherwise it is third-party traffic.
-func (c *Classifier) direction(p *decode.Packet, n int) Dir {
+func (c *Classifier) direction(p *decode.Packet) Dir {
 	switch p.PktType {
 	case decode.PktOutgoing:
 		return DirOut
@@ -192,11 +192,13 @@ func (c *Classifier) direction(p *decode.Packet, n int) Dir {
 			return DirIn
 		}
 	}
-	if c.isLocal(&p.Src, p.Family) {
-		return DirOut
-	}
-	if c.isLocal(&p.Dst, p.Family) {
-		return DirIn
+	if len(c.local) > 0 {
+		if c.isLocal(&p.Src, p.Family) {
+			return DirOut
+		}
+		if c.isLocal(&p.Dst, p.Family) {
+			return DirIn
+		}
 	}
 	if p.Family == 4 {
 		if p.Dst[0]&0xf0 == 0xe0 || [4]byte(p.Dst[:4]) == [4]byte{255, 255, 255, 255} {
@@ -237,12 +239,13 @@ func isLinkLocal6(a *[16]byte) bool { return a[0] == 0xfe && a[1]&0xc0 == 0x80 }
 // lessEndpoint orders (address, port) pairs by value; it decides which end
 // of third-party traffic goes on the left.
 func lessEndpoint(a *[16]byte, ap uint16, b *[16]byte, bp uint16) bool {
-	if *a != *b {
-		for i := 0; i < 16; i++ {
-			if a[i] != b[i] {
-				return a[i] < b[i]
-			}
-		}
+	a0, b0 := binary.BigEndian.Uint64(a[0:8]), binary.BigEndian.Uint64(b[0:8])
+	if a0 != b0 {
+		return a0 < b0
+	}
+	a1, b1 := binary.BigEndian.Uint64(a[8:16]), binary.BigEndian.Uint64(b[8:16])
+	if a1 != b1 {
+		return a1 < b1
 	}
 	return ap <= bp
 }

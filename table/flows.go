@@ -12,18 +12,17 @@ const SlotDuration = 2 * time.Second
 // windowSlots is how many slots each window spans (2 s, 10 s, 40 s).
 var windowSlots = [3]int64{1, 5, 20}
 
-// DefaultMaxFlows bounds the merged table when the caller sets no limit:
-// about 250 MB at the measured ~240 bytes per flow.
+// DefaultMaxFlows bounds the merged table when the caller sets no limit.
 const DefaultMaxFlows = 1 << 20
 
-// flowRec is one flow in the merged table. History slots hold bytes per
-// direction as uint32 (a single flow would need more than 17 Gbit/s to
-// overflow one); a flow that does overflow moves its history to a uint64
-// side table (big), so nothing is ever lost.
+// flowRec is one flow in the merged table: 240 bytes. History slots hold
+// bytes per direction as uint32 (a single flow would need more than
+// 17 Gbit/s to overflow one); a flow that does overflow moves its history
+// to a uint64 side table (big), so nothing is ever lost.
 type flowRec struct {
-	key  Key
-	last int64 // the last tick with traffic; slots after it are stale
-	big  int32 // 1 + index into Flows.bigs, or 0
+	k    packed // k[4] == 0: a free record
+	last int32  // the last tick with traffic; slots after it are stale
+	big  int32  // 1 + index into Flows.bigs, or 0
 	hist [Slots][2]uint32
 	sent Counter
 	recv Counter
@@ -54,8 +53,17 @@ type FlowsConfig struct {
 // Flows is the merged flow table. Only the merger goroutine touches it:
 // it folds the workers' deltas in with Merge and closes each tick with
 // Close, which publishes an immutable Snapshot.
+//
+// Flows are found through an open-addressing index of control bytes and
+// record numbers; records live in a slab that never holds pointers, so the
+// GC does not scan a million flows.
 type Flows struct {
-	index    map[Key]int32
+	ctrl  []uint8 // per index slot: ctrlEmpty, ctrlTomb or ctrlTag(hash)
+	idx   []int32 // per index slot: the record
+	mask  uint64
+	n     int // live flows
+	tombs int
+
 	recs     []flowRec
 	free     []int32
 	bigs     []bigHist
@@ -77,7 +85,6 @@ type Flows struct {
 // NewFlows returns an empty merged table whose first slot starts at cfg.Start.
 func NewFlows(cfg FlowsConfig) *Flows {
 	f := &Flows{
-		index:     make(map[Key]int32),
 		maxFlows:  cfg.MaxFlows,
 		start:     cfg.Start,
 		slotStart: cfg.Start,
@@ -85,11 +92,18 @@ func NewFlows(cfg FlowsConfig) *Flows {
 	if f.maxFlows <= 0 {
 		f.maxFlows = DefaultMaxFlows
 	}
+	f.allocIndex(1024)
 	for _, name := range cfg.Interfaces {
 		f.ifaces = append(f.ifaces, ifaceAcc{name: name})
 	}
-	f.other.key = Key{}
 	return f
+}
+
+func (f *Flows) allocIndex(n int) {
+	f.ctrl = make([]uint8, n)
+	f.idx = make([]int32, n)
+	f.mask = uint64(n - 1)
+	f.tombs = 0
 }
 
 // Tick returns the index of the slot being filled (0 for the first).
@@ -99,10 +113,10 @@ func (f *Flows) Tick() int64 { return f.tick }
 func (f *Flows) SlotStart() int64 { return f.slotStart }
 
 // Len returns the number of flows in the table (not counting "other").
-func (f *Flows) Len() int { return len(f.index) }
+func (f *Flows) Len() int { return f.n }
 
 // Empty reports whether the table holds no flow at all, "other" included.
-func (f *Flows) Empty() bool { return len(f.index) == 0 && !f.hasOther }
+func (f *Flows) Empty() bool { return f.n == 0 && !f.hasOther }
 
 // Skip moves an empty table forward to tick, which begins at slotStart:
 // the slot being filled and the ones in between close with no traffic. It
@@ -152,68 +166,147 @@ func (f *Flows) Merge(d *Delta) {
 	s.rx += d.RX.Bytes
 	f.tx.addCounter(&d.TX)
 	f.rx.addCounter(&d.RX)
-	f.capture.add(&d.Capture)
+	counts := d.Counts()
+	f.capture.add(&counts)
 	if d.Iface >= 0 && d.Iface < len(f.ifaces) {
 		ia := &f.ifaces[d.Iface]
-		ia.capture.add(&d.Capture)
+		ia.capture.add(&counts)
 		ia.tx.addCounter(&d.TX)
 		ia.rx.addCounter(&d.RX)
 		ia.hist[t%Slots][0] += d.TX.Bytes
 		ia.hist[t%Slots][1] += d.RX.Bytes
 	}
-	for _, i := range d.used {
-		e := &d.entries[i]
-		f.mergeEntry(e, t)
+	for j, i := range d.used {
+		ds := &d.slots[i]
+		r := f.find(&ds.k, d.hash[j])
+		if r == nil {
+			f.folded++
+			r = &f.other
+			f.hasOther = true
+		}
+		f.addTo(r, &ds.sent, &ds.recv, t)
 	}
-	if d.Other.Sent.Packets+d.Other.Recv.Packets > 0 {
-		f.addTo(&f.other, &d.Other, t)
+	if d.other.sent.Packets+d.other.recv.Packets > 0 {
+		f.addTo(&f.other, &d.other.sent, &d.other.recv, t)
 		f.hasOther = true
 	}
 }
 
-func (f *Flows) mergeEntry(e *DeltaEntry, t int64) {
-	j, ok := f.index[e.Key]
-	if !ok {
-		if len(f.index) >= f.maxFlows {
-			f.folded++
-			f.addTo(&f.other, e, t)
-			f.hasOther = true
-			return
+// find returns the record of p, inserting it if there is room; nil when
+// the table is full.
+func (f *Flows) find(p *packed, h uint64) *flowRec {
+	tag := ctrlTag(h)
+	i := h & f.mask
+	insertAt := -1
+	for {
+		switch c := f.ctrl[i]; c {
+		case tag:
+			if r := &f.recs[f.idx[i]]; r.k.equal(p) {
+				return r
+			}
+		case ctrlTomb:
+			if insertAt < 0 {
+				insertAt = int(i)
+			}
+		case ctrlEmpty:
+			if insertAt < 0 {
+				insertAt = int(i)
+			}
+			return f.insert(p, h, uint64(insertAt))
 		}
-		if n := len(f.free); n > 0 {
-			j = f.free[n-1]
-			f.free = f.free[:n-1]
-		} else {
-			j = int32(len(f.recs))
-			f.recs = append(f.recs, flowRec{})
-		}
-		f.recs[j] = flowRec{key: e.Key, last: t}
-		f.index[e.Key] = j
+		i = (i + 1) & f.mask
 	}
-	f.addTo(&f.recs[j], e, t)
 }
 
-func (f *Flows) addTo(r *flowRec, e *DeltaEntry, t int64) {
-	if r.last != t {
-		f.clearStale(r, t)
-		r.last = t
+func (f *Flows) insert(p *packed, h, i uint64) *flowRec {
+	if f.n >= f.maxFlows {
+		return nil
 	}
-	r.sent.addCounter(&e.Sent)
-	r.recv.addCounter(&e.Recv)
+	if 4*(f.n+f.tombs+1) > 3*len(f.ctrl) {
+		// Too full: grow, or just sweep the tombstones out.
+		size := len(f.ctrl)
+		if 2*(f.n+1) > size {
+			size *= 2
+		}
+		f.reindex(size)
+		return f.find(p, h)
+	}
+	var j int32
+	if n := len(f.free); n > 0 {
+		j = f.free[n-1]
+		f.free = f.free[:n-1]
+	} else {
+		j = int32(len(f.recs))
+		f.recs = append(f.recs, flowRec{})
+	}
+	if f.ctrl[i] == ctrlTomb {
+		f.tombs--
+	}
+	f.ctrl[i] = ctrlTag(h)
+	f.idx[i] = j
+	f.n++
+	r := &f.recs[j]
+	*r = flowRec{k: *p, last: int32(f.tick)}
+	return r
+}
+
+// reindex rebuilds the index at size slots from the live records.
+func (f *Flows) reindex(size int) {
+	f.allocIndex(size)
+	for j := range f.recs {
+		r := &f.recs[j]
+		if r.k[4] == 0 {
+			continue
+		}
+		h := r.k.hash()
+		i := h & f.mask
+		for f.ctrl[i] != ctrlEmpty {
+			i = (i + 1) & f.mask
+		}
+		f.ctrl[i] = ctrlTag(h)
+		f.idx[i] = int32(j)
+	}
+}
+
+// remove deletes record j from the index and frees it.
+func (f *Flows) remove(j int32) {
+	r := &f.recs[j]
+	h := r.k.hash()
+	i := h & f.mask
+	for f.idx[i] != j || f.ctrl[i] < 0x80 {
+		i = (i + 1) & f.mask
+	}
+	f.ctrl[i] = ctrlTomb
+	f.tombs++
+	f.n--
+	if r.big != 0 {
+		f.bigFree = append(f.bigFree, r.big)
+	}
+	*r = flowRec{}
+	f.free = append(f.free, j)
+}
+
+func (f *Flows) addTo(r *flowRec, sent, recv *Counter, t int64) {
+	if int64(r.last) != t {
+		f.clearStale(r, t)
+		r.last = int32(t)
+	}
+	r.sent.addCounter(sent)
+	r.recv.addCounter(recv)
 	slot := t % Slots
 	if r.big != 0 {
 		b := &f.bigs[r.big-1][slot]
-		b[0] += e.Sent.Bytes
-		b[1] += e.Recv.Bytes
+		b[0] += sent.Bytes
+		b[1] += recv.Bytes
 		return
 	}
 	h := &r.hist[slot]
-	s, v := uint64(h[0])+e.Sent.Bytes, uint64(h[1])+e.Recv.Bytes
+	s, v := uint64(h[0])+sent.Bytes, uint64(h[1])+recv.Bytes
 	if s > 0xffffffff || v > 0xffffffff {
 		f.makeBig(r)
 		b := &f.bigs[r.big-1][slot]
-		b[0] += e.Sent.Bytes
-		b[1] += e.Recv.Bytes
+		b[0] += sent.Bytes
+		b[1] += recv.Bytes
 		return
 	}
 	h[0], h[1] = uint32(s), uint32(v)
@@ -222,8 +315,8 @@ func (f *Flows) addTo(r *flowRec, e *DeltaEntry, t int64) {
 // clearStale zeroes the slots between r's last tick and t, which hold
 // data from 40 s ago.
 func (f *Flows) clearStale(r *flowRec, t int64) {
-	from := r.last + 1
-	if t-r.last >= Slots {
+	from := int64(r.last) + 1
+	if t-int64(r.last) >= Slots {
 		from = t - Slots + 1
 	}
 	for j := from; j <= t; j++ {
@@ -267,31 +360,34 @@ func (c *Capture) add(o *Capture) {
 	c.Counted += o.Counted
 }
 
-// slot returns r's bytes (sent, received) in tick j, which must be within
-// the last Slots ticks of r.last.
-func (f *Flows) slot(r *flowRec, j int64) (uint64, uint64) {
-	if r.big != 0 {
-		b := &f.bigs[r.big-1][j%Slots]
-		return b[0], b[1]
-	}
-	h := &r.hist[j%Slots]
-	return uint64(h[0]), uint64(h[1])
-}
-
 // windows computes r's 2 s / 10 s / 40 s sums at tick t.
 func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 	sent.Bytes, sent.Packets = r.sent.Bytes, r.sent.Packets
 	recv.Bytes, recv.Packets = r.recv.Bytes, r.recv.Packets
-	lo := max(t-Slots+1, 0)
-	for j := lo; j <= r.last && j <= t; j++ {
-		s, v := f.slot(r, j)
-		for w, n := range windowSlots {
-			if j > t-n {
-				sent.Win[w] += s
-				recv.Win[w] += v
+	last := min(int64(r.last), t)
+	var s [3]uint64
+	var v [3]uint64
+	for j := max(t-Slots+1, 0); j <= last; j++ {
+		var a, b uint64
+		if r.big != 0 {
+			x := &f.bigs[r.big-1][j%Slots]
+			a, b = x[0], x[1]
+		} else {
+			x := &r.hist[j%Slots]
+			a, b = uint64(x[0]), uint64(x[1])
+		}
+		s[2] += a
+		v[2] += b
+		if j > t-5 {
+			s[1] += a
+			v[1] += b
+			if j == t {
+				s[0] += a
+				v[0] += b
 			}
 		}
 	}
+	sent.Win, recv.Win = s, v
 }
 
 // Close ends the slot being filled at time end (Unix ns; normally the slot
@@ -332,17 +428,17 @@ func (f *Flows) Snapshot(end int64) *Snapshot {
 	s.RX.Bytes, s.RX.Packets = f.rx.Bytes, f.rx.Packets
 	s.Peak = f.peak(t)
 
-	s.Flows = make([]Flow, 0, len(f.index)+1)
-	for _, j := range f.index {
+	s.Flows = make([]Flow, 0, f.n+1)
+	for j := range f.recs {
 		r := &f.recs[j]
-		if t-r.last >= Slots {
-			continue // expires at rotate
+		if r.k[4] == 0 || t-int64(r.last) >= Slots {
+			continue // free, or expires at rotate
 		}
-		fl := Flow{Key: r.key}
+		fl := Flow{Key: r.k.key()}
 		f.windows(r, t, &fl.Sent, &fl.Recv)
 		s.Flows = append(s.Flows, fl)
 	}
-	if f.hasOther && t-f.other.last < Slots {
+	if f.hasOther && t-int64(f.other.last) < Slots {
 		fl := Flow{Key: Key{}}
 		f.windows(&f.other, t, &fl.Sent, &fl.Recv)
 		s.Flows = append(s.Flows, fl)
@@ -389,19 +485,14 @@ func (f *Flows) peak(t int64) Peak {
 // idle for the whole history.
 func (f *Flows) rotate(end int64) {
 	t := f.tick
-	for k, j := range f.index {
+	for j := range f.recs {
 		r := &f.recs[j]
-		if t-r.last >= Slots-1 {
-			// Idle for 20 slots once the next one starts: gone.
-			delete(f.index, k)
-			if r.big != 0 {
-				f.bigFree = append(f.bigFree, r.big)
-			}
-			f.recs[j] = flowRec{}
-			f.free = append(f.free, j)
+		// Idle for 20 slots once the next one starts: gone.
+		if r.k[4] != 0 && t-int64(r.last) >= Slots-1 {
+			f.remove(int32(j))
 		}
 	}
-	if f.hasOther && t-f.other.last >= Slots-1 {
+	if f.hasOther && t-int64(f.other.last) >= Slots-1 {
 		f.other = flowRec{}
 		f.hasOther = false
 	}

@@ -221,8 +221,8 @@ func TestDeltaLimitFolds(t *testing.T) {
 	for i := byte(1); i <= 10; i++ {
 		addN(d, key4(i, 1, 1, 1), true, 2, 10)
 	}
-	if d.Len() != 3 || d.Folded != 14 || d.Other.Sent.Packets != 14 || d.TX.Packets != 20 {
-		t.Fatalf("len %d folded %d other %+v tx %+v", d.Len(), d.Folded, d.Other.Sent, d.TX)
+	if d.Len() != 3 || d.Folded != 14 || d.other.sent.Packets != 14 || d.TX.Packets != 20 {
+		t.Fatalf("len %d folded %d other %+v tx %+v", d.Len(), d.Folded, d.other.sent, d.TX)
 	}
 }
 

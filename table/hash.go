@@ -3,29 +3,90 @@ package table
 import (
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/fastop/fastop/decode"
 )
 
-// hashKey mixes a Key into 64 bits with three 64×64→128 multiplications
-// (the wyhash construction). Go's maps would do, but a table of our own
-// keeps the per-packet path free of the runtime's hashing and allows
-// inline entries that need one cache line per packet.
-func hashKey(k *Key) uint64 {
+// packed is a Key as five words: the form the tables store and compare.
+// Word 4 holds the ports, protocol, family and hidden bits; it is never 0
+// for a real key (the family is 4 or 6), so a zero word 4 marks a free slot.
+type packed [5]uint64
+
+func pack(k *Key) packed {
+	return packed{
+		binary.LittleEndian.Uint64(k.A[0:8]),
+		binary.LittleEndian.Uint64(k.A[8:16]),
+		binary.LittleEndian.Uint64(k.B[0:8]),
+		binary.LittleEndian.Uint64(k.B[8:16]),
+		uint64(k.APort) | uint64(k.BPort)<<16 | uint64(k.Proto)<<32 | uint64(k.Family)<<40 | uint64(k.Hidden)<<48,
+	}
+}
+
+func (p *packed) key() Key {
+	var k Key
+	binary.LittleEndian.PutUint64(k.A[0:8], p[0])
+	binary.LittleEndian.PutUint64(k.A[8:16], p[1])
+	binary.LittleEndian.PutUint64(k.B[0:8], p[2])
+	binary.LittleEndian.PutUint64(k.B[8:16], p[3])
+	k.APort, k.BPort = uint16(p[4]), uint16(p[4]>>16)
+	k.Proto, k.Family, k.Hidden = uint8(p[4]>>32), uint8(p[4]>>40), uint8(p[4]>>48)
+	return k
+}
+
+// equal compares word by word, the discriminating ports word first; the
+// generic == on a 40-byte array would call memequal.
+func (p *packed) equal(q *packed) bool {
+	return p[4] == q[4] && p[0] == q[0] && p[2] == q[2] && p[1] == q[1] && p[3] == q[3]
+}
+
+// hash folds the words into two and mixes them with one 64×64→128
+// multiplication (the wyhash construction). For IPv4 the fold loses
+// nothing: A sits in the low half of word 0 and B, rotated, in the high
+// half. The result only places keys in the tables (equal compares whole
+// keys), so an IPv6 collision costs a probe, never a wrong count.
+func (p *packed) hash() uint64 {
 	const (
 		s0 = 0xa0761d6478bd642f
 		s1 = 0xe7037ed1a0b428db
-		s2 = 0x8ebc6af09c88c6e3
-		s3 = 0x589965cc75374cc3
 	)
-	a0 := binary.LittleEndian.Uint64(k.A[0:8])
-	a1 := binary.LittleEndian.Uint64(k.A[8:16])
-	b0 := binary.LittleEndian.Uint64(k.B[0:8])
-	b1 := binary.LittleEndian.Uint64(k.B[8:16])
-	x := uint64(k.APort) | uint64(k.BPort)<<16 | uint64(k.Proto)<<32 | uint64(k.Family)<<40
-	h := mix(a0^s0, a1^s1) ^ mix(b0^s2, b1^s3) ^ mix(x^s1, s2)
-	return mix(h^s0, s3)
+	a := p[0] ^ bits.RotateLeft64(p[2], 32) ^ bits.RotateLeft64(p[3], 17)
+	b := p[4] ^ p[1] ^ bits.RotateLeft64(p[3], 47)
+	return mix(a^s0, b^s1)
+}
+
+// packPacket builds the key of p without going through a Key: srcLeft
+// puts the packet's source on the left.
+func packPacket(p *decode.Packet, srcLeft bool) packed {
+	s0, s1 := binary.LittleEndian.Uint64(p.Src[0:8]), binary.LittleEndian.Uint64(p.Src[8:16])
+	d0, d1 := binary.LittleEndian.Uint64(p.Dst[0:8]), binary.LittleEndian.Uint64(p.Dst[8:16])
+	var sp, dp uint64
+	if p.Flags&decode.FlagPorts != 0 {
+		sp, dp = uint64(p.SrcPort), uint64(p.DstPort)
+	}
+	rest := uint64(p.Proto)<<32 | uint64(p.Family)<<40
+	if srcLeft {
+		return packed{s0, s1, d0, d1, sp | dp<<16 | rest}
+	}
+	return packed{d0, d1, s0, s1, dp | sp<<16 | rest}
+}
+
+func hashKey(k *Key) uint64 {
+	p := pack(k)
+	return p.hash()
 }
 
 func mix(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
 	return hi ^ lo
 }
+
+// Control bytes of the open-addressing tables: one byte per slot, scanned
+// before the slot itself is touched, so a probe reads one cache line of
+// control bytes rather than several 72-byte slots.
+const (
+	ctrlEmpty = 0x00
+	ctrlTomb  = 0x01 // a deleted slot: probes go on past it
+)
+
+// ctrlTag is a full slot's control byte: 7 bits of the hash, high bit set.
+func ctrlTag(h uint64) uint8 { return uint8(h>>57) | 0x80 }

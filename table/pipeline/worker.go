@@ -41,7 +41,6 @@ type Worker struct {
 	cls    *table.Classifier
 	delta  *table.Delta
 	pkt    decode.Packet
-	key    table.Key
 	filter *Filter
 	prog   *filter.Program // the program vm runs
 	vm     *filter.VM      // nil: no filter
@@ -71,8 +70,9 @@ func (w *Worker) Process(recs []ring.Record) {
 		w.loadFilter()
 	}
 	for i := range recs {
-		w.Record(&recs[i])
+		w.record(&recs[i])
 	}
+	w.delta.Capture.Packets += uint64(len(recs))
 }
 
 // loadFilter picks up a program swapped in by Filter.Set.
@@ -89,8 +89,13 @@ func (w *Worker) loadFilter() {
 
 // Record counts one record.
 func (w *Worker) Record(r *ring.Record) {
+	w.record(r)
+	w.delta.Capture.Packets++
+}
+
+// record counts r; the caller counts the packet in Capture.Packets.
+func (w *Worker) record(r *ring.Record) {
 	d := w.delta
-	d.Capture.Packets++
 	d.Capture.Bytes += uint64(max(r.Meta.WireLen, uint32(len(r.Data))))
 	if w.vm != nil && w.vm.Run(r.Data, &r.Meta) == 0 {
 		d.Capture.Filtered++
@@ -105,12 +110,9 @@ func (w *Worker) Record(r *ring.Record) {
 		d.Capture.Undecodable++
 		return
 	}
-	dir, sent := w.cls.Classify(&w.pkt, &w.key)
-	if dir == table.DirIgnored {
+	if d.Count(w.cls, &w.pkt) == table.DirIgnored {
 		d.Capture.Ignored++
-		return
 	}
-	d.Add(&w.key, dir, sent, w.pkt.IPLen)
 }
 
 // ringDecode decodes r into h.pkt for the dispatcher's flow hash.

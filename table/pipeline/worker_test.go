@@ -32,7 +32,7 @@ func TestWorkerCountsEveryRecord(t *testing.T) {
 	ll := udpFrame(netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), 1, 2, 46)
 	recs = append(recs, ring.Record{Data: ll, Meta: decode.Meta{Link: decode.LinkRaw}}) // Ethernet bytes read as raw IP
 	w.Process(recs)
-	c := w.Delta().Capture
+	c := w.Delta().Counts()
 	if c.Packets != 103 || c.Counted != 100 || c.Undecodable+c.NotIP != 3 || w.Delta().Len() != 100 {
 		t.Fatalf("capture %+v, %d flows", c, w.Delta().Len())
 	}
