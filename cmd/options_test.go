@@ -1,0 +1,237 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/table"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// parseResult is what running fastop with some argv gave.
+type parseResult struct {
+	opts   *Options // nil when the monitor did not run
+	out    string
+	errOut string
+	code   int
+}
+
+// parseArgs runs the root command on args with a monitor that only
+// captures the options, and maps the error to an exit status as Main does.
+// HOME is a fresh directory, so no ~/.iftoprc of the machine is read.
+func parseArgs(t *testing.T, args ...string) parseResult {
+	t.Helper()
+	t.Setenv("HOME", t.TempDir())
+	var res parseResult
+	var out, errOut bytes.Buffer
+	root := NewRootCommand(IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, func(_ context.Context, o *Options) error {
+		res.opts = o
+		return nil
+	})
+	root.SetArgs(args)
+	ctx := context.Background()
+	err := root.ExecuteContext(ctx)
+	res.code = exitStatus(err, ctx, &errOut)
+	res.out, res.errOut = out.String(), errOut.String()
+	return res
+}
+
+// TestOptions parses argv strings, iftop's way (short, combined, attached
+// or separate arguments) and with long names, and checks the options.
+func TestOptions(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "rc")
+	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args  []string
+		flags []string // the flags this case covers
+		check func(o *Options) bool
+	}{
+		{nil, nil, func(o *Options) bool {
+			return o.Interface == "" && !o.NoDNS && o.Sort == "10s" && o.set.order == display.Sort10s && o.Buffer == "32M" &&
+				o.set.buffer == 32<<20 && o.Snaplen == 128 && o.MaxFlows == 1<<20 && o.Speed == 1 && o.Workers == 1 &&
+				o.FanoutMode == "hash" && o.set.view == table.View{} && o.set.maxBW == 0
+		}},
+		{[]string{"-i", "eth0"}, []string{"interface"}, func(o *Options) bool { return o.Interface == "eth0" }},
+		{[]string{"-ieth0"}, nil, func(o *Options) bool { return o.Interface == "eth0" }},
+		{[]string{"--interface", "eth0,eth1"}, nil, func(o *Options) bool { return o.Interface == "eth0,eth1" }},
+		{[]string{"--interface=eth0"}, nil, func(o *Options) bool { return o.Interface == "eth0" }},
+		{[]string{"-f", "tcp port 80"}, []string{"filter"}, func(o *Options) bool { return o.Filter == "tcp port 80" }},
+		{[]string{"--filter=udp"}, nil, func(o *Options) bool { return o.Filter == "udp" }},
+		{[]string{"-n"}, []string{"no-dns"}, func(o *Options) bool { return o.NoDNS }},
+		{[]string{"--no-dns"}, nil, func(o *Options) bool { return o.NoDNS }},
+		{[]string{"-N"}, []string{"no-port-names"}, func(o *Options) bool { return o.NoPortNames }},
+		{[]string{"-p"}, []string{"promiscuous"}, func(o *Options) bool { return o.Promisc }},
+		{[]string{"-b"}, []string{"no-bars"}, func(o *Options) bool { return o.NoBars }},
+		{[]string{"-B"}, []string{"bytes"}, func(o *Options) bool { return o.Bytes }},
+		{[]string{"-l"}, []string{"link-local"}, func(o *Options) bool { return o.LinkLocal }},
+		{[]string{"-P"}, []string{"ports"}, func(o *Options) bool { return o.Ports && o.set.view.Ports == table.PortsOn }},
+		{[]string{"-t"}, []string{"text"}, func(o *Options) bool { return o.Text }},
+		{[]string{"-d"}, []string{"dump-filter"}, func(o *Options) bool { return o.DumpFilter }},
+		{[]string{"-v"}, []string{"verbose"}, func(o *Options) bool { return o.Verbose }},
+		{[]string{"-nNPB"}, nil, func(o *Options) bool { return o.NoDNS && o.NoPortNames && o.Ports && o.Bytes && !o.NoBars }},
+		{[]string{"-nNieth0"}, nil, func(o *Options) bool { return o.NoDNS && o.NoPortNames && o.Interface == "eth0" }},
+		{[]string{"-tnL", "3"}, nil, func(o *Options) bool { return o.Text && o.NoDNS && o.Lines == 3 }},
+		{[]string{"-F", "10.1.2.3/24"}, []string{"net-filter"}, func(o *Options) bool {
+			return o.NetFilter == "10.1.2.3/24" && o.set.net4.String() == "10.1.2.0/24"
+		}},
+		{[]string{"-F10.0.0.0/255.255.0.0"}, nil, func(o *Options) bool { return o.set.net4.String() == "10.0.0.0/16" }},
+		{[]string{"-G", "fd00::/8"}, []string{"net-filter6"}, func(o *Options) bool { return o.set.net6.String() == "fd00::/8" }},
+		{[]string{"-m", "10M"}, []string{"max-bandwidth"}, func(o *Options) bool { return o.set.maxBW == 10<<20 }},
+		{[]string{"-m100k"}, nil, func(o *Options) bool { return o.set.maxBW == 100<<10 }},
+		{[]string{"-c", cfg}, []string{"config"}, func(o *Options) bool { return o.ConfigFile == cfg }},
+		{[]string{"-s", "5"}, []string{"seconds"}, func(o *Options) bool { return o.Seconds == 5 }},
+		{[]string{"-s5"}, nil, func(o *Options) bool { return o.Seconds == 5 }},
+		{[]string{"-L", "20"}, []string{"lines"}, func(o *Options) bool { return o.Lines == 20 }},
+		{[]string{"-o", "2s"}, []string{"sort"}, func(o *Options) bool { return o.set.order == display.Sort2s }},
+		{[]string{"-odestination"}, nil, func(o *Options) bool { return o.set.order == display.SortDest }},
+		{[]string{"--sort=source"}, nil, func(o *Options) bool { return o.set.order == display.SortSource }},
+		{[]string{"-r", "x.pcap"}, []string{"read"}, func(o *Options) bool { return o.Read == "x.pcap" }},
+		{[]string{"--json"}, []string{"json"}, func(o *Options) bool { return o.JSON }},
+		{[]string{"--fanout", "4"}, []string{"fanout"}, func(o *Options) bool { return o.Fanout == 4 }},
+		{[]string{"--fanout-mode=cpu"}, []string{"fanout-mode"}, func(o *Options) bool { return o.FanoutMode == "cpu" }},
+		{[]string{"--buffer", "64M"}, []string{"buffer"}, func(o *Options) bool { return o.set.buffer == 64<<20 }},
+		{[]string{"--snaplen", "256"}, []string{"snaplen"}, func(o *Options) bool { return o.Snaplen == 256 }},
+		{[]string{"--wait"}, []string{"wait"}, func(o *Options) bool { return o.Wait }},
+		{[]string{"--max-flows", "100"}, []string{"max-flows"}, func(o *Options) bool { return o.MaxFlows == 100 }},
+		{[]string{"--speed", "2.5"}, []string{"speed"}, func(o *Options) bool { return o.Speed == 2.5 }},
+		{[]string{"--workers", "3"}, []string{"workers"}, func(o *Options) bool { return o.Workers == 3 }},
+		{[]string{"-i", "a", "-i", "b"}, nil, func(o *Options) bool { return o.Interface == "b" }}, // the last one wins, as in iftop
+		{[]string{"-n", "--", "-x"}, nil, nil}, // "--" ends the options; "-x" is then an argument (an error)
+	}
+	covered := map[string]bool{"help": true, "version": true}
+	for _, tt := range tests {
+		for _, f := range tt.flags {
+			covered[f] = true
+		}
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			res := parseArgs(t, tt.args...)
+			if tt.check == nil {
+				if res.code != exitUsage {
+					t.Errorf("exit %d, want %d", res.code, exitUsage)
+				}
+				return
+			}
+			if res.code != 0 || res.opts == nil {
+				t.Fatalf("exit %d: %s", res.code, res.errOut)
+			}
+			if !tt.check(res.opts) {
+				t.Errorf("options: %+v", *res.opts)
+			}
+			if res.errOut != "" {
+				t.Errorf("stderr: %q", res.errOut)
+			}
+		})
+	}
+	// Every flag of the monitor has a case above.
+	var o Options
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	o.AddFlags(fs)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !covered[f.Name] {
+			t.Errorf("no test for --%s", f.Name)
+		}
+	})
+}
+
+// TestOptionErrors checks the one-line errors and the exit status 2 of
+// bad command lines.
+func TestOptionErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-i"}, "requires an argument"},
+		{[]string{"-nNi"}, "requires an argument"},
+		{[]string{"--interface"}, "requires an argument"},
+		{[]string{"-s"}, "requires an argument"},
+		{[]string{"-Z"}, "unknown shorthand flag: 'Z' in -Z"},
+		{[]string{"-nZ"}, "unknown shorthand flag: 'Z'"},
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		{[]string{"-n", "foo"}, `unexpected argument "foo" after the options`},
+		{[]string{"foo", "-n"}, `unexpected argument "foo"`},
+		{[]string{"-o", "5s"}, "-o: invalid sort order"},
+		{[]string{"-m", "1.5M"}, "-m: invalid rate"},
+		{[]string{"-m", "K"}, "-m: invalid rate"},
+		{[]string{"-F", "10.0.0.0"}, "expected net/mask"},
+		{[]string{"-F", "10.0.0.0/33"}, "out of range"},
+		{[]string{"-G", "fd00::/0"}, "prefix length 0"},
+		{[]string{"-s", "-1"}, "-s -1"},
+		{[]string{"-s", "x"}, `invalid argument "x"`},
+		{[]string{"-L", "-2"}, "-L -2"},
+		{[]string{"--workers", "0"}, "--workers 0"},
+		{[]string{"--fanout", "999"}, "--fanout 999"},
+		{[]string{"--max-flows", "0"}, "--max-flows 0"},
+		{[]string{"--buffer", "lots"}, "--buffer: invalid size"},
+		{[]string{"--speed", "0"}, "--speed 0"},
+		{[]string{"-r", "x", "-i", "eth0"}, "-r and -i cannot be used together"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			res := parseArgs(t, tt.args...)
+			if res.code != exitUsage {
+				t.Errorf("exit %d, want %d (stderr %q)", res.code, exitUsage, res.errOut)
+			}
+			if res.opts != nil {
+				t.Error("the monitor ran")
+			}
+			lines := strings.Split(strings.TrimSuffix(res.errOut, "\n"), "\n")
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "fastop: ") || !strings.Contains(lines[0], tt.msg) ||
+				lines[1] != "Try 'fastop --help' for more information." {
+				t.Errorf("stderr %q, want a line with %q and the --help hint", res.errOut, tt.msg)
+			}
+		})
+	}
+}
+
+// TestFlags runs --help on every command: it prints the usage on stdout
+// and exits 0 without running anything.
+func TestFlags(t *testing.T) {
+	root := NewRootCommand(IO{}, nil)
+	var walk func(c *cobra.Command, path []string)
+	var paths [][]string
+	walk = func(c *cobra.Command, path []string) {
+		paths = append(paths, path)
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				walk(sub, append(cloneArgs(path), sub.Name()))
+			}
+		}
+	}
+	walk(root, nil)
+	if len(paths) < 2 {
+		t.Fatalf("commands: %v", paths)
+	}
+	for _, p := range paths {
+		for _, help := range []string{"--help", "-h"} {
+			args := append(cloneArgs(p), help)
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				res := parseArgs(t, args...)
+				if res.code != 0 || res.opts != nil || res.errOut != "" {
+					t.Fatalf("exit %d, stderr %q", res.code, res.errOut)
+				}
+				if !strings.Contains(res.out, "Usage:") || !strings.Contains(res.out, "fastop") {
+					t.Errorf("no usage on stdout: %q", res.out)
+				}
+			})
+		}
+	}
+	// The monitor's help lists iftop's options with their letters.
+	res := parseArgs(t, "--help")
+	for _, f := range []string{"-i, --interface", "-n, --no-dns", "-N, --no-port-names", "-p, --promiscuous", "-b, --no-bars",
+		"-B, --bytes", "-F, --net-filter", "-G, --net-filter6", "-l, --link-local", "-P, --ports", "-m, --max-bandwidth",
+		"-c, --config", "-t, --text", "-s, --seconds", "-L, --lines", "-o, --sort", "-f, --filter"} {
+		if !strings.Contains(res.out, f) {
+			t.Errorf("--help lacks %q", f)
+		}
+	}
+}
+
+func cloneArgs(s []string) []string { return append([]string(nil), s...) }
