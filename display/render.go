@@ -68,6 +68,23 @@ type Renderer struct {
 	frozen []table.Flow
 	index  map[table.Key]int
 	buf    []byte
+
+	// The rows of aggSnap aggregated under aggView: a key that changes
+	// neither (T, L, b, j …) redraws without aggregating again.
+	agg     []table.Flow
+	aggSnap *table.Snapshot
+	aggView table.View
+}
+
+// aggregate returns a copy of s's rows under v, which the caller may
+// reorder and filter.
+func (r *Renderer) aggregate(s *table.Snapshot, v table.View) []table.Flow {
+	if s != r.aggSnap || v != r.aggView || r.agg == nil {
+		r.agg = s.Rows(v, r.agg)
+		r.aggSnap, r.aggView = s, v
+	}
+	r.rows = append(r.rows[:0], r.agg...)
+	return r.rows
 }
 
 // hostWidth is iftop's L: (COLS − 28) / 2, 4 less with the cumulative
@@ -225,8 +242,7 @@ func barBits(s *table.Snapshot, st *table.Stat, win int) float64 {
 // the top rows are sorted (SortLimit), so a frame costs O(n log k) for n
 // flows. Unlike iftop, the scroll counts the rows that pass the filter.
 func (r *Renderer) selectRows(s *table.Snapshot, st *UIState, f *Frame, peek *HostFormat, hw, capacity int) ([]table.Flow, int) {
-	r.rows = s.Rows(st.View, r.rows)
-	rows := r.rows
+	rows := r.aggregate(s, st.View)
 	if st.Frozen && f.Frozen != nil {
 		rows = r.frozenRows(rows, f.Frozen)
 	}
@@ -292,11 +308,11 @@ func (r *Renderer) Order(f *Frame) []table.Key {
 		return []table.Key{}
 	}
 	_, peek := f.hostFormat(st)
-	r.rows = snap.Rows(st.View, r.rows)
-	SortRows(r.rows, st.Order, st.Mode, &peek)
-	keys := make([]table.Key, len(r.rows))
-	for i := range r.rows {
-		keys[i] = r.rows[i].Key
+	rows := r.aggregate(snap, st.View)
+	SortRows(rows, st.Order, st.Mode, &peek)
+	keys := make([]table.Key, len(rows))
+	for i := range rows {
+		keys[i] = rows[i].Key
 	}
 	return keys
 }
