@@ -414,3 +414,27 @@ func TestScreenE2ERC(t *testing.T) {
 	p.keys("q")
 	p.checkRestored("0")
 }
+
+// TestScreenNoTerminal runs the screen in a process with no controlling
+// terminal (a new session): it fails with one line and status 1, and
+// writes nothing to stdout.
+func TestScreenNoTerminal(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^TestScreenHelperProcess$")
+	cmd.Env = append(os.Environ(), helperEnv+"=1", helperArgsEnv+"="+strings.Join(replayArgs(t), "\x1f"), "HOME="+t.TempDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v; stderr %q", err, stderr.String())
+	}
+	want := "fastop: open the terminal: open /dev/tty: no such device or address (the full screen needs one; use -t or --json)\n"
+	if stderr.String() != want || stdout.Len() != 0 {
+		t.Errorf("stderr %q, stdout %q; want stderr %q", stderr.String(), stdout.String(), want)
+	}
+}

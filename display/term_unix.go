@@ -31,8 +31,10 @@ type TTY struct {
 
 // OpenTTY opens /dev/tty and puts it in raw mode. It fails, with an error
 // that says so, when the process has no terminal.
-func OpenTTY() (*TTY, error) {
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+func OpenTTY() (*TTY, error) { return openTTY("/dev/tty") }
+
+func openTTY(path string) (*TTY, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open the terminal: %w (the full screen needs one; use -t or --json)", err)
 	}
