@@ -1,0 +1,472 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fastop/fastop/bench/netns"
+	"github.com/fastop/fastop/ring"
+)
+
+func TestLiveOptionsCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    LiveOptions
+		bad  string // part of the error; "" means valid
+	}{
+		{"zero value", LiveOptions{}, ""},
+		{"everything", LiveOptions{Fanout: 4, Mode: ring.FanoutLB, Flows: 1_000_000, Rate: 1e6, Duration: time.Second, Count: 10, Buffer: 1 << 20, MaxFlows: 10, Rounds: 3, Tcpdump: true}, ""},
+		{"fanout too wide", LiveOptions{Fanout: ring.MaxMembers + 1}, "fanout 257"},
+		{"negative fanout", LiveOptions{Fanout: -1}, "fanout -1"},
+		{"bad mode", LiveOptions{Mode: ring.FanoutQM + 1}, "fanout mode"},
+		{"too many flows", LiveOptions{Flows: MaxLiveFlows + 1}, "flows"},
+		{"negative flows", LiveOptions{Flows: -5}, "-5 flows"},
+		{"negative rate", LiveOptions{Rate: -1}, "rate -1"},
+		{"negative duration", LiveOptions{Duration: -time.Second}, "duration -1s"},
+		{"negative buffer", LiveOptions{Buffer: -1}, "ring buffer -1"},
+		{"negative max flows", LiveOptions{MaxFlows: -1}, "max flows -1"},
+		{"too many rounds", LiveOptions{Rounds: 101}, "101 rounds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.o.withDefaults().check()
+			switch {
+			case tc.bad == "" && err != nil:
+				t.Fatalf("valid options refused: %v", err)
+			case tc.bad != "" && (err == nil || !errors.Is(err, ErrLiveOptions) || !strings.Contains(err.Error(), tc.bad)):
+				t.Fatalf("got %v, want an ErrLiveOptions error mentioning %q", err, tc.bad)
+			}
+		})
+	}
+}
+
+func TestLiveOptionsDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		in, want LiveOptions
+	}{
+		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: ring.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1}},
+		// A count alone bounds the run: no default duration is added.
+		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: ring.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1}},
+		{LiveOptions{Fanout: 2, Mode: ring.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3},
+			LiveOptions{Fanout: 2, Mode: ring.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3}},
+	} {
+		if got := tc.in.withDefaults(); got != tc.want {
+			t.Errorf("withDefaults(%+v) = %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseTcpdumpStats(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		out  string
+		want tcpdumpStats
+	}{
+		{"typical", "tcpdump: listening on fo1b, link-type EN10MB (Ethernet), snapshot length 128 bytes\n" +
+			"20000 packets captured\n20000 packets received by filter\n0 packets dropped by kernel\n",
+			tcpdumpStats{20000, 20000, 0, true}},
+		{"singular and drops", "1 packet captured\n5 packets received by filter\n4 packets dropped by kernel",
+			tcpdumpStats{1, 5, 4, true}},
+		{"trailing spaces and CR-free noise", "tcpdump: pcap_loop: interrupted\n  12 packets captured  \n12 packets received by filter\n0 packets dropped by kernel\n3 packets dropped by interface\n",
+			tcpdumpStats{12, 12, 0, true}},
+		{"missing drop line", "12 packets captured\n12 packets received by filter\n", tcpdumpStats{12, 12, 0, false}},
+		{"not at line start", "saw 12 packets captured\n12 packets received by filter\n0 packets dropped by kernel", tcpdumpStats{0, 12, 0, false}},
+		{"empty", "", tcpdumpStats{}},
+		{"overflow", "99999999999999999999999 packets captured\n1 packet received by filter\n0 packets dropped by kernel", tcpdumpStats{0, 1, 0, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := parseTcpdumpStats(tc.out); got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParseTcpdumpStats(f *testing.F) {
+	f.Add("20000 packets captured\n20000 packets received by filter\n0 packets dropped by kernel\n")
+	f.Add("1 packet captured\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, out string) {
+		s := parseTcpdumpStats(out)
+		// Whatever it found must be written in out as tcpdump writes it.
+		if s.ok {
+			for _, line := range []string{
+				strconv.FormatUint(s.captured, 10) + " packet",
+				strconv.FormatUint(s.received, 10) + " packet",
+				strconv.FormatUint(s.dropped, 10) + " packet",
+			} {
+				if !strings.Contains(out, line) {
+					t.Fatalf("%+v: %q is not in %q", s, line, out)
+				}
+			}
+		}
+		// One line holds one count at most.
+		nonzero := 0
+		for _, v := range []uint64{s.captured, s.received, s.dropped} {
+			if v != 0 {
+				nonzero++
+			}
+		}
+		if !strings.Contains(out, "\n") && (nonzero > 1 || s.ok) {
+			t.Fatalf("one line gave %+v: %q", s, out)
+		}
+	})
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{5, 1}, 1}, // the lower middle: a value some run had
+		{[]float64{9, 1, 5}, 5},
+		{[]float64{4, 4, 1, 9}, 4},
+	} {
+		in := slices.Clone(tc.in)
+		if got := median(in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+		if !slices.Equal(in, tc.in) {
+			t.Errorf("median reordered its argument: %v", in)
+		}
+	}
+}
+
+func TestLiveSummaryAndString(t *testing.T) {
+	r := LiveResult{Flows: 1000, FrameLen: liveFrameLen, Fanout: 2, Mode: "hash", Duration: 5 * time.Second,
+		RingBytes: 32 << 20, TcpdumpKiB: 65536, Rounds: 3, CPUs: 2, Kernel: "6.1"}
+	for i, f := range []struct {
+		fastopCPU, tcpdumpCPU time.Duration
+		drops                 uint64
+	}{{200, 900, 0}, {100, 700, 5}, {300, 800, 0}} {
+		r.Runs = append(r.Runs,
+			LiveRun{Capture: "fastop", Round: i + 1, Sent: 1_000_000, Captured: 1_000_000, Counted: 1_000_000, Flows: 1000,
+				OfferedPPS: float64(900_000 + i), CapturedPPS: float64(900_000 + i),
+				CPUPerMpkt: f.fastopCPU * time.Millisecond, ReaderCPUPerMpkt: f.fastopCPU * time.Millisecond / 2, GenCPUPerMpkt: time.Second},
+			LiveRun{Capture: "tcpdump", Round: i + 1, Sent: 1_000_000, Captured: 1_000_000 - f.drops, Drops: f.drops, Lost: f.drops,
+				OfferedPPS: 800_000, CapturedPPS: 800_000,
+				CPUPerMpkt: f.tcpdumpCPU * time.Millisecond, GenCPUPerMpkt: time.Second})
+	}
+	r.summarize()
+	if r.Fastop.Runs != 3 || r.Fastop.CPUPerMpkt != 200*time.Millisecond || r.Fastop.ReaderCPUPerMpkt != 100*time.Millisecond ||
+		r.Fastop.OfferedPPS != 900_001 || r.Fastop.Sent != 3_000_000 || r.Fastop.MaxDrops != 0 {
+		t.Errorf("fastop summary %+v", r.Fastop)
+	}
+	if r.Tcpdump == nil || r.Tcpdump.Runs != 3 || r.Tcpdump.CPUPerMpkt != 800*time.Millisecond ||
+		r.Tcpdump.MaxDrops != 5 || r.Tcpdump.MaxLost != 5 {
+		t.Fatalf("tcpdump summary %+v", r.Tcpdump)
+	}
+	if r.Ratio != 4 {
+		t.Errorf("ratio %v, want 4", r.Ratio)
+	}
+	s := r.String()
+	for _, want := range []string{
+		"1,000 flows of 60-byte IPv4/UDP frames, as fast as possible, 5s per run, fanout 2 (hash), ring 32 MiB per member",
+		"median   fastop",
+		"200.0",
+		"5 max",
+		"fastop: 200.0 ms of CPU per million packets",
+		"tcpdump -w /dev/null: 800.0 ms (its process): fastop uses 4.0× less",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("table lacks %q:\n%s", want, s)
+		}
+	}
+	if n := strings.Count(s, "\n"); n != 1+1+6+2+1 {
+		t.Errorf("table has %d lines, want 11:\n%s", n, s)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back LiveResult
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Ratio != 4 || back.Tcpdump == nil || back.Tcpdump.CPUPerMpkt != 800*time.Millisecond || len(back.Runs) != 6 {
+		t.Errorf("JSON round trip lost figures: %s", b)
+	}
+	if !strings.Contains(string(b), `"cpu_per_mpkt_ns":200000000`) {
+		t.Errorf("JSON lacks fastop's cpu_per_mpkt_ns: %s", b)
+	}
+
+	// Without tcpdump: no summary, no ratio, no comparison line.
+	r.Runs = slices.DeleteFunc(r.Runs, func(run LiveRun) bool { return run.Capture == "tcpdump" })
+	r.summarize()
+	if r.Tcpdump != nil || r.Ratio != 0 || strings.Contains(r.String(), "tcpdump") {
+		t.Errorf("fastop alone: %+v\n%s", r.Tcpdump, r)
+	}
+}
+
+// ownNamespaces lists the namespaces this process has in /run/netns.
+func ownNamespaces(t *testing.T) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/run/netns")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	prefix := netns.Prefix + strconv.Itoa(os.Getpid()) + "-"
+	var names []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix) {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+// requireLive skips unless namespaces can be made here.
+func requireLive(t *testing.T) {
+	t.Helper()
+	if err := netns.Available(); err != nil {
+		t.Skipf("skipping live benchmark test: %v", err)
+	}
+}
+
+// checkCleanedUp fails if a namespace of this process that was not there
+// before is left.
+func checkCleanedUp(t *testing.T, before []string) {
+	t.Helper()
+	if after := ownNamespaces(t); !slices.Equal(after, before) {
+		t.Errorf("namespaces left behind: %v (before: %v)", after, before)
+	}
+}
+
+// A short live run counts every frame sent, through the ring and the whole
+// pipeline, drops nothing, and measures CPU; tcpdump on the same traffic
+// captures every frame too.
+func TestLive(t *testing.T) {
+	requireLive(t)
+	_, tcpdumpErr := exec.LookPath("tcpdump")
+	for _, tc := range []struct {
+		fanout  int
+		tcpdump bool
+	}{{1, tcpdumpErr == nil}, {2, false}} {
+		t.Run(fmt.Sprintf("fanout=%d,tcpdump=%v", tc.fanout, tc.tcpdump), func(t *testing.T) {
+			before := ownNamespaces(t)
+			const count = 20000
+			res, err := Live(context.Background(), LiveOptions{Fanout: tc.fanout, Flows: 1000, Count: count, Rate: 20000, Tcpdump: tc.tcpdump})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCleanedUp(t, before)
+			t.Logf("\n%s", res)
+			wantRuns := 1
+			if tc.tcpdump {
+				wantRuns = 2
+			}
+			if len(res.Runs) != wantRuns || res.Fanout != tc.fanout || res.Flows != 1000 || res.Count != count || res.RingBytes != ring.DefaultBlocks*ring.DefaultBlockSize {
+				t.Fatalf("result header %+v", res)
+			}
+			f := res.Runs[0]
+			if f.Capture != "fastop" || f.Sent != count || f.Failed != 0 {
+				t.Fatalf("fastop run sent %d of %d (%d refused)", f.Sent, count, f.Failed)
+			}
+			if f.Captured != f.Sent || f.Counted != f.Sent || f.Seen != f.Sent || f.Drops != 0 || f.Unread != 0 || f.Lost != 0 {
+				t.Errorf("fastop: sent %d, kernel saw %d, captured %d, counted %d, dropped %d, unread %d, lost %d",
+					f.Sent, f.Seen, f.Captured, f.Counted, f.Drops, f.Unread, f.Lost)
+			}
+			if f.Flows != 1000 {
+				t.Errorf("fastop's table holds %d flows, want 1000", f.Flows)
+			}
+			if f.CPU <= 0 || f.CPUPerMpkt <= 0 || f.ReaderCPU <= 0 || f.ReaderCPUPerMpkt <= 0 || f.GenCPU <= 0 || f.OfferedPPS <= 0 || f.CapturedPPS <= 0 {
+				t.Errorf("fastop figures not all positive: %+v", f)
+			}
+			if f.ReaderCPU > f.CPU {
+				t.Errorf("reader CPU %v exceeds the capture side's %v, which includes it", f.ReaderCPU, f.CPU)
+			}
+			if res.Fastop.Runs != 1 || res.Fastop.MaxLost != 0 || res.Fastop.CPUPerMpkt != f.CPUPerMpkt {
+				t.Errorf("fastop summary %+v", res.Fastop)
+			}
+			if !tc.tcpdump {
+				if res.Tcpdump != nil {
+					t.Errorf("tcpdump summary without tcpdump: %+v", res.Tcpdump)
+				}
+				return
+			}
+			d := res.Runs[1]
+			if d.Capture != "tcpdump" || d.Sent != count || d.Captured != d.Sent || d.Seen != d.Sent || d.Drops != 0 || d.Lost != 0 {
+				t.Errorf("tcpdump: sent %d, seen %d, captured %d, dropped %d, lost %d", d.Sent, d.Seen, d.Captured, d.Drops, d.Lost)
+			}
+			if d.CPU <= 0 || d.CPUPerMpkt <= 0 || d.GenCPU <= 0 {
+				t.Errorf("tcpdump figures not all positive: %+v", d)
+			}
+			if res.Tcpdump == nil || res.Ratio <= 0 || res.TcpdumpKiB != int64(tc.fanout)*res.RingBytes>>10 {
+				t.Errorf("tcpdump summary %+v, ratio %v, -B %d KiB", res.Tcpdump, res.Ratio, res.TcpdumpKiB)
+			}
+		})
+	}
+}
+
+// An error after the namespaces exist (the ring refuses a one-page buffer)
+// still removes them.
+func TestLiveCleanupAfterError(t *testing.T) {
+	requireLive(t)
+	before := ownNamespaces(t)
+	_, err := Live(context.Background(), LiveOptions{Buffer: 4096, Count: 1000})
+	if !errors.Is(err, ring.ErrInvalidConfig) || !strings.Contains(err.Error(), "--buffer") {
+		t.Fatalf("Live with a one-page ring: %v, want the ring's invalid-configuration error", err)
+	}
+	checkCleanedUp(t, before)
+}
+
+// Cancelling the context (Ctrl-C) mid-run stops the generator and removes
+// the namespaces; so does one cancelled before the start, which creates
+// nothing.
+func TestLiveCleanupOnCancel(t *testing.T) {
+	requireLive(t)
+	for _, after := range []time.Duration{0, 300 * time.Millisecond} {
+		t.Run(after.String(), func(t *testing.T) {
+			before := ownNamespaces(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if after == 0 {
+				cancel()
+			} else {
+				time.AfterFunc(after, cancel)
+			}
+			_, err := Live(ctx, LiveOptions{Duration: time.Minute, Rate: 10000, Tcpdump: true})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled Live returned %v, want context.Canceled", err)
+			}
+			checkCleanedUp(t, before)
+		})
+	}
+}
+
+// Without root, Live refuses at once with ErrLiveRoot and says to run as
+// root. As root the test runs itself again as nobody.
+func TestLiveNeedsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		_, err := Live(context.Background(), LiveOptions{Count: 10})
+		if !errors.Is(err, ErrLiveRoot) || !strings.Contains(err.Error(), "run it as root") {
+			t.Fatalf("Live as uid %d: %v, want ErrLiveRoot", os.Geteuid(), err)
+		}
+		return
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skipf("skipping: running as root and setpriv (util-linux) is missing to drop privileges: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "bench.test")
+	if err := copyExecutable(self, exe); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+		exe, "-test.run=^TestLiveNeedsRoot$", "-test.v")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestLiveNeedsRoot") {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+}
+
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// envList reads a comma-separated list of integers from an environment
+// variable, or returns def.
+func envList(t *testing.T, name string, def []int) []int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			t.Fatalf("%s=%q: %v", name, v, err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// TestLiveMeasure is an opt-in measurement, not a test: with
+// FASTOP_LIVE_MEASURE=1 (and root) it runs the live benchmark at every
+// flow count of FASTOP_LIVE_FLOWS (default 1000,100000,1000000) and fanout
+// of FASTOP_LIVE_FANOUT (default 1,2), FASTOP_LIVE_ROUNDS rounds each
+// (default 3), FASTOP_LIVE_SECONDS per run (default 5), at
+// FASTOP_LIVE_RATE frames/s (default 0: as fast as the generator can),
+// with tcpdump on the same traffic, and logs each table and its JSON:
+//
+//	FASTOP_LIVE_MEASURE=1 go test -run TestLiveMeasure -v -timeout 1h ./bench/
+func TestLiveMeasure(t *testing.T) {
+	if os.Getenv("FASTOP_LIVE_MEASURE") == "" {
+		t.Skip("skipping the live measurement: set FASTOP_LIVE_MEASURE=1 to run it")
+	}
+	requireLive(t)
+	flows := envList(t, "FASTOP_LIVE_FLOWS", []int{1000, 100_000, 1_000_000})
+	fanouts := envList(t, "FASTOP_LIVE_FANOUT", []int{1, 2})
+	rounds := envList(t, "FASTOP_LIVE_ROUNDS", []int{3})[0]
+	secs := envList(t, "FASTOP_LIVE_SECONDS", []int{5})[0]
+	rate := envList(t, "FASTOP_LIVE_RATE", []int{0})[0]
+	_, err := exec.LookPath("tcpdump")
+	withTcpdump := err == nil
+	if !withTcpdump {
+		t.Logf("tcpdump not installed: measuring fastop alone: %v", err)
+	}
+	var summary []string
+	for _, nf := range flows {
+		for _, fo := range fanouts {
+			res, err := Live(context.Background(), LiveOptions{Fanout: fo, Flows: nf, Rate: float64(rate),
+				Duration: time.Duration(secs) * time.Second, Rounds: rounds, Tcpdump: withTcpdump, Log: testLog{t}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(res)
+			t.Logf("\n%s%s", res, b)
+			line := fmt.Sprintf("%9d flows, fanout %d: offered %9s pps, fastop %7s ms/Mpkt (readers %7s), max drops %d, max lost %d",
+				nf, fo, group(uint64(res.Fastop.OfferedPPS)), ms(res.Fastop.CPUPerMpkt), ms(res.Fastop.ReaderCPUPerMpkt),
+				res.Fastop.MaxDrops, res.Fastop.MaxLost)
+			if res.Tcpdump != nil {
+				line += fmt.Sprintf("; tcpdump offered %9s pps, %7s ms/Mpkt, max drops %d, max lost %d; ratio %.1f×",
+					group(uint64(res.Tcpdump.OfferedPPS)), ms(res.Tcpdump.CPUPerMpkt), res.Tcpdump.MaxDrops, res.Tcpdump.MaxLost, res.Ratio)
+			}
+			summary = append(summary, line)
+		}
+	}
+	t.Logf("medians of %d rounds, %d s per run:\n%s", rounds, secs, strings.Join(summary, "\n"))
+}
+
+// testLog writes progress lines to the test log.
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

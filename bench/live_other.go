@@ -1,0 +1,18 @@
+//go:build !linux
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"github.com/fastop/fastop/ring"
+)
+
+// Live runs the live benchmark; it needs Linux (network namespaces, veth
+// pairs and AF_PACKET rings), so elsewhere it fails with an error wrapping
+// ring.ErrNotSupported.
+func Live(ctx context.Context, o LiveOptions) (LiveResult, error) {
+	return LiveResult{}, fmt.Errorf("live benchmark: needs Linux (this is %s): %w", runtime.GOOS, ring.ErrNotSupported)
+}
