@@ -3,9 +3,12 @@ package cmd
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/pipeline"
 )
 
 // screenControl is what the screen can ask of the capture.
@@ -77,4 +80,46 @@ func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) di
 		cfg.Listening = "Listening on " + name
 	}
 	return cfg
+}
+
+// runFileScreen replays -r FILE on the screen: the file goes through the
+// pipeline, one snapshot per 2 s of capture time, paced at --speed, into
+// runScreen, which keeps the last one up until q. (For run.go: -r on a
+// terminal without -t or --json.)
+func runFileScreen(ctx context.Context, o *Options, streams IO) error {
+	f, err := ring.OpenFile(o.Read)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	snaps := make(chan *table.Snapshot)
+	pace := time.Duration(float64(2*time.Second) / o.Speed)
+	go func() {
+		defer close(snaps)
+		cfg := pipeline.FileConfig{
+			Workers:    o.Workers,
+			Classifier: table.NewClassifier(o.classifierConfig()),
+			MaxFlows:   o.MaxFlows,
+			Every:      true,
+			Emit: func(s *table.Snapshot) error {
+				select {
+				case snaps <- s:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				select {
+				case <-time.After(pace):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				return nil
+			},
+		}
+		// A damaged file ends the replay early; the screen keeps what was
+		// read, as the text report does.
+		pipeline.RunFile(ctx, f, cfg)
+	}()
+	return runScreen(ctx, o, streams, snaps, screenControl{Interface: f.Name()})
 }

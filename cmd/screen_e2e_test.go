@@ -18,8 +18,6 @@ import (
 
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
-	"github.com/fastop/fastop/table"
-	"github.com/fastop/fastop/table/pipeline"
 )
 
 // The end-to-end tests run fastop's screen in a real terminal: a detached
@@ -28,11 +26,15 @@ import (
 // SIGTERM that the terminal is back as it was (stty -g before and after,
 // the alternate screen left, the cursor shown).
 //
-// Until run.go wires the screen into the fastop command (see
-// replayToScreen), the program in the pane is this test binary itself,
-// re-executed as TestScreenHelperProcess: fastop's own root command with
-// fastop's option parsing and ~/.iftoprc, and runF replaying the file to
-// runScreen at --speed.
+// Until run.go wires the screen into the fastop command (runFileScreen),
+// the program in the pane is this test binary itself, re-executed as
+// TestScreenHelperProcess: fastop's own root command with fastop's option
+// parsing and ~/.iftoprc, and runF = runFileScreen.
+
+// e2eRealBinary runs the fastop binary (go build ./cmd/fastop) in the pane
+// instead of the helper. Set it once run.go sends -r on a terminal to
+// runFileScreen.
+const e2eRealBinary = false
 
 const (
 	helperEnv     = "FASTOP_SCREEN_HELPER"
@@ -56,50 +58,11 @@ func TestScreenHelperProcess(t *testing.T) {
 	defer stop()
 	streams := IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	root := NewRootCommand(streams, func(ctx context.Context, o *Options) error {
-		return replayToScreen(ctx, o, streams)
+		return runFileScreen(ctx, o, streams)
 	})
 	root.SetArgs(strings.Split(os.Getenv(helperArgsEnv), "\x1f"))
 	err := root.ExecuteContext(ctx)
 	os.Exit(exitStatus(err, ctx, streams.ErrOut))
-}
-
-// replayToScreen is what run.go is to do for -r on a terminal: replay the
-// file through the pipeline, one snapshot per 2 s of capture time paced at
-// --speed, into runScreen, which keeps the last one up until q.
-func replayToScreen(ctx context.Context, o *Options, streams IO) error {
-	f, err := ring.OpenFile(o.Read)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	snaps := make(chan *table.Snapshot)
-	pace := time.Duration(float64(2*time.Second) / o.Speed)
-	go func() {
-		defer close(snaps)
-		cfg := pipeline.FileConfig{
-			Workers:    o.Workers,
-			Classifier: table.NewClassifier(o.classifierConfig()),
-			MaxFlows:   o.MaxFlows,
-			Every:      true,
-			Emit: func(s *table.Snapshot) error {
-				select {
-				case snaps <- s:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				select {
-				case <-time.After(pace):
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				return nil
-			},
-		}
-		pipeline.RunFile(ctx, f, cfg)
-	}()
-	return runScreen(ctx, o, streams, snaps, screenControl{Interface: f.Name()})
 }
 
 // writeReplayFile writes 20 s of raw-IP traffic:
@@ -191,8 +154,19 @@ func startPane(t *testing.T, args []string, env ...string) *tmuxPane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := fmt.Sprintf("stty -g > %[1]s/before; %[2]s -test.run='^TestScreenHelperProcess$' 2>%[1]s/stderr; echo $? > %[1]s/rc; stty -g > %[1]s/after; echo %[3]s; exec sleep 600",
-		dir, self, doneMark)
+	prog := self + " -test.run='^TestScreenHelperProcess$'"
+	if e2eRealBinary {
+		bin := filepath.Join(dir, "fastop")
+		if out, err := exec.Command("go", "build", "-o", bin, "github.com/fastop/fastop/cmd/fastop").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v: %s", err, out)
+		}
+		prog = bin
+		for _, a := range args {
+			prog += " '" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	script := fmt.Sprintf("stty -g > %[1]s/before; %[2]s 2>%[1]s/stderr; echo $? > %[1]s/rc; stty -g > %[1]s/after; echo %[3]s; exec sleep 600",
+		dir, prog, doneMark)
 	cmdArgs := []string{"-L", p.sock, "-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24",
 		"-e", helperEnv + "=1",
 		"-e", helperArgsEnv + "=" + strings.Join(args, "\x1f"),
