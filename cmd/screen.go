@@ -2,11 +2,15 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fastop/fastop/display"
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
 )
@@ -84,14 +88,25 @@ func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) di
 
 // runFileScreen replays -r FILE on the screen: the file goes through the
 // pipeline, one snapshot per 2 s of capture time, paced at --speed, into
-// runScreen, which keeps the last one up until q. (For run.go: -r on a
+// runScreen, which keeps the last one up until q. The f key installs a new
+// filter on the replay without losing the counts. (For run.go: -r on a
 // terminal without -t or --json.)
 func runFileScreen(ctx context.Context, o *Options, streams IO) error {
 	f, err := ring.OpenFile(o.Read)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: no such file", o.Read)
+		}
 		return err
 	}
 	defer f.Close()
+	flt, err := fileFilter(o, f)
+	if err != nil {
+		return err
+	}
+	if flt == nil {
+		flt, _ = pipeline.NewFilter(nil) // none yet, but f may install one
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	snaps := make(chan *table.Snapshot)
@@ -103,6 +118,7 @@ func runFileScreen(ctx context.Context, o *Options, streams IO) error {
 			Classifier: table.NewClassifier(o.classifierConfig()),
 			MaxFlows:   o.MaxFlows,
 			Every:      true,
+			Filter:     flt,
 			Emit: func(s *table.Snapshot) error {
 				select {
 				case snaps <- s:
@@ -121,5 +137,14 @@ func runFileScreen(ctx context.Context, o *Options, streams IO) error {
 		// read, as the text report does.
 		pipeline.RunFile(ctx, f, cfg)
 	}()
-	return runScreen(ctx, o, streams, snaps, screenControl{Interface: f.Name()})
+	setFilter := func(expr string) error {
+		var prog filter.Program
+		if strings.TrimSpace(expr) != "" {
+			if prog, err = compileFile(expr, f); err != nil {
+				return err
+			}
+		}
+		return flt.Set(prog)
+	}
+	return runScreen(ctx, o, streams, snaps, screenControl{Interface: f.Name(), SetFilter: setFilter})
 }

@@ -326,6 +326,20 @@ func TestScreenE2EKeys(t *testing.T) {
 	p.keys("P")
 	p.waitFor("the pause hint", func(rows []string) bool { return strings.HasPrefix(rows[0], " Display paused ") })
 
+	// f: a bad filter says why and keeps the old one; a good one is installed.
+	p.keys("f")
+	p.waitFor("the filter prompt", func(rows []string) bool { return strings.HasPrefix(rows[0], "Net filter>") })
+	p.keys("tcp and and", "Enter")
+	rows = p.waitFor("the filter error", func(rows []string) bool {
+		return !strings.HasPrefix(rows[0], "Net filter>") && !strings.HasPrefix(rows[0], " Display paused ")
+	})
+	t.Logf("filter error hint: %q", rows[0])
+	if strings.Contains(rows[0], "Installed") {
+		t.Errorf("a bad filter was installed: %q", rows[0])
+	}
+	p.keys("f", "C-u", "udp", "Enter")
+	p.waitFor("the new filter", func(rows []string) bool { return strings.HasPrefix(rows[0], " Installed new filter ") })
+
 	// An unknown key.
 	p.keys("Z")
 	p.waitFor("the help hint", func(rows []string) bool { return strings.HasPrefix(rows[0], " Press H or ? for help ") })
