@@ -81,8 +81,12 @@ type Result struct {
 
 // Replay runs c through the pipeline. Records are spread over the workers
 // by the symmetric flow hash before the clock starts, as the kernel's fanout
-// would; each worker then replays its share in batches, handing deltas to
-// the merger at every 2 s of capture time, exactly as a live member does.
+// would, each worker's frames copied into one arena as into a ring; each
+// worker then replays its share in batches of Batch records, handing deltas
+// to the merger at every 2 s of capture time, as a live member does. Unlike
+// a live member, it waits for the merger when the merger is a tick behind
+// (the replay runs faster than real time): the figures are those of the
+// whole pipeline, merger included.
 func Replay(c *Capture, o Options) Result {
 	if o.Workers < 1 {
 		o.Workers = 1
@@ -104,20 +108,39 @@ func Replay(c *Capture, o Options) Result {
 	return r
 }
 
-func spread(recs []ring.Record, workers int) [][]ring.Record {
-	parts := make([][]ring.Record, workers)
+// share is one worker's part of a capture, laid out as a ring reader
+// would see it: frame bytes one after another in one arena, and
+// per-packet metadata without pointers, so the garbage collector never
+// scans millions of records during a replay.
+type share struct {
+	arena []byte
+	pkts  []packet
+}
+
+type packet struct {
+	off  uint64
+	n    uint32
+	ts   int64
+	meta decode.Meta
+}
+
+// spread deals the records out to the workers by the symmetric flow hash.
+func spread(recs []ring.Record, workers int) []share {
+	parts := make([]share, workers)
 	var p decode.Packet
 	for i := range recs {
 		w := 0
 		if workers > 1 && decode.Frame(recs[i].Data, &recs[i].Meta, &p) == nil {
 			w = int(p.FlowHash() % uint64(workers))
 		}
-		parts[w] = append(parts[w], recs[i])
+		s := &parts[w]
+		s.pkts = append(s.pkts, packet{off: uint64(len(s.arena)), n: uint32(len(recs[i].Data)), ts: recs[i].TS, meta: recs[i].Meta})
+		s.arena = append(s.arena, recs[i].Data...)
 	}
 	return parts
 }
 
-func replayOnce(c *Capture, parts [][]ring.Record, o Options) Result {
+func replayOnce(c *Capture, parts []share, o Options) Result {
 	res := Result{Name: c.Name, Packets: len(c.Records), Workers: o.Workers}
 	if len(c.Records) == 0 {
 		return res
@@ -126,9 +149,10 @@ func replayOnce(c *Capture, parts [][]ring.Record, o Options) Result {
 	var peakHeap uint64
 	var ms runtime.MemStats
 	e := pipeline.NewEngine(pipeline.EngineConfig{
-		Members:  o.Workers,
-		Start:    start,
-		MaxFlows: o.MaxFlows,
+		Members:      o.Workers,
+		Start:        start,
+		MaxFlows:     o.MaxFlows,
+		WaitForSpare: true,
 		OnClose: func(*table.Flows) {
 			runtime.ReadMemStats(&ms)
 			peakHeap = max(peakHeap, ms.HeapInuse)
@@ -147,12 +171,18 @@ func replayOnce(c *Capture, parts [][]ring.Record, o Options) Result {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			m := e.Member(w)
-			recs := parts[w]
+			sh := &parts[w]
+			batch := make([]ring.Record, o.Batch)
 			ws := time.Now()
-			for len(recs) > 0 {
-				n := min(len(recs), o.Batch)
-				m.Batch(recs[:n])
-				recs = recs[n:]
+			for i := 0; i < len(sh.pkts); {
+				// Fill a batch as a ring reader fills one from a block.
+				n := min(len(sh.pkts)-i, o.Batch)
+				for j := range n {
+					pk := &sh.pkts[i+j]
+					batch[j] = ring.Record{Data: sh.arena[pk.off : pk.off+uint64(pk.n) : pk.off+uint64(pk.n)], TS: pk.ts, Meta: pk.meta}
+				}
+				m.Batch(batch[:n])
+				i += n
 			}
 			busy[w] = time.Since(ws)
 			m.Flush()
@@ -169,8 +199,8 @@ func replayOnce(c *Capture, parts [][]ring.Record, o Options) Result {
 	res.Counted = snap.Counted
 	res.Mpps = float64(res.Packets) / res.Elapsed.Seconds() / 1e6
 	for w := range parts {
-		if len(parts[w]) > 0 {
-			res.NsPerPacket = max(res.NsPerPacket, float64(busy[w].Nanoseconds())/float64(len(parts[w])))
+		if n := len(parts[w].pkts); n > 0 {
+			res.NsPerPacket = max(res.NsPerPacket, float64(busy[w].Nanoseconds())/float64(n))
 		}
 	}
 	ticks := slices.Clone(e.TickTimes())

@@ -3,7 +3,9 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 
 	"github.com/fastop/fastop/bench"
 	"github.com/spf13/cobra"
@@ -16,6 +18,7 @@ type benchOptions struct {
 	JSON      bool
 	Synthetic bool
 	Synth     bench.SynthOptions
+	Profile   string
 }
 
 func (o *benchOptions) addFlags(c *cobra.Command) {
@@ -32,6 +35,7 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.DurationVar(&o.Synth.Duration, "duration", 0, "synthetic: capture time the frames span (default 10s)")
 	fs.Uint64Var(&o.Synth.Seed, "seed", 1, "synthetic: random seed")
 	fs.BoolVar(&o.Synth.Copy, "copy-frames", false, "synthetic: give every packet its own bytes, as a ring does")
+	fs.StringVar(&o.Profile, "cpuprofile", "", "write a CPU profile of the replays to `file` (go tool pprof)")
 }
 
 func newBenchCommand(streams IO) *cobra.Command {
@@ -53,6 +57,13 @@ per tick, peak heap and allocations per packet.`,
 			}
 			if o.Rounds < 1 {
 				return usageErrorf("--rounds %d: must be at least 1", o.Rounds)
+			}
+			if o.Profile != "" {
+				stop, err := startProfile(o.Profile)
+				if err != nil {
+					return err
+				}
+				defer stop()
 			}
 			if o.Synthetic {
 				capture, err := bench.Synthetic(o.Synth)
@@ -105,4 +116,17 @@ func printBench(streams IO, asJSON bool, r bench.Result) error {
 	}
 	_, err = fmt.Fprintf(streams.Out, "%s\n", b)
 	return err
+}
+
+// startProfile starts a CPU profile into path and returns its stop.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

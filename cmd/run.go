@@ -75,6 +75,7 @@ func (r *reporter) report(s *table.Snapshot) error {
 	} else {
 		r.w.Write(display.AppendText(nil, s, &r.text))
 	}
+	s.Release()
 	r.err = r.w.Flush()
 	return r.err
 }

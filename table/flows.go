@@ -64,7 +64,8 @@ type Flows struct {
 	n     int // live flows
 	tombs int
 
-	recs     []flowRec
+	chunks   [][]flowRec
+	nrecs    int32 // records handed out so far
 	free     []int32
 	bigs     []bigHist
 	bigFree  []int32
@@ -80,6 +81,27 @@ type Flows struct {
 	capture   Capture
 	folded    uint64
 	ifaces    []ifaceAcc
+	pool      chan []Flow // Flows slices of released snapshots, for reuse
+}
+
+// Records live in chunks that never move: growing the table allocates a
+// chunk instead of copying every record.
+const (
+	recChunkBits = 12
+	recChunk     = 1 << recChunkBits
+)
+
+func (f *Flows) rec(j int32) *flowRec { return &f.chunks[j>>recChunkBits][j&(recChunk-1)] }
+
+// eachRec calls fn for every record handed out, free ones included.
+func (f *Flows) eachRec(fn func(j int32, r *flowRec)) {
+	for c, chunk := range f.chunks {
+		base := int32(c) << recChunkBits
+		n := min(int32(len(chunk)), f.nrecs-base)
+		for i := int32(0); i < n; i++ {
+			fn(base+i, &chunk[i])
+		}
+	}
 }
 
 // NewFlows returns an empty merged table whose first slot starts at cfg.Start.
@@ -93,6 +115,7 @@ func NewFlows(cfg FlowsConfig) *Flows {
 		f.maxFlows = DefaultMaxFlows
 	}
 	f.allocIndex(1024)
+	f.pool = make(chan []Flow, 2)
 	for _, name := range cfg.Interfaces {
 		f.ifaces = append(f.ifaces, ifaceAcc{name: name})
 	}
@@ -201,7 +224,7 @@ func (f *Flows) find(p *packed, h uint64) *flowRec {
 	for {
 		switch c := f.ctrl[i]; c {
 		case tag:
-			if r := &f.recs[f.idx[i]]; r.k.equal(p) {
+			if r := f.rec(f.idx[i]); r.k.equal(p) {
 				return r
 			}
 		case ctrlTomb:
@@ -236,8 +259,11 @@ func (f *Flows) insert(p *packed, h, i uint64) *flowRec {
 		j = f.free[n-1]
 		f.free = f.free[:n-1]
 	} else {
-		j = int32(len(f.recs))
-		f.recs = append(f.recs, flowRec{})
+		j = f.nrecs
+		if int(j)>>recChunkBits == len(f.chunks) {
+			f.chunks = append(f.chunks, make([]flowRec, recChunk))
+		}
+		f.nrecs++
 	}
 	if f.ctrl[i] == ctrlTomb {
 		f.tombs--
@@ -245,7 +271,7 @@ func (f *Flows) insert(p *packed, h, i uint64) *flowRec {
 	f.ctrl[i] = ctrlTag(h)
 	f.idx[i] = j
 	f.n++
-	r := &f.recs[j]
+	r := f.rec(j)
 	*r = flowRec{k: *p, last: int32(f.tick)}
 	return r
 }
@@ -253,10 +279,9 @@ func (f *Flows) insert(p *packed, h, i uint64) *flowRec {
 // reindex rebuilds the index at size slots from the live records.
 func (f *Flows) reindex(size int) {
 	f.allocIndex(size)
-	for j := range f.recs {
-		r := &f.recs[j]
+	f.eachRec(func(j int32, r *flowRec) {
 		if r.k[4] == 0 {
-			continue
+			return
 		}
 		h := r.k.hash()
 		i := h & f.mask
@@ -264,13 +289,13 @@ func (f *Flows) reindex(size int) {
 			i = (i + 1) & f.mask
 		}
 		f.ctrl[i] = ctrlTag(h)
-		f.idx[i] = int32(j)
-	}
+		f.idx[i] = j
+	})
 }
 
 // remove deletes record j from the index and frees it.
 func (f *Flows) remove(j int32) {
-	r := &f.recs[j]
+	r := f.rec(j)
 	h := r.k.hash()
 	i := h & f.mask
 	for f.idx[i] != j || f.ctrl[i] < 0x80 {
@@ -428,16 +453,16 @@ func (f *Flows) Snapshot(end int64) *Snapshot {
 	s.RX.Bytes, s.RX.Packets = f.rx.Bytes, f.rx.Packets
 	s.Peak = f.peak(t)
 
-	s.Flows = make([]Flow, 0, f.n+1)
-	for j := range f.recs {
-		r := &f.recs[j]
+	s.Flows = f.flowsBuffer(f.n + 1)
+	f.eachRec(func(_ int32, r *flowRec) {
 		if r.k[4] == 0 || t-int64(r.last) >= Slots {
-			continue // free, or expires at rotate
+			return // free, or expires at rotate
 		}
-		fl := Flow{Key: r.k.key()}
+		s.Flows = append(s.Flows, Flow{Key: r.k.key()})
+		fl := &s.Flows[len(s.Flows)-1]
 		f.windows(r, t, &fl.Sent, &fl.Recv)
-		s.Flows = append(s.Flows, fl)
-	}
+	})
+	s.pool = f.pool
 	if f.hasOther && t-int64(f.other.last) < Slots {
 		fl := Flow{Key: Key{}}
 		f.windows(&f.other, t, &fl.Sent, &fl.Recv)
@@ -460,6 +485,20 @@ func (f *Flows) Snapshot(end int64) *Snapshot {
 		s.Interfaces = append(s.Interfaces, in)
 	}
 	return s
+}
+
+// flowsBuffer returns an empty Flows slice for a snapshot: a released
+// one when there is one, so a million-flow table does not allocate (and
+// fault in) a fresh 100 MB every tick.
+func (f *Flows) flowsBuffer(n int) []Flow {
+	select {
+	case b := <-f.pool:
+		if cap(b) >= n {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]Flow, 0, n)
 }
 
 // peak returns the largest slot rates of the history. A partial slot
@@ -485,13 +524,12 @@ func (f *Flows) peak(t int64) Peak {
 // idle for the whole history.
 func (f *Flows) rotate(end int64) {
 	t := f.tick
-	for j := range f.recs {
-		r := &f.recs[j]
+	f.eachRec(func(j int32, r *flowRec) {
 		// Idle for 20 slots once the next one starts: gone.
 		if r.k[4] != 0 && t-int64(r.last) >= Slots-1 {
-			f.remove(int32(j))
+			f.remove(j)
 		}
-	}
+	})
 	if f.hasOther && t-int64(f.other.last) >= Slots-1 {
 		f.other = flowRec{}
 		f.hasOther = false

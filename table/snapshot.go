@@ -71,6 +71,23 @@ type Snapshot struct {
 	Capture
 	Interfaces []Interface // per interface, when known
 	Members    int         // fanout width (live), or workers (files)
+
+	pool chan []Flow // where Release returns Flows
+}
+
+// Release gives the snapshot's memory back to the table that made it, to
+// be reused by a later snapshot. Call it when done with s, at most once;
+// s and its Flows must not be used afterwards. A snapshot that is never
+// released is simply collected.
+func (s *Snapshot) Release() {
+	if s.pool == nil || s.Flows == nil {
+		return
+	}
+	select {
+	case s.pool <- s.Flows[:0]:
+	default:
+	}
+	s.pool, s.Flows = nil, nil
 }
 
 // Rate converts a window sum (bytes) to bytes per second.

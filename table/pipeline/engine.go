@@ -25,7 +25,13 @@ type EngineConfig struct {
 	// caller can add kernel drops and interface state to the table.
 	OnClose func(f *table.Flows)
 	// Emit receives every closed tick's snapshot on the merger goroutine.
+	// It should Release the snapshot when done with it.
 	Emit func(*table.Snapshot)
+	// WaitForSpare makes a member wait for the merger to give a delta back
+	// instead of counting on into the one it has. Replays set it (a
+	// replay runs faster than real time, and its ticks must stay exact);
+	// live capture never waits.
+	WaitForSpare bool
 }
 
 // Engine runs members and one merger. Each member's Batch is called from
@@ -55,8 +61,9 @@ type Member struct {
 	e        *Engine
 	id       int
 	w        *Worker
-	tick     int64
-	boundary int64
+	tick     int64 // the tick the current delta started in
+	want     int64 // the tick the member has reached; > tick while a hand-over waits for a spare
+	boundary int64 // end of tick want
 	spare    chan *table.Delta
 	now      func() int64
 }
@@ -107,6 +114,9 @@ func (e *Engine) Member(i int) *Member { return e.members[i] }
 // member is idle: it hands over once the wall clock is past the boundary by
 // the grace period.
 func (m *Member) Batch(recs []ring.Record) {
+	if m.want > m.tick {
+		m.handOver()
+	}
 	if len(recs) == 0 {
 		if now := m.now(); now >= m.boundary+int64(m.e.cfg.Grace) {
 			m.advance(now - int64(m.e.cfg.Grace))
@@ -124,33 +134,46 @@ func (m *Member) Batch(recs []ring.Record) {
 	m.w.Process(recs[seg:])
 }
 
-// advance hands the current delta over and moves to the slot holding ts.
+// advance moves the member to the slot holding ts, handing its delta over.
 func (m *Member) advance(ts int64) {
 	next := (ts - m.e.cfg.Start) / int64(table.SlotDuration)
-	if next <= m.tick {
+	if next <= m.want {
 		return
 	}
-	m.handOver(next)
+	m.want = next
+	m.boundary = m.e.cfg.Start + (next+1)*int64(table.SlotDuration)
+	m.handOver()
 }
 
-func (m *Member) handOver(next int64) {
+// handOver gives the current delta to the merger and goes on with the
+// spare. Each member owns two deltas; if the merger has not given the spare
+// back yet (it is more than a tick behind), the member never waits and never
+// allocates: it keeps counting into the same delta and tries again at its
+// next batch. Those packets are merged late, into the slot being filled
+// then, but never lost, and memory stays bounded.
+func (m *Member) handOver() {
 	var spare *table.Delta
-	select {
-	case spare = <-m.spare:
-	default:
-		// The merger is more than a tick behind: never wait for it.
-		spare = table.NewDelta(m.e.cfg.MaxFlows)
+	if m.e.cfg.WaitForSpare {
+		spare = <-m.spare
+	} else {
+		select {
+		case spare = <-m.spare:
+		default:
+			return
+		}
 	}
 	spare.Iface = m.w.delta.Iface
 	old := m.w.Swap(spare)
-	m.e.hand <- handoff{member: m.id, tick: m.tick, next: next, d: old}
-	m.tick = next
-	m.boundary = m.e.cfg.Start + (next+1)*int64(table.SlotDuration)
+	m.e.hand <- handoff{member: m.id, tick: m.tick, next: m.want, d: old}
+	m.tick = m.want
 }
 
 // Flush hands over the member's last delta and marks it finished. Call it
 // from the member's own goroutine after its last Batch.
-func (m *Member) Flush() { m.handOver(1 << 62) }
+func (m *Member) Flush() {
+	m.e.hand <- handoff{member: m.id, tick: m.tick, next: 1 << 62, d: m.w.delta}
+	m.w.delta = nil
+}
 
 // Wait blocks until every member has flushed and the merger has closed
 // every tick, runs OnClose once more, and returns the final snapshot: the
@@ -218,6 +241,8 @@ func (e *Engine) merge() {
 			e.ticks = append(e.ticks, time.Since(t0))
 			if e.cfg.Emit != nil {
 				e.cfg.Emit(s)
+			} else {
+				s.Release()
 			}
 			tick++
 		}

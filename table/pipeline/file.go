@@ -19,8 +19,8 @@ type FileConfig struct {
 	StopAfter  int64             // nanoseconds of capture time after which to report once and stop (0: read to the end)
 	BatchSize  int               // records per ReadBatch (0: 1024)
 	Filter     *Filter           // run on every record (nil: none)
-	// Emit receives each report, on the reader's goroutine. An error
-	// stops the replay and is returned.
+	// Emit receives each report, on the reader's goroutine, and should
+	// Release it when done. An error stops the replay and is returned.
 	Emit func(*table.Snapshot) error
 }
 
@@ -247,6 +247,7 @@ func (r *fileRun) closeTick(end int64) error {
 	if r.cfg.Every && r.cfg.Emit != nil {
 		return r.cfg.Emit(snap)
 	}
+	snap.Release()
 	return nil
 }
 

@@ -1,0 +1,54 @@
+package table
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// BenchmarkTick is the merger's work per tick with every flow active: merge
+// one worker's delta into the table, then close the tick (snapshot,
+// expiry, rotation).
+func BenchmarkTick(b *testing.B) {
+	for _, n := range []int{1000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("flows=%d", n), func(b *testing.B) {
+			keys := make([]Key, n)
+			for i := range keys {
+				keys[i] = key4(byte(i), byte(i>>8), uint16(i>>16), 80)
+				keys[i].A[1], keys[i].B[1] = byte(i>>16), byte(i>>24)
+			}
+			// Two deltas that list the flows in different orders, as
+			// packets arrive in a different order every tick.
+			var ds [2]*Delta
+			for v := range ds {
+				ds[v] = NewDelta(0)
+				r := rand.New(rand.NewPCG(uint64(v), 9))
+				for _, i := range r.Perm(n) {
+					ds[v].Add(&keys[i], DirOut, true, 64)
+				}
+			}
+			f := NewFlows(FlowsConfig{MaxFlows: 2 * n})
+			f.Merge(ds[0])
+			f.Close(2 * sec)
+			var merge, snap time.Duration
+			ticks := 0
+			for b.Loop() {
+				t0 := time.Now()
+				f.Merge(ds[ticks%2])
+				t1 := time.Now()
+				end := (f.Tick() + 1) * 2 * sec
+				s := f.Close(end)
+				t2 := time.Now()
+				merge += t1.Sub(t0)
+				snap += t2.Sub(t1)
+				ticks++
+				if len(s.Flows) != n {
+					b.Fatalf("%d flows", len(s.Flows))
+				}
+			}
+			b.ReportMetric(float64(merge.Milliseconds())/float64(ticks), "merge-ms/tick")
+			b.ReportMetric(float64(snap.Milliseconds())/float64(ticks), "close-ms/tick")
+		})
+	}
+}
