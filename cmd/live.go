@@ -260,8 +260,9 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 	return snap, runErr
 }
 
-// runLive captures from interfaces and prints text or JSON reports.
-func runLive(ctx context.Context, o *Options, streams IO) error {
+// runLive captures from interfaces and shows the screen or prints text or
+// JSON reports.
+func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 	lc, err := openLive(o, streams.ErrOut)
 	if err != nil {
 		return err
@@ -270,6 +271,9 @@ func runLive(ctx context.Context, o *Options, streams IO) error {
 	names := strings.Join(lc.names(), ",")
 	for _, ifc := range lc.ifaces {
 		printInterface(streams.ErrOut, ifc)
+	}
+	if screen {
+		return lc.runScreen(ctx, o, streams, names)
 	}
 	rep := newReporter(o, streams.Out, names)
 	if err := rep.header("Listening on " + names); err != nil {
@@ -318,4 +322,42 @@ func printInterface(w io.Writer, ifc ring.Interface) {
 	if len(ifc.MAC) > 0 {
 		fmt.Fprintf(w, "MAC address is: %s\n", ifc.MAC)
 	}
+}
+
+// runScreen shows the live capture on the full screen until q.
+func (lc *liveCapture) runScreen(ctx context.Context, o *Options, streams IO, names string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	snaps := make(chan *table.Snapshot, 1)
+	done := make(chan error, 1)
+	go func() {
+		// The screen takes the newest snapshot; an older one it has not
+		// taken yet is dropped rather than let the merger wait.
+		emit := func(s *table.Snapshot) {
+			select {
+			case snaps <- s:
+			default:
+				select {
+				case old := <-snaps:
+					old.Release()
+				default:
+				}
+				snaps <- s
+			}
+		}
+		_, err := lc.run(ctx, o, emit)
+		close(snaps)
+		done <- err
+	}()
+	ctl := screenControl{
+		Interface: names,
+		Members:   lc.members,
+		SetFilter: func(expr string) error { return lc.setFilter(expr, o.Snaplen) },
+	}
+	err := runScreen(ctx, o, streams, snaps, ctl)
+	cancel()
+	if runErr := <-done; err == nil {
+		err = runErr
+	}
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
+	"golang.org/x/term"
 )
 
 // runMonitor is the monitor: fastop without a subcommand.
@@ -22,10 +23,25 @@ func runMonitor(ctx context.Context, o *Options, streams IO) error {
 	if o.DumpFilter {
 		return dumpFilter(o, streams)
 	}
-	if o.Read != "" {
+	screen := o.wantScreen(streams.Out)
+	switch {
+	case o.Read != "" && screen:
+		return runFileScreen(ctx, o, streams)
+	case o.Read != "":
 		return runFile(ctx, o, streams)
 	}
-	return runLive(ctx, o, streams)
+	return runLive(ctx, o, streams, screen)
+}
+
+// wantScreen says whether to show the full screen: when stdout is a
+// terminal and neither -t, --json nor -s asks for reports. (iftop ignores
+// -s on its screen; a timed single report only makes sense as text.)
+func (o *Options) wantScreen(out io.Writer) bool {
+	if o.Text || o.JSON || o.Seconds > 0 {
+		return false
+	}
+	f, ok := out.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // reporter writes text or JSON reports, flushing after each one so that a

@@ -111,7 +111,11 @@ func runFileScreen(ctx context.Context, o *Options, streams IO) error {
 	defer cancel()
 	snaps := make(chan *table.Snapshot)
 	pace := time.Duration(float64(2*time.Second) / o.Speed)
+	replayDone := make(chan struct{})
+	// The replay reads f: it must end before the deferred f.Close runs.
+	defer func() { cancel(); <-replayDone }()
 	go func() {
+		defer close(replayDone)
 		defer close(snaps)
 		cfg := pipeline.FileConfig{
 			Workers:    o.Workers,

@@ -34,7 +34,7 @@ import (
 // e2eRealBinary runs the fastop binary (go build ./cmd/fastop) in the pane
 // instead of the helper. Set it once run.go sends -r on a terminal to
 // runFileScreen.
-const e2eRealBinary = false
+const e2eRealBinary = true
 
 const (
 	helperEnv     = "FASTOP_SCREEN_HELPER"
@@ -164,6 +164,13 @@ func startPane(t *testing.T, args []string, env ...string) *tmuxPane {
 		for _, a := range args {
 			prog += " '" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
+		// The binary does not write a pid file as the helper does: a
+		// wrapper records its own pid, then becomes fastop.
+		wrapper := filepath.Join(dir, "run.sh")
+		if err := os.WriteFile(wrapper, []byte("echo $$ > "+filepath.Join(dir, "pid")+"\nexec "+prog+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		prog = "sh " + wrapper
 	}
 	script := fmt.Sprintf("stty -g > %[1]s/before; %[2]s 2>%[1]s/stderr; echo $? > %[1]s/rc; stty -g > %[1]s/after; echo %[3]s; exec sleep 600",
 		dir, prog, doneMark)
