@@ -77,11 +77,11 @@ func TestWriterRoundTrip(t *testing.T) {
 
 type writerFail struct{ after int }
 
-var writerErrDiskFull = errors.New("disk full")
+var errWriterDiskFull = errors.New("disk full")
 
 func (w *writerFail) Write(p []byte) (int, error) {
 	if w.after <= 0 {
-		return 0, writerErrDiskFull
+		return 0, errWriterDiskFull
 	}
 	w.after--
 	return len(p), nil
@@ -97,7 +97,7 @@ func TestWriterErrors(t *testing.T) {
 			t.Errorf("WriteRecord(ts %d) succeeded", ts)
 		}
 	}
-	if _, err := NewWriter(&writerFail{0}, decode.LinkEthernet, 0); !errors.Is(err, writerErrDiskFull) {
+	if _, err := NewWriter(&writerFail{0}, decode.LinkEthernet, 0); !errors.Is(err, errWriterDiskFull) {
 		t.Errorf("NewWriter on a failing writer: %v", err)
 	}
 	for after := 1; after <= 2; after++ {
@@ -105,7 +105,7 @@ func TestWriterErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.WriteRecord(1, fileFrame(10, 0), 10); !errors.Is(err, writerErrDiskFull) {
+		if err := w.WriteRecord(1, fileFrame(10, 0), 10); !errors.Is(err, errWriterDiskFull) {
 			t.Errorf("WriteRecord failing at write %d: %v", after+1, err)
 		}
 	}

@@ -70,11 +70,6 @@ func packPacket(p *decode.Packet, srcLeft bool) packed {
 	return packed{d0, d1, s0, s1, dp | sp<<16 | rest}
 }
 
-func hashKey(k *Key) uint64 {
-	p := pack(k)
-	return p.hash()
-}
-
 func mix(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
 	return hi ^ lo
