@@ -70,7 +70,7 @@ type Result struct {
 	Rounds      int
 	Elapsed     time.Duration // wall time of the replay (all workers)
 	Mpps        float64       // packets / Elapsed
-	NsPerPacket float64       // per worker: the busiest worker's time / its packets
+	NsPerPacket float64       // per worker: the busiest worker's time / its packets, not counting time spent waiting for the merger
 	TickP50     time.Duration // merge + snapshot per tick
 	TickP99     time.Duration
 	Ticks       int
@@ -127,6 +127,16 @@ type packet struct {
 // spread deals the records out to the workers by the symmetric flow hash.
 func spread(recs []ring.Record, workers int) []share {
 	parts := make([]share, workers)
+	var size uint64
+	for i := range recs {
+		size += uint64(len(recs[i].Data))
+	}
+	for w := range parts {
+		// Room for an even share and a little more: the hash spreads
+		// evenly, and append grows the rare part that outgrows it.
+		parts[w].arena = make([]byte, 0, size/uint64(workers)+size/16+64)
+		parts[w].pkts = make([]packet, 0, len(recs)/workers+len(recs)/16+16)
+	}
 	var p decode.Packet
 	for i := range recs {
 		w := 0
@@ -184,7 +194,7 @@ func replayOnce(c *Capture, parts []share, o Options) Result {
 				m.Batch(batch[:n])
 				i += n
 			}
-			busy[w] = time.Since(ws)
+			busy[w] = time.Since(ws) - m.Waited()
 			m.Flush()
 		}()
 	}

@@ -66,7 +66,12 @@ type Member struct {
 	boundary int64 // end of tick want
 	spare    chan *table.Delta
 	now      func() int64
+	waited   time.Duration // time spent waiting for a spare (WaitForSpare)
 }
+
+// Waited returns how long the member waited for the merger (only with
+// WaitForSpare). Call it from the member's goroutine or after Wait.
+func (m *Member) Waited() time.Duration { return m.waited }
 
 // NewEngine starts the merger. Call Member(i) for each member's handler and
 // Stop when done.
@@ -154,7 +159,13 @@ func (m *Member) advance(ts int64) {
 func (m *Member) handOver() {
 	var spare *table.Delta
 	if m.e.cfg.WaitForSpare {
-		spare = <-m.spare
+		select {
+		case spare = <-m.spare:
+		default:
+			t0 := time.Now()
+			spare = <-m.spare
+			m.waited += time.Since(t0)
+		}
 	} else {
 		select {
 		case spare = <-m.spare:
