@@ -147,8 +147,12 @@ type LiveRun struct {
 	CPUPerMpkt       time.Duration `json:"cpu_per_mpkt_ns"` // CPU per million captured frames
 	ReaderCPU        time.Duration `json:"reader_cpu_ns,omitempty"`
 	ReaderCPUPerMpkt time.Duration `json:"reader_cpu_per_mpkt_ns,omitempty"`
-	GenCPU           time.Duration `json:"gen_cpu_ns"` // the generator process: sendto and the kernel's receive path
-	GenCPUPerMpkt    time.Duration `json:"gen_cpu_per_mpkt_ns"`
+	// FinishCPU is the part of a fastop run's CPU spent after the last
+	// frame was delivered: stopping the readers, the last merge and the
+	// final snapshot (one-off costs that grow with the flow count).
+	FinishCPU     time.Duration `json:"finish_cpu_ns,omitempty"`
+	GenCPU        time.Duration `json:"gen_cpu_ns"` // the generator process: sendto and the kernel's receive path
+	GenCPUPerMpkt time.Duration `json:"gen_cpu_per_mpkt_ns"`
 	// SelfCPU is this process's CPU time over the run: fastop's CPU for a
 	// fastop run; for a tcpdump run, the benchmark's own overhead, the
 	// noise floor of fastop's figure.
@@ -284,9 +288,13 @@ func (r *LiveResult) header() string {
 	if r.Duration > 0 {
 		amount = append(amount, r.Duration.String())
 	}
-	return fmt.Sprintf("live: %s flows of %d-byte IPv4/UDP frames, %s, %s per run, fanout %d (%s), ring %d MiB per member, %d round(s); %d CPUs, Linux %s",
+	ringMem := ""
+	if r.RingBytes > 0 { // known once a group was opened
+		ringMem = fmt.Sprintf(", ring %d MiB per member", r.RingBytes>>20)
+	}
+	return fmt.Sprintf("live: %s flows of %d-byte IPv4/UDP frames, %s, %s per run, fanout %d (%s)%s, %d round(s); %d CPUs, Linux %s",
 		group(uint64(r.Flows)), r.FrameLen, rate, strings.Join(amount, " or "), r.Fanout, r.Mode,
-		r.RingBytes>>20, r.Rounds, r.CPUs, r.Kernel)
+		ringMem, r.Rounds, r.CPUs, r.Kernel)
 }
 
 // String formats r as a table for people: every run, then the medians and
@@ -323,8 +331,11 @@ func (r LiveResult) String() string {
 	fmt.Fprintf(&b, "fastop: %s ms of CPU per million packets (its whole process)", ms(r.Fastop.CPUPerMpkt))
 	if r.Tcpdump != nil {
 		fmt.Fprintf(&b, "; tcpdump -w /dev/null: %s ms (its process)", ms(r.Tcpdump.CPUPerMpkt))
-		if r.Ratio > 0 {
+		switch {
+		case r.Ratio >= 1:
 			fmt.Fprintf(&b, ": fastop uses %.1f× less", r.Ratio)
+		case r.Ratio > 0:
+			fmt.Fprintf(&b, ": fastop uses %.1f× more", 1/r.Ratio)
 		}
 	}
 	b.WriteString("\n")

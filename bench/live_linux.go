@@ -527,6 +527,10 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 	if err != nil {
 		return run, err
 	}
+	pd, err := gen.ProcessCPU()
+	if err != nil {
+		return run, err
+	}
 	finish()
 	p1, err := gen.ProcessCPU()
 	if err != nil {
@@ -546,11 +550,13 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 	run.Unread = sub(st.KernelPackets, st.Packets+st.Drops)
 	run.Counted = snap.Counted
 	run.Flows = len(snap.Flows)
+	snap.Release()
 	run.Lost = sub(run.Sent, run.Counted)
 	run.CapturedPPS = pps(run.Captured, run.Elapsed)
 	run.SelfCPU = p1.Sub(p0).Total()
 	run.CPU = run.SelfCPU
 	run.CPUPerMpkt = perMillion(run.CPU, run.Captured)
+	run.FinishCPU = p1.Sub(pd).Total()
 	run.ReaderCPU = r1 - r0
 	run.ReaderCPUPerMpkt = perMillion(run.ReaderCPU, run.Captured)
 	return run, nil

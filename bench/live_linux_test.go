@@ -202,6 +202,13 @@ func TestLiveSummaryAndString(t *testing.T) {
 		t.Errorf("JSON lacks fastop's cpu_per_mpkt_ns: %s", b)
 	}
 
+	// fastop dearer than tcpdump: the comparison says "more".
+	r.Tcpdump.CPUPerMpkt = 100 * time.Millisecond
+	r.Ratio = 0.5
+	if s := r.String(); !strings.Contains(s, "tcpdump -w /dev/null: 100.0 ms (its process): fastop uses 2.0× more") {
+		t.Errorf("ratio 0.5 reads:\n%s", s)
+	}
+
 	// Without tcpdump: no summary, no ratio, no comparison line.
 	r.Runs = slices.DeleteFunc(r.Runs, func(run LiveRun) bool { return run.Capture == "tcpdump" })
 	r.summarize()
@@ -284,8 +291,8 @@ func TestLive(t *testing.T) {
 			if f.CPU <= 0 || f.CPUPerMpkt <= 0 || f.ReaderCPU <= 0 || f.ReaderCPUPerMpkt <= 0 || f.GenCPU <= 0 || f.OfferedPPS <= 0 || f.CapturedPPS <= 0 {
 				t.Errorf("fastop figures not all positive: %+v", f)
 			}
-			if f.ReaderCPU > f.CPU {
-				t.Errorf("reader CPU %v exceeds the capture side's %v, which includes it", f.ReaderCPU, f.CPU)
+			if f.ReaderCPU > f.CPU || f.FinishCPU > f.CPU {
+				t.Errorf("reader CPU %v or finishing CPU %v exceeds the capture side's %v, which includes them", f.ReaderCPU, f.FinishCPU, f.CPU)
 			}
 			if res.Fastop.Runs != 1 || res.Fastop.MaxLost != 0 || res.Fastop.CPUPerMpkt != f.CPUPerMpkt {
 				t.Errorf("fastop summary %+v", res.Fastop)
@@ -450,11 +457,17 @@ func TestLiveMeasure(t *testing.T) {
 			}
 			b, _ := json.Marshal(res)
 			t.Logf("\n%s%s", res, b)
-			line := fmt.Sprintf("%9d flows, fanout %d: offered %9s pps, fastop %7s ms/Mpkt (readers %7s), max drops %d, max lost %d",
+			var finish []time.Duration
+			for _, r := range res.Runs {
+				if r.Capture == "fastop" {
+					finish = append(finish, r.FinishCPU)
+				}
+			}
+			line := fmt.Sprintf("%9d flows, fanout %d: offered %9s pps, fastop %7s ms/Mpkt (readers %7s; finishing %s ms in all), max drops %d, max lost %d",
 				nf, fo, group(uint64(res.Fastop.OfferedPPS)), ms(res.Fastop.CPUPerMpkt), ms(res.Fastop.ReaderCPUPerMpkt),
-				res.Fastop.MaxDrops, res.Fastop.MaxLost)
+				ms(median(finish)), res.Fastop.MaxDrops, res.Fastop.MaxLost)
 			if res.Tcpdump != nil {
-				line += fmt.Sprintf("; tcpdump offered %9s pps, %7s ms/Mpkt, max drops %d, max lost %d; ratio %.1f×",
+				line += fmt.Sprintf("; tcpdump offered %9s pps, %7s ms/Mpkt, max drops %d, max lost %d; tcpdump/fastop CPU %.2f",
 					group(uint64(res.Tcpdump.OfferedPPS)), ms(res.Tcpdump.CPUPerMpkt), res.Tcpdump.MaxDrops, res.Tcpdump.MaxLost, res.Ratio)
 			}
 			summary = append(summary, line)
