@@ -94,8 +94,12 @@ func noArgs(_ *cobra.Command, args []string) error {
 // flagError rewrites pflag's messages into fastop's style.
 func flagError(err error) error {
 	msg := err.Error()
-	if strings.HasPrefix(msg, "flag needs an argument: ") {
-		return fmt.Errorf("option %s requires an argument", strings.TrimPrefix(msg, "flag needs an argument: "))
+	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		// pflag says "'i' in -i" for a short option, "--interface" for a long one.
+		if _, opt, short := strings.Cut(rest, " in "); short {
+			rest = opt
+		}
+		return fmt.Errorf("option %s requires an argument", rest)
 	}
 	return err
 }

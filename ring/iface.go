@@ -37,14 +37,20 @@ func LookupInterface(name string) (Interface, error) {
 	return Interface{}, afNotFound(name, afNetNames(all))
 }
 
-// afNotFound is the error for a missing interface.
+// afNotFound is the error for a missing interface: one line that lists the
+// interfaces there are, matching ErrNoSuchInterface.
 func afNotFound(name string, have []string) error {
 	list := "none"
 	if len(have) > 0 {
 		list = strings.Join(have, ", ")
 	}
-	return fmt.Errorf("ring: interface %q not found (have: %s): %w", name, list, ErrNoSuchInterface)
+	return &afNotFoundError{fmt.Sprintf("interface %q not found (have: %s)", name, list)}
 }
+
+type afNotFoundError struct{ msg string }
+
+func (e *afNotFoundError) Error() string { return e.msg }
+func (e *afNotFoundError) Unwrap() error { return ErrNoSuchInterface }
 
 func afFromNet(ni *net.Interface) (Interface, error) {
 	out := Interface{

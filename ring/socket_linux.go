@@ -22,7 +22,7 @@ func (e *afError) Unwrap() []error { return e.errs }
 // afErr builds an *afError. cause (may be nil) is appended to the message
 // and wrapped; sentinel (may be nil) is wrapped only.
 func afErr(sentinel, cause error, format string, args ...any) error {
-	e := &afError{msg: "ring: " + fmt.Sprintf(format, args...)}
+	e := &afError{msg: fmt.Sprintf(format, args...)}
 	if sentinel != nil {
 		e.errs = append(e.errs, sentinel)
 	}
