@@ -48,6 +48,11 @@ const (
 // removed before it returns, also on error and when ctx is cancelled
 // (Ctrl-C); those of a process killed outright are removed by the next
 // run (netns.Sweep). It needs root.
+//
+// The generator runs as a child process: the running binary again
+// (os.Executable), which package bench's init turns into the generator
+// when liveGenEnv is set, so any program that links this package can run
+// the benchmark with nothing more to wire.
 func Live(ctx context.Context, o LiveOptions) (res LiveResult, err error) {
 	o = o.withDefaults()
 	if err := o.check(); err != nil {

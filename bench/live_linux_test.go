@@ -334,6 +334,7 @@ func TestLiveCleanupAfterError(t *testing.T) {
 // nothing.
 func TestLiveCleanupOnCancel(t *testing.T) {
 	requireLive(t)
+	_, tcpdumpErr := exec.LookPath("tcpdump")
 	for _, after := range []time.Duration{0, 300 * time.Millisecond} {
 		t.Run(after.String(), func(t *testing.T) {
 			before := ownNamespaces(t)
@@ -344,11 +345,54 @@ func TestLiveCleanupOnCancel(t *testing.T) {
 			} else {
 				time.AfterFunc(after, cancel)
 			}
-			_, err := Live(ctx, LiveOptions{Duration: time.Minute, Rate: 10000, Tcpdump: true})
+			_, err := Live(ctx, LiveOptions{Duration: time.Minute, Rate: 10000, Tcpdump: tcpdumpErr == nil})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("cancelled Live returned %v, want context.Canceled", err)
 			}
 			checkCleanedUp(t, before)
+		})
+	}
+}
+
+// Asked for the comparison without tcpdump installed, Live says so and
+// creates nothing.
+func TestLiveWithoutTcpdump(t *testing.T) {
+	requireLive(t)
+	ip, err := exec.LookPath("ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(ip, filepath.Join(dir, "ip")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	before := ownNamespaces(t)
+	_, err = Live(context.Background(), LiveOptions{Count: 100, Tcpdump: true})
+	if !errors.Is(err, exec.ErrNotFound) || !strings.Contains(err.Error(), "install tcpdump") {
+		t.Fatalf("Live without tcpdump: %v", err)
+	}
+	checkCleanedUp(t, before)
+}
+
+// The generator process reports its failures as JSON and a non-zero exit.
+func TestGeneratorMainErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, cfg, want string
+	}{
+		{"not JSON", "{", "generator configuration"},
+		{"no such interface", `{"Iface":"fastop-none0","Flows":1,"Count":1}`, "fastop-none0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out strings.Builder
+			code := generatorMain(tc.cfg, strings.NewReader("go\n"), &out)
+			var r genReport
+			if err := json.Unmarshal([]byte(out.String()), &r); err != nil {
+				t.Fatalf("output %q: %v", out.String(), err)
+			}
+			if code == 0 || !strings.Contains(r.Err, tc.want) || r.Sent != 0 {
+				t.Errorf("exit %d, report %+v, want a failure mentioning %q", code, r, tc.want)
+			}
 		})
 	}
 }
