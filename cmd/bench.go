@@ -1,13 +1,16 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
 
 	"github.com/fastop/fastop/bench"
+	"github.com/fastop/fastop/ring"
 	"github.com/spf13/cobra"
 )
 
@@ -19,6 +22,13 @@ type benchOptions struct {
 	Synthetic bool
 	Synth     bench.SynthOptions
 	Profile   string
+
+	Live       bool
+	Fanout     int
+	FanoutMode string
+	Rate       float64
+	Buffer     string
+	Tcpdump    bool
 }
 
 func (o *benchOptions) addFlags(c *cobra.Command) {
@@ -36,6 +46,12 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.Uint64Var(&o.Synth.Seed, "seed", 1, "synthetic: random seed")
 	fs.BoolVar(&o.Synth.Copy, "copy-frames", false, "synthetic: give every packet its own bytes, as a ring does")
 	fs.StringVar(&o.Profile, "cpuprofile", "", "write a CPU profile of the replays to `file` (go tool pprof)")
+	fs.BoolVar(&o.Live, "live", false, "live: send --flows flows between two network namespaces of its own and capture them with the ring (root)")
+	fs.IntVar(&o.Fanout, "fanout", 1, "live: fanout members")
+	fs.StringVar(&o.FanoutMode, "fanout-mode", "hash", "live: hash, cpu, lb or qm")
+	fs.Float64Var(&o.Rate, "rate", 0, "live: frames per second to offer (0: as fast as the generator goes)")
+	fs.StringVar(&o.Buffer, "buffer", "32M", "live: ring memory per member")
+	fs.BoolVar(&o.Tcpdump, "tcpdump", false, "live: also capture the same traffic with tcpdump -w /dev/null and compare CPU and drops")
 }
 
 func newBenchCommand(streams IO) *cobra.Command {
@@ -49,8 +65,14 @@ flow hash (as the kernel's fanout spreads them), and deltas are merged every 2 s
 of capture time. It prints packets, flows, Mpps, ns/packet per worker, merge time
 per tick, peak heap and allocations per packet.`,
 		RunE: func(c *cobra.Command, args []string) error {
+			if o.Live {
+				if o.Synthetic || len(args) > 0 {
+					return usageErrorf("bench: --live sends its own traffic: no files, no --synthetic")
+				}
+				return runBenchLive(c.Context(), o, streams)
+			}
 			if o.Synthetic == (len(args) > 0) {
-				return usageErrorf("bench: give capture files or --synthetic (one or the other)")
+				return usageErrorf("bench: give capture files, --synthetic or --live (one of them)")
 			}
 			if o.Workers < 1 || o.Workers > 256 {
 				return usageErrorf("--workers %d: use 1 to 256", o.Workers)
@@ -129,4 +151,46 @@ func startProfile(path string) (func(), error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// runBenchLive runs the live benchmark: the ring and the whole pipeline on
+// traffic between two namespaces of its own, optionally against tcpdump.
+func runBenchLive(ctx context.Context, o *benchOptions, streams IO) error {
+	mode, err := ring.ParseFanoutMode(o.FanoutMode)
+	if err != nil {
+		return &usageError{fmt.Errorf("--fanout-mode: %w", err)}
+	}
+	buf, err := parseSize(o.Buffer)
+	if err != nil {
+		return usageErrorf("--buffer: %v", err)
+	}
+	res, err := bench.Live(ctx, bench.LiveOptions{
+		Fanout:   o.Fanout,
+		Mode:     mode,
+		Flows:    o.Synth.Flows,
+		Rate:     o.Rate,
+		Duration: o.Synth.Duration,
+		Count:    uint64(o.Synth.Packets),
+		Buffer:   buf,
+		MaxFlows: o.MaxFlows,
+		Rounds:   o.Rounds,
+		Tcpdump:  o.Tcpdump,
+		Log:      streams.ErrOut,
+	})
+	if errors.Is(err, bench.ErrLiveOptions) {
+		return &usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(streams.Out, "%s\n", b)
+		return err
+	}
+	_, err = fmt.Fprint(streams.Out, res.String())
+	return err
 }
