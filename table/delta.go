@@ -92,7 +92,8 @@ func (d *Delta) Count(c *Classifier, p *decode.Packet) Dir {
 	if dir == DirIgnored {
 		return dir
 	}
-	k := packPacket(p, srcLeft)
+	var k packed
+	packPacket(&k, p, srcLeft)
 	d.add(&k, dir, srcLeft, p.IPLen)
 	return dir
 }

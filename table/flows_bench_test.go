@@ -47,8 +47,8 @@ func BenchmarkTick(b *testing.B) {
 					b.Fatalf("%d flows", len(s.Flows))
 				}
 			}
-			b.ReportMetric(float64(merge.Milliseconds())/float64(ticks), "merge-ms/tick")
-			b.ReportMetric(float64(snap.Milliseconds())/float64(ticks), "close-ms/tick")
+			b.ReportMetric(float64(merge.Nanoseconds())/1e6/float64(ticks), "merge-ms/tick")
+			b.ReportMetric(float64(snap.Nanoseconds())/1e6/float64(ticks), "close-ms/tick")
 		})
 	}
 }

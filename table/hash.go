@@ -54,20 +54,22 @@ func (p *packed) hash() uint64 {
 	return mix(a^s0, b^s1)
 }
 
-// packPacket builds the key of p without going through a Key: srcLeft
-// puts the packet's source on the left.
-func packPacket(p *decode.Packet, srcLeft bool) packed {
-	s0, s1 := binary.LittleEndian.Uint64(p.Src[0:8]), binary.LittleEndian.Uint64(p.Src[8:16])
-	d0, d1 := binary.LittleEndian.Uint64(p.Dst[0:8]), binary.LittleEndian.Uint64(p.Dst[8:16])
-	var sp, dp uint64
+// packPacket builds the key of p in k without going through a Key:
+// srcLeft puts the packet's source on the left.
+func packPacket(k *packed, p *decode.Packet, srcLeft bool) {
+	a, b := &p.Src, &p.Dst
+	var ap, bp uint64
 	if p.Flags&decode.FlagPorts != 0 {
-		sp, dp = uint64(p.SrcPort), uint64(p.DstPort)
+		ap, bp = uint64(p.SrcPort), uint64(p.DstPort)
 	}
-	rest := uint64(p.Proto)<<32 | uint64(p.Family)<<40
-	if srcLeft {
-		return packed{s0, s1, d0, d1, sp | dp<<16 | rest}
+	if !srcLeft {
+		a, b, ap, bp = b, a, bp, ap
 	}
-	return packed{d0, d1, s0, s1, dp | sp<<16 | rest}
+	k[0] = binary.LittleEndian.Uint64(a[0:8])
+	k[1] = binary.LittleEndian.Uint64(a[8:16])
+	k[2] = binary.LittleEndian.Uint64(b[0:8])
+	k[3] = binary.LittleEndian.Uint64(b[8:16])
+	k[4] = ap | bp<<16 | uint64(p.Proto)<<32 | uint64(p.Family)<<40
 }
 
 func mix(a, b uint64) uint64 {
