@@ -59,6 +59,10 @@ type Options struct {
 	Rounds   int // replays; the figures are medians (≥ 1)
 	MaxFlows int // bound on the merged table (0: table.DefaultMaxFlows)
 	Batch    int // records per Batch call, like a ring block (0: 1024)
+	// Snaplen is how many bytes of each frame the replay keeps, as the
+	// ring keeps only the headers (0: 128, fastop's default --snaplen;
+	// the wire length is kept whole).
+	Snaplen int
 }
 
 // Result is what one replay measured. Times are medians over the rounds.
@@ -81,7 +85,7 @@ type Result struct {
 
 // Replay runs c through the pipeline. Records are spread over the workers
 // by the symmetric flow hash before the clock starts, as the kernel's fanout
-// would, each worker's frames copied into one arena as into a ring; each
+// would, the first Snaplen bytes of each worker's frames copied into one arena as into a ring; each
 // worker then replays its share in batches of Batch records, handing deltas
 // to the merger at every 2 s of capture time, as a live member does. Unlike
 // a live member, it waits for the merger when the merger is a tick behind
@@ -97,7 +101,10 @@ func Replay(c *Capture, o Options) Result {
 	if o.Batch <= 0 {
 		o.Batch = 1024
 	}
-	parts := spread(c.Records, o.Workers)
+	if o.Snaplen <= 0 {
+		o.Snaplen = 128
+	}
+	parts := spread(c.Records, o.Workers, o.Snaplen)
 	var rounds []Result
 	for range o.Rounds {
 		rounds = append(rounds, replayOnce(c, parts, o))
@@ -125,11 +132,11 @@ type packet struct {
 }
 
 // spread deals the records out to the workers by the symmetric flow hash.
-func spread(recs []ring.Record, workers int) []share {
+func spread(recs []ring.Record, workers, snaplen int) []share {
 	parts := make([]share, workers)
 	var size uint64
 	for i := range recs {
-		size += uint64(len(recs[i].Data))
+		size += uint64(min(len(recs[i].Data), snaplen))
 	}
 	for w := range parts {
 		// Room for an even share and a little more: the hash spreads
@@ -144,8 +151,11 @@ func spread(recs []ring.Record, workers int) []share {
 			w = int(p.FlowHash() % uint64(workers))
 		}
 		s := &parts[w]
-		s.pkts = append(s.pkts, packet{off: uint64(len(s.arena)), n: uint32(len(recs[i].Data)), ts: recs[i].TS, meta: recs[i].Meta})
-		s.arena = append(s.arena, recs[i].Data...)
+		data := recs[i].Data[:min(len(recs[i].Data), snaplen)]
+		meta := recs[i].Meta
+		meta.WireLen = max(meta.WireLen, uint32(len(recs[i].Data)))
+		s.pkts = append(s.pkts, packet{off: uint64(len(s.arena)), n: uint32(len(data)), ts: recs[i].TS, meta: meta})
+		s.arena = append(s.arena, data...)
 	}
 	return parts
 }
