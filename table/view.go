@@ -3,6 +3,7 @@ package table
 import (
 	"cmp"
 	"slices"
+	"sync"
 )
 
 // PortDisplay says which ports a row keeps (iftop's port-display).
@@ -51,14 +52,15 @@ func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
 	if v == (View{Ports: PortsOn}) {
 		return append(dst, s.Flows...)
 	}
-	index := make(map[Key]int, len(s.Flows)/2+1)
+	a := aggPool.Get().(*aggregator)
+	defer aggPool.Put(a)
+	a.reset(len(s.Flows))
 	for i := range s.Flows {
 		f := &s.Flows[i]
 		k := v.DisplayKey(f.Key)
-		j, ok := index[k]
-		if !ok {
-			j = len(dst)
-			index[k] = j
+		p := pack(&k)
+		j, found := a.find(&p, int32(len(dst)))
+		if !found {
 			dst = append(dst, Flow{Key: k})
 		}
 		r := &dst[j]
@@ -66,6 +68,50 @@ func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
 		r.Recv.Add(&f.Recv)
 	}
 	return dst
+}
+
+// aggregator maps display keys to row numbers for Rows: open addressing
+// over packed keys, reused between calls, so aggregating 100,000 flows
+// every tick neither allocates nor hashes through a Go map.
+type aggregator struct {
+	ctrl []uint8
+	keys []packed
+	rows []int32
+	mask uint64
+}
+
+var aggPool = sync.Pool{New: func() any { return new(aggregator) }}
+
+func (a *aggregator) reset(n int) {
+	size := 1024
+	for size < 2*n {
+		size *= 2
+	}
+	if len(a.ctrl) != size {
+		a.ctrl = make([]uint8, size)
+		a.keys = make([]packed, size)
+		a.rows = make([]int32, size)
+		a.mask = uint64(size - 1)
+		return
+	}
+	clear(a.ctrl)
+}
+
+// find returns the row of p, or claims row next for it.
+func (a *aggregator) find(p *packed, next int32) (int32, bool) {
+	h := p.hash()
+	tag := ctrlTag(h)
+	for i := h & a.mask; ; i = (i + 1) & a.mask {
+		switch a.ctrl[i] {
+		case tag:
+			if a.keys[i].equal(p) {
+				return a.rows[i], true
+			}
+		case ctrlEmpty:
+			a.ctrl[i], a.keys[i], a.rows[i] = tag, *p, next
+			return next, false
+		}
+	}
 }
 
 // LineMode is iftop's line-display: which directions a row shows.
