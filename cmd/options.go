@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fastop/fastop/ring"
 	"github.com/spf13/pflag"
 )
 
@@ -185,29 +186,11 @@ func parseRate(s string) (uint64, error) {
 }
 
 // parseSize parses --buffer: a byte count with an optional K, M or G
-// (1024-based).
+// (1024-based), as ring.ParseSize reads it.
 func parseSize(s string) (int64, error) {
-	if s == "" {
-		return 0, fmt.Errorf("empty size")
-	}
-	num, mult := strings.TrimRight(s, "bB"), int64(1)
-	if num == "" {
+	n, err := ring.ParseSize(s)
+	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("invalid size %q: use bytes with an optional K, M or G (e.g. 64M)", s)
 	}
-	switch num[len(num)-1:] {
-	case "k", "K":
-		mult = 1 << 10
-	case "m", "M":
-		mult = 1 << 20
-	case "g", "G":
-		mult = 1 << 30
-	}
-	if mult != 1 {
-		num = num[:len(num)-1]
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 || n > (1<<40)/mult {
-		return 0, fmt.Errorf("invalid size %q: use bytes with an optional K, M or G (e.g. 64M)", s)
-	}
-	return n * mult, nil
+	return n, nil
 }

@@ -107,11 +107,8 @@ func (o *Options) classifierConfig() table.ClassifierConfig {
 // runFile replays a capture file. A file has no interface: unless -F or -G
 // say which side is local, pairs are ordered as third-party traffic.
 func runFile(ctx context.Context, o *Options, streams IO) error {
-	f, err := ring.OpenFile(o.Read)
+	f, err := openCapture(o.Read)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: no such file", o.Read)
-		}
 		return err
 	}
 	defer f.Close()
@@ -133,6 +130,15 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 		Emit:       rep.report,
 	}
 	return pipeline.RunFile(ctx, f, cfg)
+}
+
+// openCapture opens -r's file, saying so in one line when it is missing.
+func openCapture(path string) (*ring.File, error) {
+	f, err := ring.OpenFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no such file", path)
+	}
+	return f, err
 }
 
 // compileFile compiles -f for a capture file's link type. Like iftop,
@@ -166,7 +172,7 @@ func dumpFilter(o *Options, streams IO) error {
 	var prog filter.Program
 	var err error
 	if o.Read != "" {
-		f, ferr := ring.OpenFile(o.Read)
+		f, ferr := openCapture(o.Read)
 		if ferr != nil {
 			return ferr
 		}

@@ -2,14 +2,11 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/fastop/fastop/display"
-	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
@@ -92,11 +89,8 @@ func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) di
 // filter on the replay without losing the counts. (For run.go: -r on a
 // terminal without -t or --json.)
 func runFileScreen(ctx context.Context, o *Options, streams IO) error {
-	f, err := ring.OpenFile(o.Read)
+	f, err := openCapture(o.Read)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: no such file", o.Read)
-		}
 		return err
 	}
 	defer f.Close()
