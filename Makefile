@@ -13,6 +13,8 @@ FUZZ_TARGETS := \
 	./ring/filter:FuzzCompile \
 	./ring/filter:FuzzVM \
 	./display:FuzzParseServices \
+	./display:FuzzKeyReader \
+	./display:FuzzAppendHost \
 	./cmd:FuzzIftoprc
 PORTABLE := ./decode/... ./table/... ./display/... ./bench/... ./ring/filter/...
 
