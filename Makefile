@@ -35,7 +35,7 @@ fuzz:
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		if go test -list "^$$fn\$$" $$pkg 2>/dev/null | grep -qx "$$fn"; then \
 			echo "== $$pkg $$fn"; \
-			go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+			go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
 		fi; \
 	done
 

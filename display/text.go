@@ -156,7 +156,8 @@ func appendText(dst []byte, scratch []table.Flow, s *table.Snapshot, o *TextOpti
 		AppendTotal(buf[2][:0], total.Bytes))
 	dst = append(dst, textEnd...)
 	dst = append(dst, "\n\n"...)
-	return AppendCaptureLines(dst, &s.Capture), scratch
+	dst = AppendCaptureLines(dst, &s.Capture)
+	return appendDownLines(dst, s.Interfaces), scratch
 }
 
 // appendTextStat appends " %10s" for the three rates and the cumulative
@@ -238,6 +239,23 @@ func AppendCaptureLines(dst []byte, c *table.Capture) []byte {
 		dst = append(dst, " row (flow table full)\n"...)
 	}
 	return append(dst, '\n')
+}
+
+// appendDownLines says which captured interfaces are down or gone now;
+// capture resumes by itself when they come back.
+func appendDownLines(dst []byte, ifaces []table.Interface) []byte {
+	n := len(dst)
+	for i := range ifaces {
+		if ifaces[i].Down {
+			dst = append(dst, "Interface "...)
+			dst = AppendClean(dst, ifaces[i].Name, MaxNameLen)
+			dst = append(dst, " is down or gone: capture resumes when it is back\n"...)
+		}
+	}
+	if len(dst) > n {
+		dst = append(dst, '\n')
+	}
+	return dst
 }
 
 // AppendListening appends the line text mode prints once at start on

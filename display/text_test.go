@@ -403,7 +403,7 @@ func checkTextShape(t *testing.T, out []byte) {
 			if len(l) != 81 {
 				t.Errorf("line %d is %d wide, want 81: %q", i+1, len(l), l)
 			}
-		case strings.HasPrefix(l, "Capture:"), strings.HasPrefix(l, "Folded:"), l == "":
+		case strings.HasPrefix(l, "Capture:"), strings.HasPrefix(l, "Folded:"), strings.HasPrefix(l, "Interface "), l == "":
 		default:
 			if len(l) != TextLineWidth {
 				t.Errorf("line %d is %d wide, want %d: %q", i+1, len(l), TextLineWidth, l)
@@ -528,4 +528,12 @@ func BenchmarkWriteText100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(s.Flows)), "ns/flow")
+}
+
+func TestTextReportSaysInterfaceDown(t *testing.T) {
+	s := &table.Snapshot{Interfaces: []table.Interface{{Name: "eth0"}, {Name: "eth1", Down: true}}}
+	got := string(AppendText(nil, s, &TextOptions{}))
+	if !strings.Contains(got, "Interface eth1 is down or gone") || strings.Contains(got, "Interface eth0") {
+		t.Fatalf("report:\n%s", got)
+	}
 }
