@@ -32,7 +32,11 @@ type LiveOptions struct {
 	MaxFlows int             // bound on the flow table (0: table.DefaultMaxFlows)
 	Rounds   int             // runs of each capture; the summaries are medians (0: 1)
 	Tcpdump  bool            // also run tcpdump -w /dev/null on the same traffic in every round
-	Log      io.Writer       // progress lines for people (nil: quiet)
+	// Filter is a pcap-filter expression both captures apply in the kernel
+	// (fastop's compiled program; tcpdump's libpcap one). With a filter,
+	// CPU per million *sent* frames shows what the kernel filter saves.
+	Filter string
+	Log    io.Writer // progress lines for people (nil: quiet)
 }
 
 // Defaults and limits of LiveOptions.
@@ -144,7 +148,8 @@ type LiveRun struct {
 	CapturedPPS float64 `json:"captured_pps"` // Captured / Elapsed
 
 	CPU              time.Duration `json:"cpu_ns"`
-	CPUPerMpkt       time.Duration `json:"cpu_per_mpkt_ns"` // CPU per million captured frames
+	CPUPerMpkt       time.Duration `json:"cpu_per_mpkt_ns"`      // CPU per million captured frames
+	CPUPerSentMpkt   time.Duration `json:"cpu_per_sent_mpkt_ns"` // CPU per million frames sent (what a filter saves)
 	ReaderCPU        time.Duration `json:"reader_cpu_ns,omitempty"`
 	ReaderCPUPerMpkt time.Duration `json:"reader_cpu_per_mpkt_ns,omitempty"`
 	// FinishCPU is the part of a fastop run's CPU spent after the last
@@ -167,6 +172,7 @@ type LiveSummary struct {
 	OfferedPPS       float64       `json:"offered_pps"`
 	CapturedPPS      float64       `json:"captured_pps"`
 	CPUPerMpkt       time.Duration `json:"cpu_per_mpkt_ns"`
+	CPUPerSentMpkt   time.Duration `json:"cpu_per_sent_mpkt_ns"`
 	ReaderCPUPerMpkt time.Duration `json:"reader_cpu_per_mpkt_ns,omitempty"`
 	GenCPUPerMpkt    time.Duration `json:"gen_cpu_per_mpkt_ns"`
 	Sent             uint64        `json:"sent"`      // frames over all runs
@@ -186,6 +192,7 @@ type LiveResult struct {
 	RingBytes  int64         `json:"ring_bytes"`  // ring memory per member
 	TcpdumpKiB int64         `json:"tcpdump_kib"` // tcpdump's -B: the group's ring memory in all
 	Rounds     int           `json:"rounds"`
+	Filter     string        `json:"filter,omitempty"`
 	CPUs       int           `json:"cpus"`
 	Kernel     string        `json:"kernel"`
 
@@ -213,7 +220,7 @@ func (r *LiveResult) summarize() {
 func summarizeRuns(capture string, runs []LiveRun) LiveSummary {
 	s := LiveSummary{Capture: capture}
 	var offered, captured []float64
-	var cpu, reader, gen []time.Duration
+	var cpu, cpuSent, reader, gen []time.Duration
 	for _, r := range runs {
 		if r.Capture != capture {
 			continue
@@ -225,6 +232,7 @@ func summarizeRuns(capture string, runs []LiveRun) LiveSummary {
 		offered = append(offered, r.OfferedPPS)
 		captured = append(captured, r.CapturedPPS)
 		cpu = append(cpu, r.CPUPerMpkt)
+		cpuSent = append(cpuSent, r.CPUPerSentMpkt)
 		reader = append(reader, r.ReaderCPUPerMpkt)
 		gen = append(gen, r.GenCPUPerMpkt)
 	}
@@ -234,6 +242,7 @@ func summarizeRuns(capture string, runs []LiveRun) LiveSummary {
 	s.OfferedPPS = median(offered)
 	s.CapturedPPS = median(captured)
 	s.CPUPerMpkt = median(cpu)
+	s.CPUPerSentMpkt = median(cpuSent)
 	s.ReaderCPUPerMpkt = median(reader)
 	s.GenCPUPerMpkt = median(gen)
 	return s
@@ -292,9 +301,13 @@ func (r *LiveResult) header() string {
 	if r.RingBytes > 0 { // known once a group was opened
 		ringMem = fmt.Sprintf(", ring %d MiB per member", r.RingBytes>>20)
 	}
-	return fmt.Sprintf("live: %s flows of %d-byte IPv4/UDP frames, %s, %s per run, fanout %d (%s)%s, %d round(s); %d CPUs, Linux %s",
+	filt := ""
+	if r.Filter != "" {
+		filt = fmt.Sprintf(", kernel filter %q", r.Filter)
+	}
+	return fmt.Sprintf("live: %s flows of %d-byte IPv4/UDP frames, %s, %s per run, fanout %d (%s)%s%s, %d round(s); %d CPUs, Linux %s",
 		group(uint64(r.Flows)), r.FrameLen, rate, strings.Join(amount, " or "), r.Fanout, r.Mode,
-		ringMem, r.Rounds, r.CPUs, r.Kernel)
+		ringMem, filt, r.Rounds, r.CPUs, r.Kernel)
 }
 
 // String formats r as a table for people: every run, then the medians and
@@ -339,6 +352,13 @@ func (r LiveResult) String() string {
 		}
 	}
 	b.WriteString("\n")
+	if r.Filter != "" {
+		fmt.Fprintf(&b, "with the kernel filter, per million frames sent: fastop %s ms", ms(r.Fastop.CPUPerSentMpkt))
+		if r.Tcpdump != nil {
+			fmt.Fprintf(&b, ", tcpdump %s ms", ms(r.Tcpdump.CPUPerSentMpkt))
+		}
+		b.WriteString("\n")
+	}
 	return b.String()
 }
 

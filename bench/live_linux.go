@@ -22,7 +22,9 @@ import (
 
 	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/bench/netns"
+	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
 	"golang.org/x/sys/unix"
@@ -93,6 +95,7 @@ func Live(ctx context.Context, o LiveOptions) (res LiveResult, err error) {
 		Duration: o.Duration,
 		Count:    o.Count,
 		Rounds:   o.Rounds,
+		Filter:   o.Filter,
 		CPUs:     runtime.NumCPU(),
 		Kernel:   kernelRelease(),
 	}
@@ -458,10 +461,18 @@ func (l *liveLab) classifier() *table.Classifier {
 // streaming engine, wired as `fastop -i` wires them.
 func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (LiveRun, error) {
 	run := LiveRun{Capture: "fastop", Round: round}
+	var prog filter.Program
+	if o.Filter != "" {
+		var err error
+		prog, err = filter.Compile(o.Filter, filter.Options{Link: decode.LinkEthernet, Live: true, IPOnly: true, Snaplen: ring.DefaultSnaplen})
+		if err != nil {
+			return run, fmt.Errorf("live benchmark: %w", err)
+		}
+	}
 	var g *ring.Group
 	if err := l.cns.Do(func() error {
 		var err error
-		g, err = ring.Open(&ring.Config{Interface: l.veth.B, Members: o.Fanout, Mode: o.Mode, Buffer: o.Buffer})
+		g, err = ring.Open(&ring.Config{Interface: l.veth.B, Members: o.Fanout, Mode: o.Mode, Buffer: o.Buffer, Filter: prog})
 		return err
 	}); err != nil {
 		return run, fmt.Errorf("live benchmark: %w", err)
@@ -527,7 +538,7 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 	if err != nil {
 		return run, err
 	}
-	st := drainRing(ctx, g, sent.Sent)
+	st := drainRing(ctx, g, sent.Sent, o.Filter != "")
 	r1, err := g.CPUTime()
 	if err != nil {
 		return run, err
@@ -557,10 +568,15 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 	run.Flows = len(snap.Flows)
 	snap.Release()
 	run.Lost = sub(run.Sent, run.Counted)
+	if o.Filter != "" {
+		// Only what passed the filter can be counted.
+		run.Lost = sub(run.Seen, run.Counted)
+	}
 	run.CapturedPPS = pps(run.Captured, run.Elapsed)
 	run.SelfCPU = p1.Sub(p0).Total()
 	run.CPU = run.SelfCPU
 	run.CPUPerMpkt = perMillion(run.CPU, run.Captured)
+	run.CPUPerSentMpkt = perMillion(run.CPU, run.Sent)
 	run.FinishCPU = p1.Sub(pd).Total()
 	run.ReaderCPU = r1 - r0
 	run.ReaderCPUPerMpkt = perMillion(run.ReaderCPU, run.Captured)
@@ -569,12 +585,20 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 
 // drainRing waits until the kernel has seen every frame sent and the
 // readers have delivered (or the kernel dropped) every frame it saw, or
-// until liveDrainTimeout: then the shortfall shows as unread or lost.
-func drainRing(ctx context.Context, g *ring.Group, sent uint64) ring.Stats {
+// until liveDrainTimeout: then the shortfall shows as unread or lost. With
+// a filter the kernel sees only what passes it, so it waits instead for
+// that count to stay still for a while (the generator has finished).
+func drainRing(ctx context.Context, g *ring.Group, sent uint64, filtered bool) ring.Stats {
 	deadline := time.Now().Add(liveDrainTimeout)
+	var last uint64
+	still := time.Now()
 	for {
 		st := g.Stats()
-		if st.KernelPackets >= sent && st.Packets+st.Drops >= st.KernelPackets {
+		if st.KernelPackets != last {
+			last, still = st.KernelPackets, time.Now()
+		}
+		seenAll := st.KernelPackets >= sent || filtered && time.Since(still) > 300*time.Millisecond
+		if seenAll && st.Packets+st.Drops >= st.KernelPackets {
 			return st
 		}
 		if time.Now().After(deadline) || sleepCtx(ctx, 5*time.Millisecond) != nil {
@@ -609,16 +633,20 @@ func pps(n uint64, d time.Duration) float64 {
 
 // tcpdumpArgs is the tcpdump command line of the comparison: headers
 // only, to nowhere, with as much ring memory as fastop's group.
-func tcpdumpArgs(iface string, kib int64) []string {
+func tcpdumpArgs(iface string, kib int64, expr string) []string {
+	f := "ip or ip6"
+	if expr != "" {
+		f = "(" + expr + ") and (ip or ip6)"
+	}
 	return []string{"-i", iface, "-w", "/dev/null", "-s", strconv.Itoa(ring.DefaultSnaplen),
-		"-B", strconv.FormatInt(kib, 10), "-n", "ip or ip6"}
+		"-B", strconv.FormatInt(kib, 10), "-n", f}
 }
 
 // runTcpdump captures one run of the traffic with tcpdump -w /dev/null in
 // the capture namespace.
 func (l *liveLab) runTcpdump(ctx context.Context, o LiveOptions, round int, kib int64) (LiveRun, error) {
 	run := LiveRun{Capture: "tcpdump", Round: round}
-	cmd := l.cns.Command("tcpdump", tcpdumpArgs(l.veth.B, kib)...)
+	cmd := l.cns.Command("tcpdump", tcpdumpArgs(l.veth.B, kib, o.Filter)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return run, fmt.Errorf("live benchmark: tcpdump: %w", err)
@@ -726,9 +754,13 @@ func (l *liveLab) runTcpdump(ctx context.Context, o LiveOptions, round int, kib 
 	run.Drops = st.dropped
 	run.Unread = sub(st.received, st.captured+st.dropped)
 	run.Lost = sub(run.Sent, run.Captured)
+	if o.Filter != "" {
+		run.Lost = sub(run.Seen, run.Captured)
+	}
 	run.CapturedPPS = pps(run.Captured, run.Elapsed)
 	run.CPU = t1 - t0
 	run.CPUPerMpkt = perMillion(run.CPU, run.Captured)
+	run.CPUPerSentMpkt = perMillion(run.CPU, run.Sent)
 	run.SelfCPU = p1.Sub(p0).Total()
 	return run, nil
 }

@@ -29,6 +29,7 @@ type benchOptions struct {
 	Rate       float64
 	Buffer     string
 	Tcpdump    bool
+	Filter     string
 }
 
 func (o *benchOptions) addFlags(c *cobra.Command) {
@@ -52,6 +53,7 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.Float64Var(&o.Rate, "rate", 0, "live: frames per second to offer (0: as fast as the generator goes)")
 	fs.StringVar(&o.Buffer, "buffer", "32M", "live: ring memory per member")
 	fs.BoolVar(&o.Tcpdump, "tcpdump", false, "live: also capture the same traffic with tcpdump -w /dev/null and compare CPU and drops")
+	fs.StringVar(&o.Filter, "filter", "", "live: a pcap-filter `expression` both captures apply in the kernel")
 }
 
 func newBenchCommand(streams IO) *cobra.Command {
@@ -175,6 +177,7 @@ func runBenchLive(ctx context.Context, o *benchOptions, streams IO) error {
 		MaxFlows: o.MaxFlows,
 		Rounds:   o.Rounds,
 		Tcpdump:  o.Tcpdump,
+		Filter:   o.Filter,
 		Log:      streams.ErrOut,
 	})
 	if errors.Is(err, bench.ErrLiveOptions) {
