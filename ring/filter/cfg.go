@@ -58,24 +58,12 @@ func gTest(stmts []Instruction, op uint16, k uint32) gen {
 }
 
 // andAll and orAll fold a list left to right; a nil entry is skipped.
-func andAll(gs ...gen) gen {
-	var r gen
-	for _, g := range gs {
-		switch {
-		case g == nil:
-		case r == nil:
-			r = g
-		default:
-			r = gAnd(r, g)
-		}
-	}
-	if r == nil {
-		return gTrue()
-	}
-	return r
-}
+func andAll(gs ...gen) gen { return fold(gs, gAnd, gTrue) }
 
-func orAll(gs ...gen) gen {
+func orAll(gs ...gen) gen { return fold(gs, gOr, gFalse) }
+
+// fold combines the non-nil entries of gs with op; none gives empty().
+func fold(gs []gen, op func(a, b gen) gen, empty func() gen) gen {
 	var r gen
 	for _, g := range gs {
 		switch {
@@ -83,11 +71,11 @@ func orAll(gs ...gen) gen {
 		case r == nil:
 			r = g
 		default:
-			r = gOr(r, g)
+			r = op(r, g)
 		}
 	}
 	if r == nil {
-		return gFalse()
+		return empty()
 	}
 	return r
 }
