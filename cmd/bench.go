@@ -67,6 +67,13 @@ flow hash (as the kernel's fanout spreads them), and deltas are merged every 2 s
 of capture time. It prints packets, flows, Mpps, ns/packet per worker, merge time
 per tick, peak heap and allocations per packet.`,
 		RunE: func(c *cobra.Command, args []string) error {
+			if o.Profile != "" {
+				stop, err := startProfile(o.Profile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			if o.Live {
 				if o.Synthetic || len(args) > 0 {
 					return usageErrorf("bench: --live sends its own traffic: no files, no --synthetic")
@@ -81,13 +88,6 @@ per tick, peak heap and allocations per packet.`,
 			}
 			if o.Rounds < 1 {
 				return usageErrorf("--rounds %d: must be at least 1", o.Rounds)
-			}
-			if o.Profile != "" {
-				stop, err := startProfile(o.Profile)
-				if err != nil {
-					return err
-				}
-				defer stop()
 			}
 			if o.Synthetic {
 				capture, err := bench.Synthetic(o.Synth)

@@ -69,8 +69,9 @@ type afMember struct {
 	done  chan struct{}
 	tid   atomic.Int32
 
-	pending  atomic.Int32 // requests posted and not yet taken
-	sockDead atomic.Bool  // POLLHUP/POLLNVAL, or errors without end
+	pending  atomic.Int32            // requests posted and not yet taken
+	sockDead atomic.Bool             // POLLHUP/POLLNVAL, or errors without end
+	parked   atomic.Pointer[os.File] // the socket's File while the netpoller holds it, for kick
 
 	// Owned by the member goroutine (sock is also read under g.mu).
 	sock          *afSock
@@ -311,11 +312,14 @@ func (m *afMember) call(kind afReqKind, ifindex int, h Handler) error {
 	return <-m.post(kind, ifindex, h)
 }
 
-// kick wakes the member if it is in poll.
+// kick wakes the member, in poll or parked in the netpoller.
 func (m *afMember) kick() {
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], 1)
 	unix.Write(m.evfd, b[:])
+	if f := m.parked.Load(); f != nil {
+		f.SetReadDeadline(time.Now()) // an error here means it closed: nothing to wake
+	}
 }
 
 // attach creates the member's socket and ring (on its own thread, so in
@@ -332,6 +336,9 @@ func (m *afMember) attach(ifindex int) error {
 	m.sock = s
 	m.sockRecv = 0
 	m.g.mu.Unlock()
+	if s.rc != nil {
+		m.parked.Store(s.file)
+	}
 	m.cur = 0
 	m.sockAccounted = 0
 	m.errWakeups = 0
@@ -362,6 +369,7 @@ func (m *afMember) detach(h Handler) {
 	}
 	m.sock = nil
 	g.mu.Unlock()
+	m.parked.Store(nil)
 	s.close()
 }
 
@@ -430,14 +438,21 @@ func (m *afMember) consume(h Handler) {
 	m.lastBatch = time.Now()
 }
 
-// wait polls the ring socket and the eventfd for at most d. It is safe to
-// check the block status first and poll afterwards: packet_poll reports
-// POLLIN whenever a retired block is waiting.
+// wait waits at most d for a block, a request or a socket error. With the
+// socket in Go's netpoller the goroutine parks until the kernel retires a
+// block; a request (kick) wakes it by moving the read deadline to now.
+// Otherwise (no socket, or one the poller refused) it polls the socket and
+// the eventfd. It is safe to check the block status first and wait
+// afterwards: packet_poll reports POLLIN whenever a retired block waits.
 func (m *afMember) wait(d time.Duration) {
+	s := m.sock
+	if s != nil && s.rc != nil && !m.sockDead.Load() {
+		m.waitParked(s, d)
+		return
+	}
 	ms := int((d + time.Millisecond - 1) / time.Millisecond)
 	m.pfd[0] = unix.PollFd{Fd: int32(m.evfd), Events: unix.POLLIN}
 	fds := m.pfd[:1]
-	s := m.sock
 	if s != nil && !m.sockDead.Load() {
 		m.pfd[1] = unix.PollFd{Fd: int32(s.fd), Events: unix.POLLIN}
 		fds = m.pfd[:2]
@@ -450,10 +465,41 @@ func (m *afMember) wait(d time.Duration) {
 		var b [8]byte
 		unix.Read(m.evfd, b[:])
 	}
-	if len(fds) < 2 {
-		return
+	if len(fds) == 2 {
+		m.socketEvents(s, m.pfd[1].Revents)
 	}
-	r := m.pfd[1].Revents
+}
+
+// waitParked is wait through the netpoller.
+func (m *afMember) waitParked(s *afSock, d time.Duration) {
+	s.file.SetReadDeadline(time.Now().Add(d))
+	woken := false
+	var revents int16
+	// Read calls the function, and again after every wake, until it
+	// returns true or the deadline passes; it never reads the socket.
+	s.rc.Read(func(fd uintptr) bool {
+		if s.ring.userOwned(m.cur) || m.pending.Load() != 0 {
+			return true
+		}
+		if !woken {
+			woken = true
+			return false
+		}
+		// Woken with no block: an error or a hang-up (the poller reports
+		// them as readable), or a spurious wake. One non-blocking poll
+		// tells which; only this rare path pays for it.
+		pfd := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if n, _ := unix.Poll(pfd[:], 0); n > 0 && pfd[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
+			revents = pfd[0].Revents
+			return true
+		}
+		return false
+	})
+	m.socketEvents(s, revents)
+}
+
+// socketEvents handles what poll reported on the socket.
+func (m *afMember) socketEvents(s *afSock, r int16) {
 	if r&(unix.POLLHUP|unix.POLLNVAL) != 0 {
 		m.sockDead.Store(true)
 		m.g.poke()
@@ -471,7 +517,9 @@ func (m *afMember) wait(d time.Duration) {
 		m.g.poke()
 		return
 	}
-	m.errWakeups = 0
+	if r&unix.POLLIN != 0 {
+		m.errWakeups = 0
+	}
 }
 
 // poke wakes the watcher.

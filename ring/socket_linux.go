@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,6 +64,14 @@ type afSock struct {
 	fd      int
 	ring    *afRing
 	ifindex int
+	// file and rc register fd with Go's netpoller, so a reader waits for
+	// the next block by parking its goroutine rather than by blocking in
+	// poll(2): a blocking system call per block keeps the runtime's
+	// monitor thread busy retaking the reader's P (a third of fastop's CPU
+	// at 600,000 packets/s, measured). nil when registration failed; the
+	// reader then polls.
+	file *os.File
+	rc   syscall.RawConn
 	// down reports that bind left ENETDOWN pending: the interface was down.
 	down bool
 }
@@ -131,6 +141,7 @@ func afOpenSock(c *Config, iface string, ifindex, member int) (*afSock, error) {
 	default:
 		return fail("bind", unix.Errno(soerr))
 	}
+	s.afRegister()
 	return s, nil
 }
 
@@ -142,10 +153,33 @@ func (s *afSock) close() {
 		s.ring.unmap()
 		s.ring = nil
 	}
-	if s.fd >= 0 {
+	switch {
+	case s.file != nil:
+		s.file.Close() // closes fd
+		s.file, s.rc, s.fd = nil, nil, -1
+	case s.fd >= 0:
 		unix.Close(s.fd)
 		s.fd = -1
 	}
+}
+
+// afRegister hands s's descriptor to Go's netpoller. A packet socket with
+// an RX ring is readable when a retired block waits (packet_poll), and
+// nothing ever reads from the descriptor itself, so non-blocking mode
+// changes nothing else. If the poller will not take it, s keeps fd alone.
+func (s *afSock) afRegister() {
+	if unix.SetNonblock(s.fd, true) != nil {
+		return
+	}
+	// From here the File owns fd (and would close it if it were ever
+	// collected): s keeps it, and close closes through it.
+	s.file = os.NewFile(uintptr(s.fd), "packet socket")
+	rc, err := s.file.SyscallConn()
+	// A deadline is only accepted on a descriptor the poller holds.
+	if err != nil || s.file.SetReadDeadline(time.Time{}) != nil {
+		return
+	}
+	s.rc = rc
 }
 
 // readStats reads and resets the kernel's counters. tp_packets includes
