@@ -280,13 +280,12 @@ func generatorMain(cfgJSON string, in io.Reader, out io.Writer) int {
 
 // genProc is a started generator process, ready to send.
 type genProc struct {
-	cmd     *exec.Cmd
-	held    *heldProc
-	stdin   io.WriteCloser
-	lines   chan string
-	stderr  bytes.Buffer
-	reaped  bool
-	lastOut string
+	cmd    *exec.Cmd
+	held   *heldProc
+	stdin  io.WriteCloser
+	lines  chan string
+	stderr bytes.Buffer
+	reaped bool
 }
 
 // startGenerator starts the generator in the generator namespace and
