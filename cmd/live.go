@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/display"
 	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
@@ -276,6 +277,14 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 		return lc.runScreen(ctx, o, streams, names)
 	}
 	rep := newReporter(o, streams.Out, names)
+	if !o.NoDNS && !o.JSON {
+		// As iftop -t does: names for the hosts of each report, looked up
+		// in the background; a host shows as a number until its name
+		// arrives. (JSON always gives addresses.)
+		res := display.NewResolver(display.ResolverConfig{})
+		defer res.Close()
+		rep.text.Namer = res
+	}
 	if err := rep.header("Listening on " + names); err != nil {
 		return err
 	}
@@ -286,8 +295,17 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 		defer cancel()
 	}
 	emit := func(s *table.Snapshot) {
-		if o.Seconds == 0 {
+		switch {
+		case o.Seconds == 0:
 			rep.report(s)
+		case rep.text.Namer != nil:
+			// Only the last report is printed; laying out the others
+			// unprinted starts the lookups of their hosts, so that the
+			// one at -s N seconds has names.
+			display.AppendText(nil, s, &rep.text)
+			s.Release()
+		default:
+			s.Release()
 		}
 	}
 	snap, err := lc.run(runCtx, o, emit)
