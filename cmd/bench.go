@@ -11,6 +11,7 @@ import (
 
 	"github.com/fastop/fastop/bench"
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/table"
 	"github.com/spf13/cobra"
 )
 
@@ -36,7 +37,7 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs := c.Flags()
 	fs.IntVar(&o.Workers, "workers", runtime.NumCPU(), "workers (one OS thread each) to spread packets over by flow hash")
 	fs.IntVar(&o.Rounds, "rounds", 3, "replays per file; figures are medians")
-	fs.IntVar(&o.MaxFlows, "max-flows", 1<<20, "bound on the flow table")
+	fs.IntVar(&o.MaxFlows, "max-flows", table.DefaultMaxFlows, "bound on the flow table")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object per result")
 	fs.BoolVar(&o.Synthetic, "synthetic", false, "generate traffic in memory instead of reading files")
 	fs.IntVar(&o.Synth.Flows, "flows", 1000, "synthetic: distinct flows (both directions of each)")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/table"
 	"github.com/spf13/pflag"
 )
 
@@ -75,7 +76,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Buffer, "buffer", "32M", "ring memory per fanout member (`size`, e.g. 64M)")
 	fs.IntVar(&o.Snaplen, "snaplen", 128, "bytes of each packet kept in the ring (headers only; bytes are counted from the wire length)")
 	fs.BoolVar(&o.Wait, "wait", false, "wait for the interface to come up instead of failing")
-	fs.IntVar(&o.MaxFlows, "max-flows", 1<<20, "most flows kept; more are counted in an \"other\" row")
+	fs.IntVar(&o.MaxFlows, "max-flows", table.DefaultMaxFlows, "most flows kept; more are counted in an \"other\" row")
 	fs.BoolVarP(&o.DumpFilter, "dump-filter", "d", false, "print the compiled filter program (tcpdump -d format) and exit")
 	fs.Float64Var(&o.Speed, "speed", 1, "replay speed for -r on the screen (2 = twice as fast)")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print capture details (ring memory, fanout) on stderr")
