@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/table"
 )
@@ -49,7 +50,7 @@ type fileRun struct {
 	stopAt   int64 // 0: none
 	last     int64 // timestamp of the newest record
 	shown    bool  // the last closed tick had flows to show
-	hashPkt  Worker
+	hashPkt  decode.Packet // the dispatcher's, for the flow hash
 }
 
 func newFileRun(f *ring.File, cfg FileConfig) *fileRun {
@@ -186,13 +187,13 @@ func (r *fileRun) process(seg []ring.Record, base int) {
 		r.lists[i] = r.lists[i][:0]
 	}
 	nw := uint64(len(r.workers))
-	h := &r.hashPkt
+	p := &r.hashPkt
 	for i := range seg {
 		// Frames that do not decode all go to worker 0; they only bump
 		// counters there.
 		var w uint64
-		if ringDecode(h, &seg[i]) {
-			w = h.pkt.FlowHash() % nw
+		if decode.Frame(seg[i].Data, &seg[i].Meta, p) == nil {
+			w = p.FlowHash() % nw
 		}
 		r.lists[w] = append(r.lists[w], int32(base+i))
 	}

@@ -114,8 +114,3 @@ func (w *Worker) record(r *ring.Record) {
 		d.Capture.Ignored++
 	}
 }
-
-// ringDecode decodes r into h.pkt for the dispatcher's flow hash.
-func ringDecode(h *Worker, r *ring.Record) bool {
-	return decode.Frame(r.Data, &r.Meta, &h.pkt) == nil
-}
