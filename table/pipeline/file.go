@@ -46,10 +46,10 @@ type fileRun struct {
 	wg       sync.WaitGroup
 	flows    *table.Flows
 	started  bool
-	boundary int64 // end of the slot being filled
-	stopAt   int64 // 0: none
-	last     int64 // timestamp of the newest record
-	shown    bool  // the last closed tick had flows to show
+	boundary int64         // end of the slot being filled
+	stopAt   int64         // 0: none
+	last     int64         // timestamp of the newest record
+	shown    bool          // the last closed tick had flows to show
 	hashPkt  decode.Packet // the dispatcher's, for the flow hash
 }
 
