@@ -119,34 +119,14 @@ func layout(root *block) Program {
 // right after its block), and the distinct return blocks, accepting ones
 // first.
 func orderBlocks(root *block) (order, rets []*block) {
-	seen := map[*block]bool{}
 	retSeen := map[uint32]bool{}
-	var post []*block
-	var visit func(b *block)
-	visit = func(b *block) {
-		if seen[b] {
-			return
+	order = reversePostorder(root, func(b *block) bool {
+		if !retSeen[b.ret] {
+			retSeen[b.ret] = true
+			rets = append(rets, b)
 		}
-		seen[b] = true
-		switch b.kind {
-		case bkRet:
-			if !retSeen[b.ret] {
-				retSeen[b.ret] = true
-				rets = append(rets, b)
-			}
-			return
-		case bkCond:
-			visit(b.f)
-			visit(b.t)
-		case bkGoto:
-			visit(b.t)
-		}
-		post = append(post, b)
-	}
-	visit(root)
-	for i := len(post) - 1; i >= 0; i-- {
-		order = append(order, post[i])
-	}
+		return false
+	})
 	// accept (non-zero) before reject, as tcpdump prints them
 	for i := 1; i < len(rets); i++ {
 		for j := i; j > 0 && rets[j].ret != 0 && rets[j-1].ret == 0; j-- {

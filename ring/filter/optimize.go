@@ -33,6 +33,15 @@ func optimize(root *block) *block {
 
 // topo returns the blocks reachable from root, each before its successors.
 func topo(root *block) []*block {
+	return reversePostorder(root, func(*block) bool { return true })
+}
+
+// reversePostorder walks the blocks reachable from root depth first, the
+// false successor before the true one, and returns them in reverse
+// postorder (each block before its successors). keepRet is called for each
+// return block the first time it is reached; it says whether the block
+// goes in the order.
+func reversePostorder(root *block, keepRet func(*block) bool) []*block {
 	seen := map[*block]bool{}
 	var post []*block
 	var visit func(b *block)
@@ -42,6 +51,10 @@ func topo(root *block) []*block {
 		}
 		seen[b] = true
 		switch b.kind {
+		case bkRet:
+			if !keepRet(b) {
+				return
+			}
 		case bkCond:
 			visit(b.f)
 			visit(b.t)
