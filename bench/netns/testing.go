@@ -1,6 +1,13 @@
 package netns
 
-import "sync"
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
 
 // TB is the part of testing.TB the helpers use.
 type TB interface {
@@ -44,4 +51,59 @@ func NewVethT(tb TB, a, b *NS) *Veth {
 	}
 	tb.Cleanup(func() { v.Close() })
 	return v
+}
+
+// RerunAsNobody runs the calling test binary again as user nobody, with no
+// capabilities, limited to the test named test, and fails tb unless that
+// run passes; it returns the run's output. A test calls it when it is root,
+// to check what fastop says to a user without privileges. It skips when
+// setpriv (util-linux) is missing.
+func RerunAsNobody(tb TB, test string) string {
+	tb.Helper()
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		tb.Skipf("skipping: running as root and setpriv (util-linux) is missing to drop privileges: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		tb.Fatalf("%v", err)
+	}
+	// A copy of the test binary in a directory nobody may enter.
+	dir, err := os.MkdirTemp("", "fastop-nobody-")
+	if err != nil {
+		tb.Fatalf("%v", err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		tb.Fatalf("%v", err)
+	}
+	exe := filepath.Join(dir, filepath.Base(self))
+	if err := copyExecutable(self, exe); err != nil {
+		tb.Fatalf("%v", err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+		exe, "-test.run=^"+test+"$", "-test.v")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+test) {
+		tb.Fatalf("as nobody: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
