@@ -6,16 +6,6 @@ BENCH_COUNT ?= 6
 BENCHTIME   ?= 1s
 FUZZTIME    ?= 30s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-# package:FuzzTarget pairs; `go test -fuzz` takes one package per run.
-FUZZ_TARGETS := \
-	./decode:FuzzDecode \
-	./ring:FuzzReadFile \
-	./ring/filter:FuzzCompile \
-	./ring/filter:FuzzVM \
-	./display:FuzzParseServices \
-	./display:FuzzKeyReader \
-	./display:FuzzAppendHost \
-	./cmd:FuzzIftoprc
 PORTABLE := ./decode/... ./table/... ./display/... ./bench/... ./ring/filter/...
 
 .PHONY: build test bench fuzz lint golden clean
@@ -30,17 +20,21 @@ test:
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCH_COUNT) ./decode ./table/... ./bench/... ./ring/... | tee bench.txt
 
+# Every fuzz target in the tree, found by name (`go test -fuzz` takes one
+# package and one target per run).
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; fn=$${t##*:}; \
-		if go test -list "^$$fn\$$" $$pkg 2>/dev/null | grep -qx "$$fn"; then \
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		pkg=./$$(dirname "$${f#./}"); \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
 			echo "== $$pkg $$fn"; \
 			go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
-		fi; \
+		done; \
 	done
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	@# go.mod and go.sum say exactly what the code imports.
+	go mod tidy -diff
 	go vet ./...
 	GOOS=darwin go vet $(PORTABLE)
 	go run $(STATICCHECK) ./...
