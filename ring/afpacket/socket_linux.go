@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 import (
 	"encoding/binary"
@@ -11,20 +11,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// afError is a setup error: one line naming the problem and its fix, that
+// setupError is a setup error: one line naming the problem and its fix, that
 // matches (errors.Is) both a sentinel of this package and the errno.
-type afError struct {
+type setupError struct {
 	msg  string
 	errs []error
 }
 
-func (e *afError) Error() string   { return e.msg }
-func (e *afError) Unwrap() []error { return e.errs }
+func (e *setupError) Error() string   { return e.msg }
+func (e *setupError) Unwrap() []error { return e.errs }
 
-// afErr builds an *afError. cause (may be nil) is appended to the message
+// errorf builds an *setupError. cause (may be nil) is appended to the message
 // and wrapped; sentinel (may be nil) is wrapped only.
-func afErr(sentinel, cause error, format string, args ...any) error {
-	e := &afError{msg: fmt.Sprintf(format, args...)}
+func errorf(sentinel, cause error, format string, args ...any) error {
+	e := &setupError{msg: fmt.Sprintf(format, args...)}
 	if sentinel != nil {
 		e.errs = append(e.errs, sentinel)
 	}
@@ -35,34 +35,34 @@ func afErr(sentinel, cause error, format string, args ...any) error {
 	return e
 }
 
-// afSetcapHint is the fix for a missing capability.
-const afSetcapHint = "run as root, or grant the capability once with: setcap cap_net_raw,cap_net_admin+ep $(command -v fastop)"
+// setcapHint is the fix for a missing capability.
+const setcapHint = "run as root, or grant the capability once with: setcap cap_net_raw,cap_net_admin+ep $(command -v fastop)"
 
-// afSyscallError turns a failed setup call into a one-line error naming the
+// syscallError turns a failed setup call into a one-line error naming the
 // fix where there is one.
-func afSyscallError(iface string, member int, call string, err error) error {
+func syscallError(iface string, member int, call string, err error) error {
 	var errno unix.Errno
 	if !errors.As(err, &errno) {
-		return afErr(nil, err, "%s on %q (member %d)", call, iface, member)
+		return errorf(nil, err, "%s on %q (member %d)", call, iface, member)
 	}
 	sys := os.NewSyscallError(call, errno)
 	switch errno {
 	case unix.EPERM, unix.EACCES:
-		return afErr(ErrPermission, sys, "capturing on %q needs CAP_NET_RAW: %s", iface, afSetcapHint)
+		return errorf(ErrPermission, sys, "capturing on %q needs CAP_NET_RAW: %s", iface, setcapHint)
 	case unix.ENOMEM, unix.ENOBUFS:
-		return afErr(ErrRingMemory, sys, "the kernel refused the ring memory for member %d of %q: try a smaller --buffer", member, iface)
+		return errorf(ErrRingMemory, sys, "the kernel refused the ring memory for member %d of %q: try a smaller --buffer", member, iface)
 	case unix.ENODEV, unix.ENXIO:
-		return afErr(ErrNoSuchInterface, sys, "interface %q disappeared", iface)
+		return errorf(ErrNoSuchInterface, sys, "interface %q disappeared", iface)
 	case unix.ENETDOWN:
-		return afErr(ErrInterfaceDown, sys, "interface %q is down", iface)
+		return errorf(ErrInterfaceDown, sys, "interface %q is down", iface)
 	}
-	return afErr(nil, sys, "%s on %q (member %d)", call, iface, member)
+	return errorf(nil, sys, "%s on %q (member %d)", call, iface, member)
 }
 
-// afSock is one member's packet socket and its ring.
-type afSock struct {
+// socket is one member's packet socket and its ring.
+type socket struct {
 	fd      int
-	ring    *afRing
+	ring    *rxRing
 	ifindex int
 	// file and rc register fd with Go's netpoller, so a reader waits for
 	// the next block by parking its goroutine rather than by blocking in
@@ -76,57 +76,57 @@ type afSock struct {
 	down bool
 }
 
-// afFrameSize is tp_frame_size. TPACKET_V3 packs packets of any size into a
+// frameSize is tp_frame_size. TPACKET_V3 packs packets of any size into a
 // block and only validates this (≥ TPACKET3_HDRLEN, a multiple of 16,
 // dividing the block evenly).
-const afFrameSize = 2048
+const frameSize = 2048
 
-// afHtons returns v in network byte order, as sockaddr_ll wants its
+// htons returns v in network byte order, as sockaddr_ll wants its
 // protocol (x/sys does not swap it).
-func afHtons(v uint16) uint16 {
+func htons(v uint16) uint16 {
 	var b [2]byte
 	binary.BigEndian.PutUint16(b[:], v)
 	return binary.NativeEndian.Uint16(b[:])
 }
 
-// afOpenSock creates a member's socket on the calling thread, in this order
-// (see the capture brief): socket with protocol 0, so nothing is queued
+// openSocket creates a member's socket on the calling thread, in this order
+// (each step guards the next): socket with protocol 0, so nothing is queued
 // before bind; TPACKET_V3; the drop-all gate filter; the RX ring; mmap;
 // bind to ETH_P_ALL on ifindex; then SO_ERROR, which holds ENETDOWN if the
 // interface is down (bind succeeds regardless). The caller joins the fanout
 // group and opens the gate.
-func afOpenSock(c *Config, iface string, ifindex, member int) (*afSock, error) {
+func openSocket(c *Config, iface string, ifindex, member int) (*socket, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, afSyscallError(iface, member, "socket", err)
+		return nil, syscallError(iface, member, "socket", err)
 	}
-	s := &afSock{fd: fd, ifindex: ifindex}
-	fail := func(call string, err error) (*afSock, error) {
+	s := &socket{fd: fd, ifindex: ifindex}
+	fail := func(call string, err error) (*socket, error) {
 		s.close()
-		return nil, afSyscallError(iface, member, call, err)
+		return nil, syscallError(iface, member, call, err)
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
 		return fail("setsockopt PACKET_VERSION", err)
 	}
-	if err := afAttachFilter(fd, afGateProgram); err != nil {
+	if err := attachFilter(fd, gateProgram); err != nil {
 		return fail("setsockopt SO_ATTACH_FILTER", err)
 	}
 	req := unix.TpacketReq3{
 		Block_size:     uint32(c.BlockSize),
 		Block_nr:       uint32(c.Blocks),
-		Frame_size:     afFrameSize,
-		Frame_nr:       uint32(c.BlockSize / afFrameSize * c.Blocks),
+		Frame_size:     frameSize,
+		Frame_nr:       uint32(c.BlockSize / frameSize * c.Blocks),
 		Retire_blk_tov: uint32(c.BlockTimeout.Milliseconds()),
 	}
 	if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
 		return fail("setsockopt PACKET_RX_RING", err)
 	}
-	r, err := afMapRing(fd, c.BlockSize, c.Blocks)
+	r, err := mapRing(fd, c.BlockSize, c.Blocks)
 	if err != nil {
 		return fail("mmap", err)
 	}
 	s.ring = r
-	sa := unix.SockaddrLinklayer{Protocol: afHtons(unix.ETH_P_ALL), Ifindex: ifindex}
+	sa := unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}
 	if err := unix.Bind(fd, &sa); err != nil {
 		return fail("bind", err)
 	}
@@ -141,33 +141,37 @@ func afOpenSock(c *Config, iface string, ifindex, member int) (*afSock, error) {
 	default:
 		return fail("bind", unix.Errno(soerr))
 	}
-	s.afRegister()
+	s.register()
 	return s, nil
 }
 
 // close unmaps the ring, then closes the socket: while the ring is mapped
 // the mapping holds the socket open, still capturing and still a fanout
 // member, so the order matters.
-func (s *afSock) close() {
+func (s *socket) close() error {
+	var errs []error
 	if s.ring != nil {
-		s.ring.unmap()
+		if err := s.ring.unmap(); err != nil {
+			errs = append(errs, os.NewSyscallError("munmap", err))
+		}
 		s.ring = nil
 	}
 	switch {
 	case s.file != nil:
-		s.file.Close() // closes fd
+		errs = append(errs, s.file.Close()) // closes fd
 		s.file, s.rc, s.fd = nil, nil, -1
 	case s.fd >= 0:
-		unix.Close(s.fd)
+		errs = append(errs, closeFD("packet socket", s.fd))
 		s.fd = -1
 	}
+	return errors.Join(errs...)
 }
 
-// afRegister hands s's descriptor to Go's netpoller. A packet socket with
+// register hands s's descriptor to Go's netpoller. A packet socket with
 // an RX ring is readable when a retired block waits (packet_poll), and
 // nothing ever reads from the descriptor itself, so non-blocking mode
 // changes nothing else. If the poller will not take it, s keeps fd alone.
-func (s *afSock) afRegister() {
+func (s *socket) register() {
 	if unix.SetNonblock(s.fd, true) != nil {
 		return
 	}
@@ -184,7 +188,7 @@ func (s *afSock) afRegister() {
 
 // readStats reads and resets the kernel's counters. tp_packets includes
 // tp_drops.
-func (s *afSock) readStats() (unix.TpacketStatsV3, error) {
+func (s *socket) readStats() (unix.TpacketStatsV3, error) {
 	st, err := unix.GetsockoptTpacketStatsV3(s.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
 	if err != nil {
 		return unix.TpacketStatsV3{}, err
@@ -195,7 +199,7 @@ func (s *afSock) readStats() (unix.TpacketStatsV3, error) {
 // boundIfindex returns the index the socket is bound to: -1 once the
 // interface has been unregistered (packet_notifier), after which the socket
 // never captures again.
-func (s *afSock) boundIfindex() int {
+func (s *socket) boundIfindex() int {
 	sa, err := unix.Getsockname(s.fd)
 	if err != nil {
 		return -1
@@ -207,13 +211,13 @@ func (s *afSock) boundIfindex() int {
 }
 
 // promisc turns on promiscuous mode for as long as the socket lives.
-func (s *afSock) promisc() error {
+func (s *socket) promisc() error {
 	mr := unix.PacketMreq{Ifindex: int32(s.ifindex), Type: unix.PACKET_MR_PROMISC}
 	return unix.SetsockoptPacketMreq(s.fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mr)
 }
 
-// afFanoutType maps a mode to PACKET_FANOUT_* plus flags.
-func afFanoutType(m FanoutMode, rollover bool) int {
+// fanoutType maps a mode to PACKET_FANOUT_* plus flags.
+func fanoutType(m FanoutMode, rollover bool) int {
 	t := unix.PACKET_FANOUT_HASH
 	switch m {
 	case FanoutCPU:
@@ -229,26 +233,26 @@ func afFanoutType(m FanoutMode, rollover bool) int {
 	return t
 }
 
-// afJoinFanout joins socks in one new fanout group and returns its id. The
+// joinFanout joins socks in one new fanout group and returns its id. The
 // first socket asks the kernel for an unused id (UNIQUEID), so this group
 // never joins another program's (ids are shared by the whole network
 // namespace) nor another group of this process; the others join that id
 // with the same type and flags, as fanout_add requires.
-func afJoinFanout(socks []*afSock, c *Config) (int, error) {
-	typ := afFanoutType(c.Mode, c.Rollover)
+func joinFanout(socks []*socket, c *Config) (int, error) {
+	typ := fanoutType(c.Mode, c.Rollover)
 	arg := (typ | unix.PACKET_FANOUT_FLAG_UNIQUEID) << 16
 	if err := unix.SetsockoptInt(socks[0].fd, unix.SOL_PACKET, unix.PACKET_FANOUT, arg); err != nil {
-		return 0, afErr(ErrFanout, os.NewSyscallError("setsockopt PACKET_FANOUT", err),
+		return 0, errorf(ErrFanout, os.NewSyscallError("setsockopt PACKET_FANOUT", err),
 			"the kernel refused a new %s fanout group on %q (Linux 4.3 or later is needed)", c.Mode, c.Interface)
 	}
 	got, err := unix.GetsockoptInt(socks[0].fd, unix.SOL_PACKET, unix.PACKET_FANOUT)
 	if err != nil {
-		return 0, afErr(ErrFanout, os.NewSyscallError("getsockopt PACKET_FANOUT", err), "reading the fanout group id on %q", c.Interface)
+		return 0, errorf(ErrFanout, os.NewSyscallError("getsockopt PACKET_FANOUT", err), "reading the fanout group id on %q", c.Interface)
 	}
 	id := got & 0xffff
 	for i, s := range socks[1:] {
 		if err := unix.SetsockoptInt(s.fd, unix.SOL_PACKET, unix.PACKET_FANOUT, id|typ<<16); err != nil {
-			return id, afErr(ErrFanout, os.NewSyscallError("setsockopt PACKET_FANOUT", err),
+			return id, errorf(ErrFanout, os.NewSyscallError("setsockopt PACKET_FANOUT", err),
 				"fanout group %d on %q refused member %d (another capture program using that id with other settings?)", id, c.Interface, i+1)
 		}
 	}

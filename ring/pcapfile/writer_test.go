@@ -1,4 +1,4 @@
-package ring
+package pcapfile
 
 import (
 	"bytes"
@@ -59,7 +59,7 @@ func TestWriterRoundTrip(t *testing.T) {
 				fileLE.Uint32(h[16:]) != snap || fileLE.Uint32(h[20:]) != uint32(tc.link) {
 				t.Fatalf("header % x", h)
 			}
-			f, err := NewFileFromBytes("w.pcap", buf.Bytes())
+			f, err := FromBytes("w.pcap", buf.Bytes())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,10 +1,11 @@
-package ring
+package pcapfile
 
 import (
 	"encoding/binary"
 	"fmt"
 
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
 )
 
 // Classic pcap, as in pcap-savefile(5): a 24-byte file header, then records
@@ -30,7 +31,7 @@ const (
 )
 
 func (f *File) pcapStart() error {
-	got, err := f.fileEnsure(pcapFileHeaderLen)
+	got, err := f.ensure(pcapFileHeaderLen)
 	if err != nil {
 		return err
 	}
@@ -40,10 +41,10 @@ func (f *File) pcapStart() error {
 	}
 	h := f.buf[f.pos : f.pos+pcapFileHeaderLen]
 	if major, minor := f.u16(h[4:]), f.u16(h[6:]); major != 2 {
-		return f.fileCorrupt("unsupported pcap version %d.%d (only 2.x exists)", major, minor)
+		return f.corrupt("unsupported pcap version %d.%d (only 2.x exists)", major, minor)
 	}
 	f.pcapSnaplen = f.u32(h[16:])
-	f.pcapMaxCap = min(max(f.pcapSnaplen, pcapMaxSnaplen), fileMaxRecord)
+	f.pcapMaxCap = min(max(f.pcapSnaplen, pcapMaxSnaplen), maxRecord)
 	link := f.u32(h[20:]) & pcapLinkMask
 	if link > 0xffff || !decode.LinkType(link).Supported() {
 		return &LinkTypeError{File: f.name, LinkType: link}
@@ -55,10 +56,10 @@ func (f *File) pcapStart() error {
 
 // pcapNext parses the record at f.pos into rec. It returns need > 0 when
 // fewer than need bytes are buffered, or an error (io.EOF at a clean end).
-func (f *File) pcapNext(rec *Record) (need int, err error) {
+func (f *File) pcapNext(rec *ring.Record) (need int, err error) {
 	b := f.buf[f.pos:f.end]
 	if len(b) < pcapRecordHeaderLen {
-		return f.fileShort(pcapRecordHeaderLen, func(left int) string {
+		return f.short(pcapRecordHeaderLen, func(left int) string {
 			return fmt.Sprintf("the record header needs %d bytes, %d left", pcapRecordHeaderLen, left)
 		})
 	}
@@ -71,11 +72,11 @@ func (f *File) pcapNext(rec *Record) (need int, err error) {
 		caplen, wire = binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])
 	}
 	if caplen > f.pcapMaxCap {
-		return 0, f.fileCorrupt("record length %d exceeds the snapshot length %d", caplen, f.pcapSnaplen)
+		return 0, f.corrupt("record length %d exceeds the snapshot length %d", caplen, f.pcapSnaplen)
 	}
 	total := pcapRecordHeaderLen + int(caplen)
 	if len(b) < total {
-		return f.fileShort(total, func(left int) string {
+		return f.short(total, func(left int) string {
 			return fmt.Sprintf("header says %d bytes, %d left", caplen, left-pcapRecordHeaderLen)
 		})
 	}

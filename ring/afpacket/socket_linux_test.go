@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 import (
 	"encoding/binary"
@@ -10,9 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestAfSyscallError checks that each failure gives one line naming the
+// TestSyscallError checks that each failure gives one line naming the
 // fix, and that errors.Is matches both the sentinel and the errno.
-func TestAfSyscallError(t *testing.T) {
+func TestSyscallError(t *testing.T) {
 	tests := []struct {
 		errno    unix.Errno
 		sentinel error
@@ -26,7 +26,7 @@ func TestAfSyscallError(t *testing.T) {
 		{unix.EINVAL, nil, "setsockopt PACKET_RX_RING"},
 	}
 	for _, tc := range tests {
-		err := afSyscallError("eth0", 1, "setsockopt PACKET_RX_RING", tc.errno)
+		err := syscallError("eth0", 1, "setsockopt PACKET_RX_RING", tc.errno)
 		if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
 			t.Errorf("%v: %v does not match %v", tc.errno, err, tc.sentinel)
 		}
@@ -38,12 +38,12 @@ func TestAfSyscallError(t *testing.T) {
 			t.Errorf("%v: message %q: want one line starting with ring:, naming eth0 and %q", tc.errno, msg, tc.mention)
 		}
 	}
-	if err := afSyscallError("eth0", 0, "socket", unix.EPERM); !errors.Is(err, os.ErrPermission) {
+	if err := syscallError("eth0", 0, "socket", unix.EPERM); !errors.Is(err, os.ErrPermission) {
 		t.Errorf("EPERM does not match os.ErrPermission: %v", err)
 	}
 }
 
-func TestAfFanoutType(t *testing.T) {
+func TestFanoutType(t *testing.T) {
 	tests := []struct {
 		m        FanoutMode
 		rollover bool
@@ -55,13 +55,13 @@ func TestAfFanoutType(t *testing.T) {
 		{FanoutQM, true, unix.PACKET_FANOUT_QM | unix.PACKET_FANOUT_FLAG_ROLLOVER},
 	}
 	for _, tc := range tests {
-		if got := afFanoutType(tc.m, tc.rollover); got != tc.want {
-			t.Errorf("afFanoutType(%v, %v) = %#x, want %#x", tc.m, tc.rollover, got, tc.want)
+		if got := fanoutType(tc.m, tc.rollover); got != tc.want {
+			t.Errorf("fanoutType(%v, %v) = %#x, want %#x", tc.m, tc.rollover, got, tc.want)
 		}
 	}
 	var b [2]byte
-	binary.NativeEndian.PutUint16(b[:], afHtons(unix.ETH_P_ALL))
+	binary.NativeEndian.PutUint16(b[:], htons(unix.ETH_P_ALL))
 	if b != [2]byte{0, 3} {
-		t.Errorf("afHtons(ETH_P_ALL) is % x in memory, want 00 03 (network order)", b)
+		t.Errorf("htons(ETH_P_ALL) is % x in memory, want 00 03 (network order)", b)
 	}
 }

@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 import (
 	"encoding/binary"
@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// afNlLink builds an RTM_NEWLINK message as the kernel sends it.
-func afNlLink(seq uint32, index int32, flags uint32, arphrd uint16, name string, mac []byte, stats []uint64) []byte {
+// nlLink builds an RTM_NEWLINK message as the kernel sends it.
+func nlLink(seq uint32, index int32, flags uint32, arphrd uint16, name string, mac []byte, stats []uint64) []byte {
 	ne := binary.NativeEndian
 	attr := func(typ uint16, v []byte) []byte {
 		a := make([]byte, 4, 4+len(v)+3)
@@ -39,17 +39,17 @@ func afNlLink(seq uint32, index int32, flags uint32, arphrd uint16, name string,
 	return b
 }
 
-func TestAfNetlinkParse(t *testing.T) {
+func TestNetlinkParse(t *testing.T) {
 	stats := make([]uint64, 24)
 	for i := range stats {
 		stats[i] = uint64(100 + i)
 	}
 	mac := []byte{2, 0, 0, 0, 0, 1}
-	msg := afNlLink(7, 42, unix.IFF_UP|unix.IFF_RUNNING, unix.ARPHRD_ETHER, "eth0", mac, stats)
-	stale := afNlLink(6, 1, 0, unix.ARPHRD_LOOPBACK, "lo", nil, nil)
-	var got []afLinkInfo
-	done, err := afNlParse(append(stale, msg...), 7, false, func(typ uint16, body []byte) {
-		if l, ok := afParseLink(body); ok && typ == unix.RTM_NEWLINK {
+	msg := nlLink(7, 42, unix.IFF_UP|unix.IFF_RUNNING, unix.ARPHRD_ETHER, "eth0", mac, stats)
+	stale := nlLink(6, 1, 0, unix.ARPHRD_LOOPBACK, "lo", nil, nil)
+	var got []linkInfo
+	done, err := nlParse(append(stale, msg...), 7, false, func(typ uint16, body []byte) {
+		if l, ok := parseLink(body); ok && typ == unix.RTM_NEWLINK {
 			got = append(got, l)
 		}
 	})
@@ -74,23 +74,23 @@ func TestAfNetlinkParse(t *testing.T) {
 	ne.PutUint32(e[8:], 9)
 	code := -int32(unix.ENODEV)
 	ne.PutUint32(e[16:], uint32(code))
-	done, err = afNlParse(e, 9, false, func(uint16, []byte) { t.Error("no message expected") })
+	done, err = nlParse(e, 9, false, func(uint16, []byte) { t.Error("no message expected") })
 	if !done || !errors.Is(err, unix.ENODEV) {
 		t.Errorf("error reply: done %v, err %v", done, err)
 	}
 
 	// Damaged input never panics.
 	for cut := range len(msg) {
-		afNlParse(msg[:cut], 7, true, func(_ uint16, body []byte) { afParseLink(body) })
+		nlParse(msg[:cut], 7, true, func(_ uint16, body []byte) { parseLink(body) })
 	}
 	bad := append([]byte(nil), msg...)
 	ne.PutUint32(bad[0:], 3)
-	if _, err := afNlParse(bad, 7, false, func(uint16, []byte) {}); err == nil {
+	if _, err := nlParse(bad, 7, false, func(uint16, []byte) {}); err == nil {
 		t.Error("a message length below the header was accepted")
 	}
 }
 
-func TestAfLinkTypeOf(t *testing.T) {
+func TestLinkTypeOf(t *testing.T) {
 	tests := []struct {
 		arphrd uint16
 		want   decode.LinkType
@@ -105,17 +105,17 @@ func TestAfLinkTypeOf(t *testing.T) {
 		{unix.ARPHRD_INFINIBAND, 0, false},
 	}
 	for _, tc := range tests {
-		got, ok := afLinkTypeOf(tc.arphrd)
+		got, ok := linkTypeOf(tc.arphrd)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("afLinkTypeOf(%d) = %v, %v; want %v, %v", tc.arphrd, got, ok, tc.want, tc.ok)
+			t.Errorf("linkTypeOf(%d) = %v, %v; want %v, %v", tc.arphrd, got, ok, tc.want, tc.ok)
 		}
 	}
 }
 
-// TestAfNetlinkLoopback asks the kernel (no privileges needed) about the
+// TestNetlinkLoopback asks the kernel (no privileges needed) about the
 // loopback interface of this namespace.
-func TestAfNetlinkLoopback(t *testing.T) {
-	nl, err := afNetlinkOpen()
+func TestNetlinkLoopback(t *testing.T) {
+	nl, err := openNetlink()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 import (
 	"fmt"
@@ -31,28 +31,28 @@ func LookupInterface(name string) (Interface, error) {
 	}
 	for i := range all {
 		if all[i].Name == name {
-			return afFromNet(&all[i])
+			return fromNet(&all[i])
 		}
 	}
-	return Interface{}, afNotFound(name, afNetNames(all))
+	return Interface{}, notFound(name, netNames(all))
 }
 
-// afNotFound is the error for a missing interface: one line that lists the
+// notFound is the error for a missing interface: one line that lists the
 // interfaces there are, matching ErrNoSuchInterface.
-func afNotFound(name string, have []string) error {
+func notFound(name string, have []string) error {
 	list := "none"
 	if len(have) > 0 {
 		list = strings.Join(have, ", ")
 	}
-	return &afNotFoundError{fmt.Sprintf("interface %q not found (have: %s)", name, list)}
+	return &notFoundError{fmt.Sprintf("interface %q not found (have: %s)", name, list)}
 }
 
-type afNotFoundError struct{ msg string }
+type notFoundError struct{ msg string }
 
-func (e *afNotFoundError) Error() string { return e.msg }
-func (e *afNotFoundError) Unwrap() error { return ErrNoSuchInterface }
+func (e *notFoundError) Error() string { return e.msg }
+func (e *notFoundError) Unwrap() error { return ErrNoSuchInterface }
 
-func afFromNet(ni *net.Interface) (Interface, error) {
+func fromNet(ni *net.Interface) (Interface, error) {
 	out := Interface{
 		Name:     ni.Name,
 		Index:    ni.Index,
@@ -92,10 +92,10 @@ func InterfaceNames() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ring: listing interfaces: %w", err)
 	}
-	return afNetNames(all), nil
+	return netNames(all), nil
 }
 
-func afNetNames(all []net.Interface) []string {
+func netNames(all []net.Interface) []string {
 	s := append([]net.Interface(nil), all...)
 	sort.Slice(s, func(i, j int) bool { return s[i].Index < s[j].Index })
 	names := make([]string, len(s))
@@ -105,29 +105,29 @@ func afNetNames(all []net.Interface) []string {
 	return names
 }
 
-// afSkipPrefixes are iftop's get_first_interface exclusions: loopback, the
+// skipPrefixes are iftop's get_first_interface exclusions: loopback, the
 // BSD tunnels (stf, gif), dummies, VMware host-only and old wireless master
 // devices.
-var afSkipPrefixes = []string{"lo", "stf", "gif", "dummy", "vmnet", "wmaster"}
+var skipPrefixes = []string{"lo", "stf", "gif", "dummy", "vmnet", "wmaster"}
 
-// afBrief is what the default-interface rule looks at.
-type afBrief struct {
+// brief is what the default-interface rule looks at.
+type brief struct {
 	Name  string
 	Index int
 	Up    bool
 }
 
-// afPickDefault applies iftop's rule: the first interface, in ifindex
+// pickDefault applies iftop's rule: the first interface, in ifindex
 // order, that is up and whose name does not start with an excluded prefix.
-func afPickDefault(ifs []afBrief) (string, bool) {
-	s := append([]afBrief(nil), ifs...)
+func pickDefault(ifs []brief) (string, bool) {
+	s := append([]brief(nil), ifs...)
 	sort.Slice(s, func(i, j int) bool { return s[i].Index < s[j].Index })
 outer:
 	for _, b := range s {
 		if !b.Up {
 			continue
 		}
-		for _, p := range afSkipPrefixes {
+		for _, p := range skipPrefixes {
 			if strings.HasPrefix(b.Name, p) {
 				continue outer
 			}
@@ -145,13 +145,13 @@ func DefaultInterface() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("ring: listing interfaces: %w", err)
 	}
-	briefs := make([]afBrief, len(all))
+	briefs := make([]brief, len(all))
 	for i := range all {
-		briefs[i] = afBrief{Name: all[i].Name, Index: all[i].Index, Up: all[i].Flags&net.FlagUp != 0}
+		briefs[i] = brief{Name: all[i].Name, Index: all[i].Index, Up: all[i].Flags&net.FlagUp != 0}
 	}
-	if name, ok := afPickDefault(briefs); ok {
+	if name, ok := pickDefault(briefs); ok {
 		return name, nil
 	}
 	return "", fmt.Errorf("ring: no interface is up to capture on (have: %s); name one with -i: %w",
-		strings.Join(afNetNames(all), ", "), ErrNoSuchInterface)
+		strings.Join(netNames(all), ", "), ErrNoSuchInterface)
 }

@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/filter"
 )
 
@@ -38,7 +39,7 @@ import (
 // created on that thread, so ring memory is local to its NUMA node. The
 // reader walks whole ring blocks: it loads the block status atomically (an
 // acquire, pairing with the kernel's smp_wmb before it hands the block
-// over), decodes the block's packet headers into a reused []Record, calls
+// over), decodes the block's packet headers into a reused []ring.Record, calls
 // [Handler.Batch] once with all of them, and only then hands the block back
 // with an atomic store. Records alias ring memory: they are valid until Batch
 // returns. When no block arrives, Batch is called with an empty slice at
@@ -93,7 +94,7 @@ import (
 // does not return for any of this.
 type Group struct {
 	cfg  Config
-	impl *afGroup
+	impl *group
 }
 
 // Handler receives one member's packets; see [Group]. Batch runs on the
@@ -101,14 +102,14 @@ type Group struct {
 // empty slice when idle). recs and the memory its Data fields point to are
 // only valid until Batch returns.
 type Handler interface {
-	Batch(recs []Record)
+	Batch(recs []ring.Record)
 }
 
 // HandlerFunc adapts a function to [Handler].
-type HandlerFunc func(recs []Record)
+type HandlerFunc func(recs []ring.Record)
 
 // Batch calls f(recs).
-func (f HandlerFunc) Batch(recs []Record) { f(recs) }
+func (f HandlerFunc) Batch(recs []ring.Record) { f(recs) }
 
 // FanoutMode selects how the kernel spreads packets over the members.
 type FanoutMode uint8
@@ -129,22 +130,22 @@ const (
 	FanoutQM
 )
 
-var afFanoutNames = [...]string{FanoutHash: "hash", FanoutCPU: "cpu", FanoutLB: "lb", FanoutQM: "qm"}
+var fanoutNames = [...]string{FanoutHash: "hash", FanoutCPU: "cpu", FanoutLB: "lb", FanoutQM: "qm"}
 
 // String returns the mode's name as ParseFanoutMode accepts it.
 func (m FanoutMode) String() string {
 	if m == 0 {
 		return "hash"
 	}
-	if int(m) < len(afFanoutNames) {
-		return afFanoutNames[m]
+	if int(m) < len(fanoutNames) {
+		return fanoutNames[m]
 	}
 	return "FanoutMode(" + strconv.Itoa(int(m)) + ")"
 }
 
 // ParseFanoutMode parses "hash", "cpu", "lb" or "qm".
 func ParseFanoutMode(s string) (FanoutMode, error) {
-	for m, name := range afFanoutNames {
+	for m, name := range fanoutNames {
 		if name != "" && strings.EqualFold(s, name) {
 			return FanoutMode(m), nil
 		}
@@ -382,6 +383,10 @@ var (
 	ErrInvalidConfig = errors.New("invalid configuration")
 	// ErrClosed: the group has been closed.
 	ErrClosed = os.ErrClosed
+	// ErrClosePending: Close was called from a Handler, which cannot wait
+	// for the teardown; the group closes once the handler returns, and a
+	// later Close returns the teardown's result.
+	ErrClosePending = errors.New("close pending")
 	// ErrBadBlock: a ring block whose layout is impossible.
 	ErrBadBlock = errors.New("corrupt ring block")
 )
@@ -399,7 +404,7 @@ func Open(cfg *Config) (*Group, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	impl, err := afOpen(&c)
+	impl, err := openGroup(&c)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +460,10 @@ func (g *Group) RingBytes() int64 {
 func (g *Group) CPUTime() (time.Duration, error) { return g.impl.cpuTime() }
 
 // Close stops Run (if running), tears down every member and releases the
-// sockets, rings and promiscuous mode. It is idempotent and safe from any
-// goroutine; called from a Handler it returns at once and finishes in the
-// background.
+// sockets, rings and promiscuous mode, and returns the result of doing so.
+// It is idempotent and safe from any goroutine: every call returns the same
+// result, waiting for the teardown if another call is doing it. Called from
+// a Handler, which the teardown would have to wait for, it returns at once
+// with an error wrapping [ErrClosePending] and the group closes once the
+// handler returns (Run returns then); a later Close reports the result.
 func (g *Group) Close() error { return g.impl.close() }

@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 // Stats is a group's cumulative counters. All are 64-bit totals since Open.
 type Stats struct {

@@ -1,4 +1,4 @@
-package ring
+package pcapfile
 
 import (
 	"bufio"
@@ -126,7 +126,7 @@ func TestFileCorpus(t *testing.T) {
 	for _, e := range entries {
 		t.Run(e.file, func(t *testing.T) {
 			path := filepath.Join(dir, e.file)
-			f, err := OpenFile(path)
+			f, err := Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func TestFileCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mf, err := NewFileFromBytes(e.file, data)
+			mf, err := FromBytes(e.file, data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +226,7 @@ func TestFileTshark(t *testing.T) {
 			if err != nil {
 				t.Fatalf("tshark: %v", err)
 			}
-			f, err := OpenFile(path)
+			f, err := Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -342,7 +342,7 @@ func fileWriteSample(t *testing.T, path string) {
 	}
 }
 
-var fileUpdateFixtures = flag.Bool("update-fixtures", false, "rewrite ring/testdata/*.pcap* from the test builders")
+var fileUpdateFixtures = flag.Bool("update-fixtures", false, "rewrite ring/pcapfile/testdata/*.pcap* from the test builders")
 
 // TestFileFixtures keeps testdata/ in step with fileValid: the committed
 // fixtures (read by TestTshark and seeding FuzzReadFile) are exactly what the

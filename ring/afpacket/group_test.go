@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 import (
 	"errors"
@@ -139,17 +139,17 @@ func TestFanoutModeNames(t *testing.T) {
 func TestPickDefault(t *testing.T) {
 	tests := []struct {
 		name string
-		ifs  []afBrief
+		ifs  []brief
 		want string
 	}{
-		{"first up non-loopback", []afBrief{{"lo", 1, true}, {"eth0", 2, true}, {"eth1", 3, true}}, "eth0"},
-		{"ifindex order, not list order", []afBrief{{"eth1", 3, true}, {"eth0", 2, true}, {"lo", 1, true}}, "eth0"},
-		{"down skipped", []afBrief{{"lo", 1, true}, {"eth0", 2, false}, {"wlan0", 3, true}}, "wlan0"},
-		{"iftop's exclusions", []afBrief{{"lo0", 1, true}, {"dummy0", 2, true}, {"vmnet1", 3, true}, {"gif0", 4, true}, {"stf0", 5, true}, {"wmaster0", 6, true}, {"bond0", 7, true}}, "bond0"},
-		{"none", []afBrief{{"lo", 1, true}, {"eth0", 2, false}}, ""},
+		{"first up non-loopback", []brief{{"lo", 1, true}, {"eth0", 2, true}, {"eth1", 3, true}}, "eth0"},
+		{"ifindex order, not list order", []brief{{"eth1", 3, true}, {"eth0", 2, true}, {"lo", 1, true}}, "eth0"},
+		{"down skipped", []brief{{"lo", 1, true}, {"eth0", 2, false}, {"wlan0", 3, true}}, "wlan0"},
+		{"iftop's exclusions", []brief{{"lo0", 1, true}, {"dummy0", 2, true}, {"vmnet1", 3, true}, {"gif0", 4, true}, {"stf0", 5, true}, {"wmaster0", 6, true}, {"bond0", 7, true}}, "bond0"},
+		{"none", []brief{{"lo", 1, true}, {"eth0", 2, false}}, ""},
 	}
 	for _, tc := range tests {
-		got, ok := afPickDefault(tc.ifs)
+		got, ok := pickDefault(tc.ifs)
 		if got != tc.want || ok != (tc.want != "") {
 			t.Errorf("%s: got %q, %v; want %q", tc.name, got, ok, tc.want)
 		}

@@ -1,4 +1,4 @@
-package ring
+package pcapfile
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package ring
+package pcapfile
 
 import (
 	"encoding/binary"
@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
 )
 
 // pcapng, as in draft-ietf-opsawg-pcapng: a sequence of blocks, each
@@ -77,7 +78,7 @@ func (ifc *pcapngIface) ns(ts uint64) int64 {
 func (f *File) pcapngStart() error {
 	f.ngIfaces = f.ngIfaces[:0]
 	for !f.ngHasIDB {
-		got, err := f.fileEnsure(pcapngMinBlock)
+		got, err := f.ensure(pcapngMinBlock)
 		if err != nil {
 			return err
 		}
@@ -95,7 +96,7 @@ func (f *File) pcapngStart() error {
 			return err
 		}
 		if need > 0 {
-			if err := f.fileFill(need); err != nil {
+			if err := f.fill(need); err != nil {
 				return err
 			}
 		}
@@ -111,11 +112,11 @@ func (f *File) pcapngStart() error {
 // returns need > 0 when the next block is not all buffered, or an error
 // (io.EOF at a clean end). With rec == nil it handles one non-packet block
 // and returns (pcapngStart's lookahead).
-func (f *File) pcapngNext(rec *Record) (need int, err error) {
+func (f *File) pcapngNext(rec *ring.Record) (need int, err error) {
 	for {
 		b := f.buf[f.pos:f.end]
 		if len(b) < pcapngMinBlock {
-			return f.fileShort(pcapngMinBlock, func(left int) string {
+			return f.short(pcapngMinBlock, func(left int) string {
 				return fmt.Sprintf("a block header needs %d bytes, %d left", pcapngMinBlock, left)
 			})
 		}
@@ -128,21 +129,21 @@ func (f *File) pcapngNext(rec *Record) (need int, err error) {
 			case bits.ReverseBytes32(pcapngByteOrderMagic):
 				f.be = true
 			default:
-				return 0, f.fileCorrupt("section header with a bad byte-order magic 0x%08x", binary.BigEndian.Uint32(b[8:]))
+				return 0, f.corrupt("section header with a bad byte-order magic 0x%08x", binary.BigEndian.Uint32(b[8:]))
 			}
 		}
 		blen := f.u32(b[4:])
-		if blen < pcapngMinBlock || blen%4 != 0 || blen > fileMaxRecord {
-			return 0, f.fileCorrupt("block length %d is invalid (a multiple of 4, from %d to %d)", blen, pcapngMinBlock, fileMaxRecord)
+		if blen < pcapngMinBlock || blen%4 != 0 || blen > maxRecord {
+			return 0, f.corrupt("block length %d is invalid (a multiple of 4, from %d to %d)", blen, pcapngMinBlock, maxRecord)
 		}
 		if len(b) < int(blen) {
-			return f.fileShort(int(blen), func(left int) string {
+			return f.short(int(blen), func(left int) string {
 				return fmt.Sprintf("block length says %d bytes, %d left", blen, left)
 			})
 		}
 		b = b[:blen]
 		if trail := f.u32(b[blen-4:]); trail != blen {
-			return 0, f.fileCorrupt("block length %d at the start, %d at the end", blen, trail)
+			return 0, f.corrupt("block length %d at the start, %d at the end", blen, trail)
 		}
 		switch typ {
 		case pcapngEPB, pcapngOPB, pcapngSPB:
@@ -156,10 +157,10 @@ func (f *File) pcapngNext(rec *Record) (need int, err error) {
 			return 0, nil
 		case pcapngSHB:
 			if blen < pcapngMinSHB {
-				return 0, f.fileCorrupt("section header block of %d bytes, at least %d needed", blen, pcapngMinSHB)
+				return 0, f.corrupt("section header block of %d bytes, at least %d needed", blen, pcapngMinSHB)
 			}
 			if major, minor := f.u16(b[12:]), f.u16(b[14:]); major != 1 {
-				return 0, f.fileCorrupt("unsupported pcapng version %d.%d (fastop reads 1.x)", major, minor)
+				return 0, f.corrupt("unsupported pcapng version %d.%d (fastop reads 1.x)", major, minor)
 			}
 			f.ngIfaces = f.ngIfaces[:0]
 		case pcapngIDB:
@@ -178,10 +179,10 @@ func (f *File) pcapngNext(rec *Record) (need int, err error) {
 
 func (f *File) pcapngInterface(b []byte) error {
 	if len(b) < pcapngMinIDB {
-		return f.fileCorrupt("interface description block of %d bytes, at least %d needed", len(b), pcapngMinIDB)
+		return f.corrupt("interface description block of %d bytes, at least %d needed", len(b), pcapngMinIDB)
 	}
 	if len(f.ngIfaces) >= pcapngMaxIfaces {
-		return f.fileCorrupt("more than %d interfaces in one section", pcapngMaxIfaces)
+		return f.corrupt("more than %d interfaces in one section", pcapngMaxIfaces)
 	}
 	ifc := pcapngIface{link: decode.LinkType(f.u16(b[8:])), snaplen: f.u32(b[12:]), mul: 1e3} // default: microseconds
 	opts := b[16 : len(b)-4]
@@ -192,7 +193,7 @@ func (f *File) pcapngInterface(b []byte) error {
 		}
 		padded := (vlen + 3) &^ 3
 		if 4+padded > len(opts) {
-			return f.fileCorrupt("interface option %d of %d bytes runs past the block end", code, vlen)
+			return f.corrupt("interface option %d of %d bytes runs past the block end", code, vlen)
 		}
 		v := opts[4 : 4+vlen]
 		switch {
@@ -200,12 +201,12 @@ func (f *File) pcapngInterface(b []byte) error {
 			r := uint(v[0])
 			if r&0x80 != 0 {
 				if r &^= 0x80; r > 63 {
-					return f.fileCorrupt("if_tsresol 2^-%d is out of range", r)
+					return f.corrupt("if_tsresol 2^-%d is out of range", r)
 				}
 				ifc.pow2, ifc.shift = true, r
 			} else {
 				if r > 19 {
-					return f.fileCorrupt("if_tsresol 10^-%d is out of range", r)
+					return f.corrupt("if_tsresol 10^-%d is out of range", r)
 				}
 				ifc.mul, ifc.div = 1, 1
 				for ; r < 9; r++ {
@@ -233,7 +234,7 @@ func (f *File) pcapngInterface(b []byte) error {
 }
 
 // pcapngPacket fills rec from a complete EPB, OPB or SPB.
-func (f *File) pcapngPacket(typ uint32, b []byte, rec *Record) error {
+func (f *File) pcapngPacket(typ uint32, b []byte, rec *ring.Record) error {
 	var (
 		id       uint32
 		caplen   uint32
@@ -249,7 +250,7 @@ func (f *File) pcapngPacket(typ uint32, b []byte, rec *Record) error {
 	switch typ {
 	case pcapngSPB:
 		if blockLen < pcapngMinSPB {
-			return f.fileCorrupt("simple packet block of %d bytes, at least %d needed", blockLen, pcapngMinSPB)
+			return f.corrupt("simple packet block of %d bytes, at least %d needed", blockLen, pcapngMinSPB)
 		}
 		hasTS, dataOff = false, 12
 		wire = f.u32(b[8:])
@@ -259,7 +260,7 @@ func (f *File) pcapngPacket(typ uint32, b []byte, rec *Record) error {
 		}
 	default:
 		if blockLen < pcapngMinEPB {
-			return f.fileCorrupt("packet block of %d bytes, at least %d needed", blockLen, pcapngMinEPB)
+			return f.corrupt("packet block of %d bytes, at least %d needed", blockLen, pcapngMinEPB)
 		}
 		if typ == pcapngEPB {
 			id = f.u32(b[8:])
@@ -270,7 +271,7 @@ func (f *File) pcapngPacket(typ uint32, b []byte, rec *Record) error {
 		caplen, wire = f.u32(b[20:]), f.u32(b[24:])
 	}
 	if int(id) >= len(f.ngIfaces) {
-		return f.fileCorrupt("packet for interface %d, but the section describes %d", id, len(f.ngIfaces))
+		return f.corrupt("packet for interface %d, but the section describes %d", id, len(f.ngIfaces))
 	}
 	ifc := &f.ngIfaces[id]
 	if !ifc.link.Supported() {
@@ -278,7 +279,7 @@ func (f *File) pcapngPacket(typ uint32, b []byte, rec *Record) error {
 	}
 	end := uint64(dataOff) + (uint64(caplen)+3)&^3
 	if end > uint64(blockLen-4) {
-		return f.fileCorrupt("packet length %d runs past the end of its %d-byte block", caplen, blockLen)
+		return f.corrupt("packet length %d runs past the end of its %d-byte block", caplen, blockLen)
 	}
 	if hasTS {
 		ts = ifc.ns(uint64(tsHi)<<32 | uint64(tsLo))

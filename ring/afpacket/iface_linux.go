@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 import (
 	"encoding/binary"
@@ -12,20 +12,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// afNetlink is a NETLINK_ROUTE socket for link queries. A socket belongs to
+// netlink is a NETLINK_ROUTE socket for link queries. A socket belongs to
 // the network namespace it was created in, forever; the group creates one in
 // Open, on the caller's thread, so the watcher and Stats see the right
 // namespace's interface from whichever thread they run on (sysfs and /proc
 // would show the namespace of whoever mounted them, or of the thread).
-type afNetlink struct {
+type netlink struct {
 	mu  sync.Mutex
 	fd  int
 	seq uint32
 	buf []byte
 }
 
-// afLinkInfo is what RTM_NEWLINK says about an interface.
-type afLinkInfo struct {
+// linkInfo is what RTM_NEWLINK says about an interface.
+type linkInfo struct {
 	Index    int
 	Name     string
 	Flags    uint32 // IFF_*
@@ -36,42 +36,44 @@ type afLinkInfo struct {
 	HasStats bool
 }
 
-func (l *afLinkInfo) adminUp() bool { return l.Flags&unix.IFF_UP != 0 }
+func (l *linkInfo) adminUp() bool { return l.Flags&unix.IFF_UP != 0 }
 
 // running: up and with carrier (dev_get_flags sets IFF_RUNNING when the
 // operational state is up or unknown, as on lo).
-func (l *afLinkInfo) running() bool {
+func (l *linkInfo) running() bool {
 	return l.Flags&(unix.IFF_UP|unix.IFF_RUNNING) == unix.IFF_UP|unix.IFF_RUNNING
 }
 
-func afNetlinkOpen() (*afNetlink, error) {
+func openNetlink() (*netlink, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, afErr(nil, os.NewSyscallError("socket", err), "opening a netlink socket")
+		return nil, errorf(nil, os.NewSyscallError("socket", err), "opening a netlink socket")
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		unix.Close(fd)
-		return nil, afErr(nil, os.NewSyscallError("bind", err), "binding a netlink socket")
+		return nil, errorf(nil, os.NewSyscallError("bind", err), "binding a netlink socket")
 	}
 	// A reply never takes long; the timeout only guards against waiting
 	// forever for one that was lost.
 	tv := unix.NsecToTimeval(int64(5 * time.Second))
 	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	return &afNetlink{fd: fd, buf: make([]byte, 64<<10)}, nil
+	return &netlink{fd: fd, buf: make([]byte, 64<<10)}, nil
 }
 
-func (n *afNetlink) close() {
+func (n *netlink) close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.fd >= 0 {
-		unix.Close(n.fd)
-		n.fd = -1
+	if n.fd < 0 {
+		return nil
 	}
+	err := closeFD("netlink socket", n.fd)
+	n.fd = -1
+	return err
 }
 
-// afNlRequest builds an RTM_GETLINK request: by name when name is set,
+// nlRequest builds an RTM_GETLINK request: by name when name is set,
 // else a dump of every link when dump is set.
-func afNlRequest(seq uint32, name string, dump bool) []byte {
+func nlRequest(seq uint32, name string, dump bool) []byte {
 	ne := binary.NativeEndian
 	b := make([]byte, unix.SizeofNlMsghdr+unix.SizeofIfInfomsg, 64)
 	flags := uint16(unix.NLM_F_REQUEST)
@@ -96,7 +98,7 @@ func afNlRequest(seq uint32, name string, dump bool) []byte {
 
 // roundTrip sends req and passes each reply message with seq to fn until a
 // non-dump reply, NLMSG_DONE or an error.
-func (n *afNetlink) roundTrip(req []byte, seq uint32, fn func(typ uint16, body []byte)) error {
+func (n *netlink) roundTrip(req []byte, seq uint32, fn func(typ uint16, body []byte)) error {
 	if n.fd < 0 {
 		return ErrClosed
 	}
@@ -112,16 +114,16 @@ func (n *afNetlink) roundTrip(req []byte, seq uint32, fn func(typ uint16, body [
 			}
 			return os.NewSyscallError("recvfrom", err)
 		}
-		done, err := afNlParse(n.buf[:k], seq, dump, fn)
+		done, err := nlParse(n.buf[:k], seq, dump, fn)
 		if done || err != nil {
 			return err
 		}
 	}
 }
 
-// afNlParse walks the netlink messages in b. It reports done after a
+// nlParse walks the netlink messages in b. It reports done after a
 // non-dump reply, NLMSG_DONE or NLMSG_ERROR (whose errno it returns).
-func afNlParse(b []byte, seq uint32, dump bool, fn func(typ uint16, body []byte)) (done bool, err error) {
+func nlParse(b []byte, seq uint32, dump bool, fn func(typ uint16, body []byte)) (done bool, err error) {
 	ne := binary.NativeEndian
 	for len(b) >= unix.SizeofNlMsghdr {
 		l := int(ne.Uint32(b[0:]))
@@ -159,10 +161,10 @@ func afNlParse(b []byte, seq uint32, dump bool, fn func(typ uint16, body []byte)
 	return false, nil
 }
 
-// afParseLink decodes an RTM_NEWLINK body.
-func afParseLink(body []byte) (afLinkInfo, bool) {
+// parseLink decodes an RTM_NEWLINK body.
+func parseLink(body []byte) (linkInfo, bool) {
 	ne := binary.NativeEndian
-	var l afLinkInfo
+	var l linkInfo
 	if len(body) < unix.SizeofIfInfomsg {
 		return l, false
 	}
@@ -219,17 +221,17 @@ func afParseLink(body []byte) (afLinkInfo, bool) {
 }
 
 // link looks an interface up by name. A missing one gives unix.ENODEV.
-func (n *afNetlink) link(name string) (afLinkInfo, error) {
+func (n *netlink) link(name string) (linkInfo, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.seq++
-	var out afLinkInfo
+	var out linkInfo
 	found := false
-	err := n.roundTrip(afNlRequest(n.seq, name, false), n.seq, func(typ uint16, body []byte) {
+	err := n.roundTrip(nlRequest(n.seq, name, false), n.seq, func(typ uint16, body []byte) {
 		if typ != unix.RTM_NEWLINK {
 			return
 		}
-		if l, ok := afParseLink(body); ok {
+		if l, ok := parseLink(body); ok {
 			out, found = l, true
 		}
 	})
@@ -240,16 +242,16 @@ func (n *afNetlink) link(name string) (afLinkInfo, error) {
 }
 
 // names lists every interface name in ifindex order.
-func (n *afNetlink) names() ([]string, error) {
+func (n *netlink) names() ([]string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.seq++
-	var links []afLinkInfo
-	err := n.roundTrip(afNlRequest(n.seq, "", true), n.seq, func(typ uint16, body []byte) {
+	var links []linkInfo
+	err := n.roundTrip(nlRequest(n.seq, "", true), n.seq, func(typ uint16, body []byte) {
 		if typ != unix.RTM_NEWLINK {
 			return
 		}
-		if l, ok := afParseLink(body); ok {
+		if l, ok := parseLink(body); ok {
 			links = append(links, l)
 		}
 	})
@@ -261,12 +263,12 @@ func (n *afNetlink) names() ([]string, error) {
 	return names, err
 }
 
-// afLinkTypeOf maps ARPHRD_* to how frames start in the ring. Devices with
+// linkTypeOf maps ARPHRD_* to how frames start in the ring. Devices with
 // an Ethernet header (and lo, whose header has zero MACs) start at L2;
 // devices without header_ops->create (tun, WireGuard, ipip, sit, PPP) start
 // at the IP header. Others (GRE with its outer headers, InfiniBand, …) are
 // refused rather than misread.
-func afLinkTypeOf(arphrd uint16) (decode.LinkType, bool) {
+func linkTypeOf(arphrd uint16) (decode.LinkType, bool) {
 	switch arphrd {
 	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK, unix.ARPHRD_IEEE802:
 		return decode.LinkEthernet, true

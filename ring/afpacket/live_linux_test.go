@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 // Privileged tests of Group: real AF_PACKET rings in network namespaces and
 // veth pairs that each test creates (with unique names) and always removes,
@@ -22,13 +22,14 @@ import (
 	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/bench/netns"
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/filter"
 	"golang.org/x/sys/unix"
 )
 
-// afLive is a test topology: a generator namespace and a capture
+// liveNet is a test topology: a generator namespace and a capture
 // namespace joined by a veth pair (A in gns, B in cns).
-type afLive struct {
+type liveNet struct {
 	t        *testing.T
 	gns, cns *netns.NS
 	veth     *netns.Veth
@@ -39,7 +40,7 @@ type afLive struct {
 	genIndex int
 }
 
-func afRequireRoot(t *testing.T) {
+func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("skipping live capture test: it needs root (CAP_NET_RAW for the rings, CAP_SYS_ADMIN and CAP_NET_ADMIN for its namespaces); run go test as root, as CI does")
@@ -49,9 +50,9 @@ func afRequireRoot(t *testing.T) {
 	}
 }
 
-func afNewLive(t *testing.T) *afLive {
-	afRequireRoot(t)
-	l := &afLive{t: t, gns: netns.NewT(t), cns: netns.NewT(t)}
+func newLiveNet(t *testing.T) *liveNet {
+	requireRoot(t)
+	l := &liveNet{t: t, gns: netns.NewT(t), cns: netns.NewT(t)}
 	l.veth = netns.NewVethT(t, l.gns, l.cns)
 	l.refresh()
 	return l
@@ -59,7 +60,7 @@ func afNewLive(t *testing.T) *afLive {
 
 // refresh reads both ends' MACs and indexes and opens a sender on A (again,
 // after the pair was re-created).
-func (l *afLive) refresh() {
+func (l *liveNet) refresh() {
 	t := l.t
 	t.Helper()
 	if err := l.cns.Do(func() error {
@@ -91,9 +92,9 @@ func (l *afLive) refresh() {
 }
 
 // open opens a group in ns (the capture side unless told otherwise).
-func (l *afLive) open(ns *netns.NS, cfg Config) *Group {
+func (l *liveNet) open(ns *netns.NS, cfg Config) *Group {
 	l.t.Helper()
-	g, err := afOpenIn(ns, cfg)
+	g, err := openIn(ns, cfg)
 	if err != nil {
 		l.t.Fatalf("Open(%+v): %v", cfg, err)
 	}
@@ -101,7 +102,7 @@ func (l *afLive) open(ns *netns.NS, cfg Config) *Group {
 	return g
 }
 
-func afOpenIn(ns *netns.NS, cfg Config) (*Group, error) {
+func openIn(ns *netns.NS, cfg Config) (*Group, error) {
 	var g *Group
 	err := ns.Do(func() error {
 		var err error
@@ -111,22 +112,22 @@ func afOpenIn(ns *netns.NS, cfg Config) (*Group, error) {
 	return g, err
 }
 
-// afRunning is a Group's Run in a goroutine.
-type afRunning struct {
+// runningState is a Group's Run in a goroutine.
+type runningState struct {
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func afStartRun(t *testing.T, g *Group, newHandler func(int) Handler) *afRunning {
+func startRun(t *testing.T, g *Group, newHandler func(int) Handler) *runningState {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &afRunning{cancel: cancel, done: make(chan error, 1)}
+	r := &runningState{cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- g.Run(ctx, newHandler) }()
 	t.Cleanup(func() { cancel(); <-r.done })
 	return r
 }
 
 // stop cancels Run and returns its result. The limit only catches a hang.
-func (r *afRunning) stop(t *testing.T) error {
+func (r *runningState) stop(t *testing.T) error {
 	t.Helper()
 	r.cancel()
 	select {
@@ -139,9 +140,9 @@ func (r *afRunning) stop(t *testing.T) error {
 	}
 }
 
-// afWaitFor polls cond; the limit only catches a hang, it is no timing
+// waitFor polls cond; the limit only catches a hang, it is no timing
 // assertion.
-func afWaitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -152,53 +153,53 @@ func afWaitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// afPairKey is a directed host pair; afFlowKey an unordered 5-tuple.
-type afPairKey struct{ src, dst netip.Addr }
-type afFlowKey struct {
+// pairKey is a directed host pair; flowKey an unordered 5-tuple.
+type pairKey struct{ src, dst netip.Addr }
+type flowKey struct {
 	a, b   netip.AddrPort
 	proto  uint8
 	family uint8
 }
-type afCount struct{ packets, bytes uint64 }
+type countOf struct{ packets, bytes uint64 }
 
-func afCanon(p *decode.Packet) afFlowKey {
+func canonical(p *decode.Packet) flowKey {
 	a := netip.AddrPortFrom(p.SrcAddr(), p.SrcPort)
 	b := netip.AddrPortFrom(p.DstAddr(), p.DstPort)
 	if b.Compare(a) < 0 {
 		a, b = b, a
 	}
-	return afFlowKey{a, b, p.Proto, p.Family}
+	return flowKey{a, b, p.Proto, p.Family}
 }
 
-// afCollector is a test Handler: it decodes every record with
+// collector is a test Handler: it decodes every record with
 // decode.Frame and counts packets and IP bytes per host pair and 5-tuple.
 // Each member has its own; they are read only after Run returned.
-type afCollector struct {
+type collector struct {
 	member  int
-	pairs   map[afPairKey]afCount
-	flows   map[afFlowKey]uint64
+	pairs   map[pairKey]countOf
+	flows   map[flowKey]uint64
 	vlans   map[string]uint64 // per VLAN shape, for the VLAN test
 	snaps   map[int]uint64    // records per captured length
 	bad     []string          // unexpected records (first few)
 	notIP   uint64
 	idle    atomic.Uint64
 	records atomic.Uint64
-	check   func(r *Record, p *decode.Packet) string // extra per-record check, "" if fine
-	stall   time.Duration                            // sleep per non-empty batch
+	check   func(r *ring.Record, p *decode.Packet) string // extra per-record check, "" if fine
+	stall   time.Duration                                 // sleep per non-empty batch
 	pkt     decode.Packet
 }
 
-func afNewCollector(member int) *afCollector {
-	return &afCollector{
+func newCollector(member int) *collector {
+	return &collector{
 		member: member,
-		pairs:  map[afPairKey]afCount{},
-		flows:  map[afFlowKey]uint64{},
+		pairs:  map[pairKey]countOf{},
+		flows:  map[flowKey]uint64{},
 		vlans:  map[string]uint64{},
 		snaps:  map[int]uint64{},
 	}
 }
 
-func (c *afCollector) Batch(recs []Record) {
+func (c *collector) Batch(recs []ring.Record) {
 	if len(recs) == 0 {
 		c.idle.Add(1)
 		return
@@ -211,12 +212,12 @@ func (c *afCollector) Batch(recs []Record) {
 			c.note(fmt.Sprintf("member %d: %v: % x", c.member, err, r.Data))
 			continue
 		}
-		k := afPairKey{p.SrcAddr(), p.DstAddr()}
+		k := pairKey{p.SrcAddr(), p.DstAddr()}
 		v := c.pairs[k]
 		v.packets++
 		v.bytes += uint64(p.IPLen)
 		c.pairs[k] = v
-		c.flows[afCanon(p)]++
+		c.flows[canonical(p)]++
 		c.vlans[fmt.Sprint(p.VLAN[:p.NVLAN], r.Meta.VLANOK, r.Meta.VLANTCI, r.Meta.VLANTPID, r.Meta.WireLen)]++
 		c.snaps[len(r.Data)]++
 		if c.check != nil {
@@ -231,17 +232,17 @@ func (c *afCollector) Batch(recs []Record) {
 	}
 }
 
-func (c *afCollector) note(s string) {
+func (c *collector) note(s string) {
 	if len(c.bad) < 5 {
 		c.bad = append(c.bad, s)
 	}
 }
 
-// afCollectors makes one collector per member, configured by setup.
-func afCollectors(n int, setup func(c *afCollector)) ([]*afCollector, func(int) Handler) {
-	cs := make([]*afCollector, n)
+// collectors makes one collector per member, configured by setup.
+func collectors(n int, setup func(c *collector)) ([]*collector, func(int) Handler) {
+	cs := make([]*collector, n)
 	for i := range cs {
-		cs[i] = afNewCollector(i)
+		cs[i] = newCollector(i)
 		if setup != nil {
 			setup(cs[i])
 		}
@@ -249,11 +250,11 @@ func afCollectors(n int, setup func(c *afCollector)) ([]*afCollector, func(int) 
 	return cs, func(i int) Handler { return cs[i] }
 }
 
-// afTestFlows returns flows between 8 IPv4 and 4 IPv6 host pairs, 16 port
+// testFlows returns flows between 8 IPv4 and 4 IPv6 host pairs, 16 port
 // pairs each, in both directions, with payloads of minPay to minPay+99
 // bytes, addressed from gen to cap (so the capture side sees them as
 // PACKET_HOST).
-func (l *afLive) afTestFlows(minPay int) []gen.Flow {
+func (l *liveNet) testFlows(minPay int) []gen.Flow {
 	var flows []gen.Flow
 	add := func(src, dst netip.Addr, sp, dp uint16, pay int, proto uint8) {
 		flows = append(flows, gen.Flow{DstMAC: l.capMAC, SrcMAC: l.genMAC, Src: src, Dst: dst,
@@ -282,15 +283,15 @@ func (l *afLive) afTestFlows(minPay int) []gen.Flow {
 	return flows
 }
 
-// afExpect returns what sending res over flows should give per host pair.
-func afExpect(flows []gen.Flow, res *gen.Result) map[afPairKey]afCount {
-	want := map[afPairKey]afCount{}
+// expectOf returns what sending res over flows should give per host pair.
+func expectOf(flows []gen.Flow, res *gen.Result) map[pairKey]countOf {
+	want := map[pairKey]countOf{}
 	for i := range flows {
 		n := res.PerFlow[i]
 		if n == 0 {
 			continue
 		}
-		k := afPairKey{flows[i].Src, flows[i].Dst}
+		k := pairKey{flows[i].Src, flows[i].Dst}
 		v := want[k]
 		v.packets += n
 		v.bytes += n * uint64(flows[i].IPLen())
@@ -299,20 +300,20 @@ func afExpect(flows []gen.Flow, res *gen.Result) map[afPairKey]afCount {
 	return want
 }
 
-// afCheckCounts compares what the collectors saw with want, and checks
+// checkCounts compares what the collectors saw with want, and checks
 // that every 5-tuple (both directions) was seen by exactly one member.
-func afCheckCounts(t *testing.T, cs []*afCollector, want map[afPairKey]afCount) {
+func checkCounts(t *testing.T, cs []*collector, want map[pairKey]countOf) {
 	t.Helper()
-	afCheckCountsSplit(t, cs, want, false)
+	checkCountsSplit(t, cs, want, false)
 }
 
-// afCheckCountsSplit is afCheckCounts; with mayMove, flows may have moved
+// checkCountsSplit is checkCounts; with mayMove, flows may have moved
 // between members (the fanout group was re-formed: member order changes on
 // down/up, and a re-created group is new), so only the totals are checked.
-func afCheckCountsSplit(t *testing.T, cs []*afCollector, want map[afPairKey]afCount, mayMove bool) {
+func checkCountsSplit(t *testing.T, cs []*collector, want map[pairKey]countOf, mayMove bool) {
 	t.Helper()
-	got := map[afPairKey]afCount{}
-	owner := map[afFlowKey]int{}
+	got := map[pairKey]countOf{}
+	owner := map[flowKey]int{}
 	for _, c := range cs {
 		for _, b := range c.bad {
 			t.Errorf("unexpected record: %s", b)
@@ -342,8 +343,8 @@ func afCheckCountsSplit(t *testing.T, cs []*afCollector, want map[afPairKey]afCo
 	}
 }
 
-// afCheckStats checks the group's accounting once everything was read.
-func afCheckStats(t *testing.T, g *Group, sent uint64) Stats {
+// checkStats checks the group's accounting once everything was read.
+func checkStats(t *testing.T, g *Group, sent uint64) Stats {
 	t.Helper()
 	s := g.Stats()
 	if s.Packets != sent || s.KernelPackets != sent || s.Drops != 0 || s.Discarded != 0 || s.BadBlocks != 0 {
@@ -360,7 +361,7 @@ func afCheckStats(t *testing.T, g *Group, sent uint64) Stats {
 	return s
 }
 
-func (l *afLive) sendFlows(flows []gen.Flow, count uint64, rate float64) gen.Result {
+func (l *liveNet) sendFlows(flows []gen.Flow, count uint64, rate float64) gen.Result {
 	l.t.Helper()
 	frames, err := gen.Prebuild(flows)
 	if err != nil {
@@ -382,14 +383,14 @@ func (l *afLive) sendFlows(flows []gen.Flow, count uint64, rate float64) gen.Res
 func TestLiveExactCounts(t *testing.T) {
 	for _, members := range []int{1, 2} {
 		t.Run(fmt.Sprintf("members=%d", members), func(t *testing.T) {
-			l := afNewLive(t)
+			l := newLiveNet(t)
 			g := l.open(l.cns, Config{Interface: l.veth.B, Members: members})
 			if g.Members() != members || g.RingBytes() != int64(members)*32<<20 {
 				t.Errorf("Members %d, RingBytes %d", g.Members(), g.RingBytes())
 			}
 			start := time.Now()
-			cs, nh := afCollectors(members, func(c *afCollector) {
-				c.check = func(r *Record, p *decode.Packet) string {
+			cs, nh := collectors(members, func(c *collector) {
+				c.check = func(r *ring.Record, p *decode.Packet) string {
 					switch {
 					case r.Meta.Link != decode.LinkEthernet || r.Meta.PktType != decode.PktHost || int(r.Meta.Ifindex) != l.capIndex:
 						return fmt.Sprintf("meta %+v, want Ethernet, host, ifindex %d", r.Meta, l.capIndex)
@@ -403,16 +404,16 @@ func TestLiveExactCounts(t *testing.T) {
 					return ""
 				}
 			})
-			run := afStartRun(t, g, nh)
-			flows := l.afTestFlows(0)
+			run := startRun(t, g, nh)
+			flows := l.testFlows(0)
 			const count = 20000
 			res := l.sendFlows(flows, count, 50000)
-			afWaitFor(t, "every frame to be delivered", func() bool { return g.Stats().Packets >= res.Sent })
+			waitFor(t, "every frame to be delivered", func() bool { return g.Stats().Packets >= res.Sent })
 			if err := run.stop(t); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			afCheckCounts(t, cs, afExpect(flows, &res))
-			s := afCheckStats(t, g, res.Sent)
+			checkCounts(t, cs, expectOf(flows, &res))
+			s := checkStats(t, g, res.Sent)
 			if s.Bytes != res.Bytes {
 				t.Errorf("wire bytes %d, want %d (the frame lengths)", s.Bytes, res.Bytes)
 			}
@@ -439,20 +440,20 @@ func TestLiveExactCounts(t *testing.T) {
 // every frame the generator sent (before any receive-side queue could drop
 // it), so what the kernel saw is known exactly.
 func TestLiveDropAccounting(t *testing.T) {
-	l := afNewLive(t)
+	l := newLiveNet(t)
 	g := l.open(l.gns, Config{Interface: l.veth.A, BlockSize: os.Getpagesize() * 4, Blocks: 4, BlockTimeout: 5 * time.Millisecond})
-	cs, nh := afCollectors(1, func(c *afCollector) {
+	cs, nh := collectors(1, func(c *collector) {
 		c.stall = 20 * time.Millisecond
-		c.check = func(r *Record, p *decode.Packet) string {
+		c.check = func(r *ring.Record, p *decode.Packet) string {
 			if r.Meta.PktType != decode.PktOutgoing {
 				return fmt.Sprintf("packet type %d on the sending side, want outgoing", r.Meta.PktType)
 			}
 			return ""
 		}
 	})
-	run := afStartRun(t, g, nh)
-	flows := l.afTestFlows(0)
-	res, err := l.send.Run(context.Background(), gen.RunConfig{Source: afMust(gen.Prebuild(flows)), Count: 50000, Rate: 100000})
+	run := startRun(t, g, nh)
+	flows := l.testFlows(0)
+	res, err := l.send.Run(context.Background(), gen.RunConfig{Source: mustOK(gen.Prebuild(flows)), Count: 50000, Rate: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +464,7 @@ func TestLiveDropAccounting(t *testing.T) {
 		t.Fatalf("generator refusals: %d, last %v", res.Failed, res.LastErr)
 	}
 	var s Stats
-	afWaitFor(t, "the ring to drain", func() bool {
+	waitFor(t, "the ring to drain", func() bool {
 		s = g.Stats()
 		return s.KernelPackets >= seen && s.Packets+s.Drops+s.Discarded == s.KernelPackets
 	})
@@ -483,7 +484,7 @@ func TestLiveDropAccounting(t *testing.T) {
 	t.Logf("sent %d at %.0f pps: captured %d, dropped %d, freezes %d", res.Sent, res.PPS(), s.Packets, s.Drops, s.Freezes)
 }
 
-func afMust[T any](v T, err error) T {
+func mustOK[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
@@ -493,10 +494,10 @@ func afMust[T any](v T, err error) T {
 // TestLiveVLAN: the outer tag arrives in metadata (TPID and TCI, a TCI of
 // 0 included), inner tags in-band, and decode keys them right.
 func TestLiveVLAN(t *testing.T) {
-	l := afNewLive(t)
+	l := newLiveNet(t)
 	g := l.open(l.cns, Config{Interface: l.veth.B})
-	cs, nh := afCollectors(1, nil)
-	run := afStartRun(t, g, nh)
+	cs, nh := collectors(1, nil)
+	run := startRun(t, g, nh)
 	type kind struct {
 		name  string
 		tags  []gen.Tag
@@ -524,11 +525,11 @@ func TestLiveVLAN(t *testing.T) {
 	}
 	const per = 200
 	res := l.sendFlows(flows, per*uint64(len(flows)), 20000)
-	afWaitFor(t, "every frame to be delivered", func() bool { return g.Stats().Packets >= res.Sent })
+	waitFor(t, "every frame to be delivered", func() bool { return g.Stats().Packets >= res.Sent })
 	if err := run.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	afCheckCounts(t, cs, afExpect(flows, &res))
+	checkCounts(t, cs, expectOf(flows, &res))
 	for i, k := range kinds {
 		wire := flows[i].FrameLen()
 		if len(k.tags) > 0 {
@@ -539,31 +540,31 @@ func TestLiveVLAN(t *testing.T) {
 			t.Errorf("%s: %d records shaped %s, want %d (all shapes: %v)", k.name, got, key, per, cs[0].vlans)
 		}
 	}
-	afCheckStats(t, g, res.Sent)
+	checkStats(t, g, res.Sent)
 }
 
 // TestLiveLoopback: on lo the kernel shows each packet twice (outgoing and
 // received); the group must count it once.
 func TestLiveLoopback(t *testing.T) {
-	afRequireRoot(t)
+	requireRoot(t)
 	ns := netns.NewT(t)
 	if err := ns.SetUp("lo", true); err != nil {
 		t.Fatal(err)
 	}
-	g, err := afOpenIn(ns, Config{Interface: "lo", Members: 2})
+	g, err := openIn(ns, Config{Interface: "lo", Members: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	cs, nh := afCollectors(2, func(c *afCollector) {
-		c.check = func(r *Record, p *decode.Packet) string {
+	cs, nh := collectors(2, func(c *collector) {
+		c.check = func(r *ring.Record, p *decode.Packet) string {
 			if r.Meta.PktType != decode.PktHost || p.SrcMAC != [6]byte{} || p.DstPort != 7777 || r.Meta.Link != decode.LinkEthernet {
 				return fmt.Sprintf("meta %+v, MAC %x, port %d", r.Meta, p.SrcMAC, p.DstPort)
 			}
 			return ""
 		}
 	})
-	run := afStartRun(t, g, nh)
+	run := startRun(t, g, nh)
 	const n = 300
 	if err := ns.Do(func() error {
 		// A listener, so no ICMP port-unreachable adds packets.
@@ -590,7 +591,7 @@ func TestLiveLoopback(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	afWaitFor(t, "the datagrams", func() bool { return g.Stats().Packets >= n })
+	waitFor(t, "the datagrams", func() bool { return g.Stats().Packets >= n })
 	time.Sleep(3 * DefaultBlockTimeout) // a duplicate would arrive by now
 	if err := run.stop(t); err != nil {
 		t.Fatal(err)
@@ -612,17 +613,17 @@ func TestLiveLoopback(t *testing.T) {
 	if total != n || bytes != want {
 		t.Errorf("lo: %d packets / %d IP bytes, want %d / %d (each packet once)", total, bytes, n, want)
 	}
-	afCheckStats(t, g, n)
+	checkStats(t, g, n)
 }
 
-// afFDs counts this process's open descriptors of the kinds a group opens
+// openFDs counts this process's open descriptors of the kinds a group opens
 // (sockets, eventfds, namespace handles); others (pidfds and pipes of the
 // ip commands the test runs) come and go on their own schedule.
-func afFDs(t *testing.T) int {
-	return len(afFDList(t))
+func openFDs(t *testing.T) int {
+	return len(fdList(t))
 }
 
-func afFDList(t *testing.T) []string {
+func fdList(t *testing.T) []string {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Fatal(err)
@@ -641,20 +642,20 @@ func afFDList(t *testing.T) []string {
 // and leaks no descriptor or goroutine; Close is idempotent, safe from
 // several goroutines and from a handler, and works without Run.
 func TestLiveClose(t *testing.T) {
-	l := afNewLive(t)
+	l := newLiveNet(t)
 	cfg := Config{Interface: l.veth.B, Members: 2}
 
 	t.Run("while blocked", func(t *testing.T) {
-		fdl, gor := afFDList(t), runtime.NumGoroutine()
+		fdl, gor := fdList(t), runtime.NumGoroutine()
 		fds := len(fdl)
-		g, err := afOpenIn(l.cns, cfg)
+		g, err := openIn(l.cns, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cs, nh := afCollectors(2, nil)
+		cs, nh := collectors(2, nil)
 		done := make(chan error, 1)
 		go func() { done <- g.Run(context.Background(), nh) }()
-		afWaitFor(t, "both readers to go idle", func() bool { return cs[0].idle.Load() > 1 && cs[1].idle.Load() > 1 })
+		waitFor(t, "both readers to go idle", func() bool { return cs[0].idle.Load() > 1 && cs[1].idle.Load() > 1 })
 		closed := make(chan error, 4)
 		for range 4 {
 			go func() { closed <- g.Close() }()
@@ -675,19 +676,19 @@ func TestLiveClose(t *testing.T) {
 		if err := g.Run(context.Background(), nh); !errors.Is(err, ErrClosed) {
 			t.Errorf("Run after Close: %v, want ErrClosed", err)
 		}
-		afWaitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= gor })
-		if got := afFDs(t); got != fds {
-			t.Errorf("%d descriptors open after Close, %d before Open: %v, then %v", got, fds, fdl, afFDList(t))
+		waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= gor })
+		if got := openFDs(t); got != fds {
+			t.Errorf("%d descriptors open after Close, %d before Open: %v, then %v", got, fds, fdl, fdList(t))
 		}
 	})
 
 	t.Run("without Run", func(t *testing.T) {
-		fds := afFDs(t)
-		g, err := afOpenIn(l.cns, cfg)
+		fds := openFDs(t)
+		g, err := openIn(l.cns, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if afFDs(t) <= fds {
+		if openFDs(t) <= fds {
 			t.Error("Open opened no descriptors")
 		}
 		if g.State() != StateUp {
@@ -699,23 +700,24 @@ func TestLiveClose(t *testing.T) {
 		if err := g.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
 		}
-		if got := afFDs(t); got != fds {
+		if got := openFDs(t); got != fds {
 			t.Errorf("%d descriptors after Close, %d before", got, fds)
 		}
 	})
 
 	t.Run("from a handler", func(t *testing.T) {
-		g, err := afOpenIn(l.cns, cfg)
+		g, err := openIn(l.cns, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var once atomic.Bool
 		done := make(chan error, 1)
+		inHandler := make(chan error, 1)
 		go func() {
 			done <- g.Run(context.Background(), func(int) Handler {
-				return HandlerFunc(func([]Record) {
+				return HandlerFunc(func([]ring.Record) {
 					if once.CompareAndSwap(false, true) {
-						g.Close()
+						inHandler <- g.Close()
 					}
 				})
 			})
@@ -728,18 +730,28 @@ func TestLiveClose(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("Close from a handler deadlocked")
 		}
-		g.Close()
+		// The handler cannot wait for the teardown: it is told so, and a
+		// later Close waits for it and reports its result.
+		if err := <-inHandler; !errors.Is(err, ErrClosePending) {
+			t.Errorf("Close from a handler: %v, want ErrClosePending", err)
+		}
+		if err := g.Close(); err != nil {
+			t.Errorf("Close after Close from a handler: %v", err)
+		}
+		if !g.impl.is(phaseClosed) {
+			t.Error("the group is not closed after Close returned")
+		}
 	})
 
 	t.Run("Run twice", func(t *testing.T) {
-		g, err := afOpenIn(l.cns, cfg)
+		g, err := openIn(l.cns, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer g.Close()
-		_, nh := afCollectors(2, nil)
-		run := afStartRun(t, g, nh)
-		afWaitFor(t, "Run to start", func() bool { return g.impl.running.Load() })
+		_, nh := collectors(2, nil)
+		run := startRun(t, g, nh)
+		waitFor(t, "Run to start", func() bool { return g.impl.is(phaseRunning) })
 		if err := g.Run(context.Background(), nh); err == nil {
 			t.Error("a second Run was accepted")
 		}
@@ -753,29 +765,29 @@ func TestLiveClose(t *testing.T) {
 // and re-created (new index), while Run keeps running; the state is
 // reported and traffic is counted again afterwards.
 func TestLiveInterfaceChanges(t *testing.T) {
-	l := afNewLive(t)
+	l := newLiveNet(t)
 	g := l.open(l.cns, Config{Interface: l.veth.B, Members: 2, IdleInterval: 20 * time.Millisecond})
-	cs, nh := afCollectors(2, nil)
-	run := afStartRun(t, g, nh)
+	cs, nh := collectors(2, nil)
+	run := startRun(t, g, nh)
 	var sent uint64
-	var want map[afPairKey]afCount
+	var want map[pairKey]countOf
 	phase := func(name string) {
-		flows := l.afTestFlows(0)
+		flows := l.testFlows(0)
 		res := l.sendFlows(flows, 2000, 20000)
 		sent += res.Sent
-		for k, v := range afExpect(flows, &res) {
+		for k, v := range expectOf(flows, &res) {
 			if want == nil {
-				want = map[afPairKey]afCount{}
+				want = map[pairKey]countOf{}
 			}
 			w := want[k]
 			w.packets += v.packets
 			w.bytes += v.bytes
 			want[k] = w
 		}
-		afWaitFor(t, name+": frames delivered", func() bool { return g.Stats().Packets >= sent })
+		waitFor(t, name+": frames delivered", func() bool { return g.Stats().Packets >= sent })
 	}
 	state := func(s State) {
-		afWaitFor(t, "state "+s.String(), func() bool { return g.State() == s })
+		waitFor(t, "state "+s.String(), func() bool { return g.State() == s })
 	}
 	state(StateUp)
 	phase("before")
@@ -785,7 +797,7 @@ func TestLiveInterfaceChanges(t *testing.T) {
 	}
 	state(StateDown)
 	idle := cs[0].idle.Load()
-	afWaitFor(t, "idle batches while down", func() bool { return cs[0].idle.Load() > idle+2 })
+	waitFor(t, "idle batches while down", func() bool { return cs[0].idle.Load() > idle+2 })
 	if err := l.cns.SetUp(l.veth.B, true); err != nil {
 		t.Fatal(err)
 	}
@@ -798,7 +810,7 @@ func TestLiveInterfaceChanges(t *testing.T) {
 	}
 	state(StateGone)
 	idle = cs[1].idle.Load()
-	afWaitFor(t, "idle batches while gone", func() bool { return cs[1].idle.Load() > idle+2 })
+	waitFor(t, "idle batches while gone", func() bool { return cs[1].idle.Load() > idle+2 })
 	if err := l.veth.Create(); err != nil {
 		t.Fatal(err)
 	}
@@ -806,7 +818,7 @@ func TestLiveInterfaceChanges(t *testing.T) {
 	if l.capIndex == oldIndex {
 		t.Logf("the re-created interface kept index %d", oldIndex)
 	}
-	afWaitFor(t, "the members to be re-created", func() bool { return g.Stats().Reopens >= 1 && g.State() == StateUp })
+	waitFor(t, "the members to be re-created", func() bool { return g.Stats().Reopens >= 1 && g.State() == StateUp })
 	phase("after delete/re-create")
 
 	select {
@@ -817,7 +829,7 @@ func TestLiveInterfaceChanges(t *testing.T) {
 	if err := run.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	afCheckCountsSplit(t, cs, want, true)
+	checkCountsSplit(t, cs, want, true)
 	s := g.Stats()
 	if s.Packets != sent || s.Drops != 0 || s.Packets+s.Drops+s.Discarded != s.KernelPackets {
 		t.Errorf("stats %+v: want %d delivered, no drops, and delivered + dropped + discarded = kernel", s, sent)
@@ -828,19 +840,19 @@ func TestLiveInterfaceChanges(t *testing.T) {
 // while traffic flows: nothing is lost or counted twice, and both filters
 // were in effect at some point (their snaplens differ).
 func TestLiveSetFilter(t *testing.T) {
-	l := afNewLive(t)
+	l := newLiveNet(t)
 	g := l.open(l.cns, Config{Interface: l.veth.B, Members: 2})
-	cs, nh := afCollectors(2, nil)
-	run := afStartRun(t, g, nh)
+	cs, nh := collectors(2, nil)
+	run := startRun(t, g, nh)
 	// IPv4 or IPv6 (untagged), keeping 64 bytes.
 	alt := filter.Program{
-		{Op: afOpLdhAbs, K: 12},
-		{Op: afOpJeq, K: 0x0800, Jt: 1},
-		{Op: afOpJeq, K: 0x86dd, Jf: 1},
-		{Op: afOpRetK, K: 64},
-		{Op: afOpRetK, K: 0},
+		{Op: opLdhAbs, K: 12},
+		{Op: opJeq, K: 0x0800, Jt: 1},
+		{Op: opJeq, K: 0x86dd, Jf: 1},
+		{Op: opRetK, K: 64},
+		{Op: opRetK, K: 0},
 	}
-	flows := l.afTestFlows(150) // every frame longer than both snaplens
+	flows := l.testFlows(150) // every frame longer than both snaplens
 	stop := make(chan struct{})
 	swapped := make(chan int, 1)
 	go func() {
@@ -866,12 +878,12 @@ func TestLiveSetFilter(t *testing.T) {
 	res := l.sendFlows(flows, 30000, 40000)
 	close(stop)
 	swaps := <-swapped
-	afWaitFor(t, "every frame to be delivered", func() bool { return g.Stats().Packets >= res.Sent })
+	waitFor(t, "every frame to be delivered", func() bool { return g.Stats().Packets >= res.Sent })
 	if err := run.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	afCheckCounts(t, cs, afExpect(flows, &res))
-	afCheckStats(t, g, res.Sent)
+	checkCounts(t, cs, expectOf(flows, &res))
+	checkStats(t, g, res.Sent)
 	var short, long uint64
 	for _, c := range cs {
 		short += c.snaps[64]
@@ -888,36 +900,36 @@ func TestLiveSetFilter(t *testing.T) {
 // TestLiveOpenErrors: missing and down interfaces give the documented
 // errors; WaitUp captures once the interface comes up.
 func TestLiveOpenErrors(t *testing.T) {
-	l := afNewLive(t)
-	_, err := afOpenIn(l.cns, Config{Interface: "eth9"})
-	if !errors.Is(err, ErrNoSuchInterface) || !afContainsAll(err.Error(), `"eth9" not found`, "have: lo, "+l.veth.B) {
+	l := newLiveNet(t)
+	_, err := openIn(l.cns, Config{Interface: "eth9"})
+	if !errors.Is(err, ErrNoSuchInterface) || !containsAll(err.Error(), `"eth9" not found`, "have: lo, "+l.veth.B) {
 		t.Errorf("missing interface: %v", err)
 	}
 	if err := l.cns.SetUp(l.veth.B, false); err != nil {
 		t.Fatal(err)
 	}
-	_, err = afOpenIn(l.cns, Config{Interface: l.veth.B})
-	if !errors.Is(err, ErrInterfaceDown) || !afContainsAll(err.Error(), "is down", "ip link set "+l.veth.B+" up") {
+	_, err = openIn(l.cns, Config{Interface: l.veth.B})
+	if !errors.Is(err, ErrInterfaceDown) || !containsAll(err.Error(), "is down", "ip link set "+l.veth.B+" up") {
 		t.Errorf("down interface: %v", err)
 	}
 	g := l.open(l.cns, Config{Interface: l.veth.B, Members: 2, WaitUp: true})
 	if s := g.State(); s != StateDown {
 		t.Errorf("state %v, want down", s)
 	}
-	cs, nh := afCollectors(2, nil)
-	run := afStartRun(t, g, nh)
+	cs, nh := collectors(2, nil)
+	run := startRun(t, g, nh)
 	if err := l.cns.SetUp(l.veth.B, true); err != nil {
 		t.Fatal(err)
 	}
-	afWaitFor(t, "state up", func() bool { return g.State() == StateUp })
-	flows := l.afTestFlows(0)
+	waitFor(t, "state up", func() bool { return g.State() == StateUp })
+	flows := l.testFlows(0)
 	res := l.sendFlows(flows, 3000, 30000)
-	afWaitFor(t, "every frame", func() bool { return g.Stats().Packets >= res.Sent })
+	waitFor(t, "every frame", func() bool { return g.Stats().Packets >= res.Sent })
 	if err := run.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	afCheckCounts(t, cs, afExpect(flows, &res))
-	afCheckStats(t, g, res.Sent)
+	checkCounts(t, cs, expectOf(flows, &res))
+	checkStats(t, g, res.Sent)
 
 	// Two groups on one interface get distinct fanout ids.
 	g1 := l.open(l.cns, Config{Interface: l.veth.B, Members: 2})
@@ -927,7 +939,7 @@ func TestLiveOpenErrors(t *testing.T) {
 	}
 }
 
-func afContainsAll(s string, subs ...string) bool {
+func containsAll(s string, subs ...string) bool {
 	for _, x := range subs {
 		if !strings.Contains(s, x) {
 			return false
@@ -939,7 +951,7 @@ func afContainsAll(s string, subs ...string) bool {
 // TestLiveTun: an interface without a link-layer header (tun,
 // ARPHRD_NONE) gives raw-IP records (decode.LinkRaw).
 func TestLiveTun(t *testing.T) {
-	afRequireRoot(t)
+	requireRoot(t)
 	ns := netns.NewT(t)
 	name := netns.IfName("t")
 	var tunfd int
@@ -967,20 +979,20 @@ func TestLiveTun(t *testing.T) {
 	if err := ns.SetUp(name, true); err != nil {
 		t.Fatal(err)
 	}
-	g, err := afOpenIn(ns, Config{Interface: name})
+	g, err := openIn(ns, Config{Interface: name})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	cs, nh := afCollectors(1, func(c *afCollector) {
-		c.check = func(r *Record, p *decode.Packet) string {
+	cs, nh := collectors(1, func(c *collector) {
+		c.check = func(r *ring.Record, p *decode.Packet) string {
 			if r.Meta.Link != decode.LinkRaw || r.Meta.PktType != decode.PktHost || p.Flags&decode.FlagMAC != 0 {
 				return fmt.Sprintf("meta %+v, flags %v", r.Meta, p.Flags)
 			}
 			return ""
 		}
 	})
-	run := afStartRun(t, g, nh)
+	run := startRun(t, g, nh)
 	flows := []gen.Flow{
 		{Src: netip.MustParseAddr("10.7.0.1"), Dst: netip.MustParseAddr("10.7.0.2"), Proto: gen.ProtoUDP, SrcPort: 1, DstPort: 2, Payload: 30},
 		{Src: netip.MustParseAddr("fd07::1"), Dst: netip.MustParseAddr("fd07::2"), Proto: gen.ProtoTCP, SrcPort: 3, DstPort: 4, Payload: 300},
@@ -996,22 +1008,22 @@ func TestLiveTun(t *testing.T) {
 		res.PerFlow[i%2]++
 		res.Sent++
 	}
-	afWaitFor(t, "the packets", func() bool { return g.Stats().Packets >= res.Sent })
+	waitFor(t, "the packets", func() bool { return g.Stats().Packets >= res.Sent })
 	if err := run.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	afCheckCounts(t, cs, afExpect(flows, &res))
-	afCheckStats(t, g, res.Sent)
+	checkCounts(t, cs, expectOf(flows, &res))
+	checkStats(t, g, res.Sent)
 }
 
 // TestLivePromisc: Promisc raises the interface's promiscuity while the
 // group is open and the kernel drops it again on Close.
 func TestLivePromisc(t *testing.T) {
-	l := afNewLive(t)
+	l := newLiveNet(t)
 	promisc := func() bool {
 		var on bool
 		if err := l.cns.Do(func() error {
-			nl, err := afNetlinkOpen()
+			nl, err := openNetlink()
 			if err != nil {
 				return err
 			}
@@ -1040,7 +1052,7 @@ func TestLivePromisc(t *testing.T) {
 // TestLivePinned: CPUs pins each member's reader thread; a CPU that does
 // not exist fails Open.
 func TestLivePinned(t *testing.T) {
-	l := afNewLive(t)
+	l := newLiveNet(t)
 	last := runtime.NumCPU() - 1
 	g := l.open(l.cns, Config{Interface: l.veth.B, Members: 2, CPUs: []int{last}})
 	for i, m := range g.impl.members {
@@ -1053,12 +1065,12 @@ func TestLivePinned(t *testing.T) {
 			t.Errorf("member %d: want %q in its thread status", i, want)
 		}
 	}
-	fds := afFDs(t)
-	_, err := afOpenIn(l.cns, Config{Interface: l.veth.B, Members: 2, CPUs: []int{0, 4095}})
+	fds := openFDs(t)
+	_, err := openIn(l.cns, Config{Interface: l.veth.B, Members: 2, CPUs: []int{0, 4095}})
 	if !errors.Is(err, ErrInvalidConfig) || !errors.Is(err, unix.EINVAL) {
 		t.Errorf("pinning to CPU 4095: %v", err)
 	}
-	if got := afFDs(t); got != fds {
+	if got := openFDs(t); got != fds {
 		t.Errorf("a failed Open left descriptors: %d, %d before", got, fds)
 	}
 }
@@ -1066,8 +1078,8 @@ func TestLivePinned(t *testing.T) {
 // TestLiveOpenBadFilter: a program the kernel would refuse fails Open with
 // ErrFilter, before any socket is made.
 func TestLiveOpenBadFilter(t *testing.T) {
-	l := afNewLive(t)
-	_, err := afOpenIn(l.cns, Config{Interface: l.veth.B, Filter: filter.Program{{Op: afOpJa, K: 5}, {Op: afOpRetK}}})
+	l := newLiveNet(t)
+	_, err := openIn(l.cns, Config{Interface: l.veth.B, Filter: filter.Program{{Op: opJa, K: 5}, {Op: opRetK}}})
 	if !errors.Is(err, ErrFilter) || !errors.Is(err, filter.ErrInvalidProgram) {
 		t.Errorf("Open with a jump past the end: %v", err)
 	}

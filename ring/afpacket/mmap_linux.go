@@ -1,4 +1,4 @@
-// This file encapsulates all usage of unsafe in package ring.
+// This file holds all the unsafe code of package afpacket (and of fastop).
 //
 // A TPACKET_V3 ring is memory shared with the kernel. Its block status word
 // (offset 8 of every block) is the hand-off between the two sides: the
@@ -17,7 +17,7 @@
 // Offsetof) so a test can check the offsets the block walker uses against
 // them without a second file importing unsafe.
 
-package ring
+package afpacket
 
 import (
 	"sync/atomic"
@@ -26,33 +26,33 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// afRing is one member's mapped receive ring: blocks of blockSize bytes.
-type afRing struct {
+// rxRing is one member's mapped receive ring: blocks of blockSize bytes.
+type rxRing struct {
 	mem       []byte
 	blockSize int
 	blocks    int
 }
 
-// afMapRing maps the ring of fd. The length must be exactly the ring size
+// mapRing maps the ring of fd. The length must be exactly the ring size
 // and the offset 0 (packet_mmap); PROT_WRITE is needed to hand blocks back.
 // No MAP_LOCKED (fails under RLIMIT_MEMLOCK, and ring pages are never
 // swapped anyway) and no MAP_POPULATE (packet_mmap inserts every page).
-func afMapRing(fd, blockSize, blocks int) (*afRing, error) {
+func mapRing(fd, blockSize, blocks int) (*rxRing, error) {
 	mem, err := unix.Mmap(fd, 0, blockSize*blocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, err
 	}
-	return &afRing{mem: mem, blockSize: blockSize, blocks: blocks}, nil
+	return &rxRing{mem: mem, blockSize: blockSize, blocks: blocks}, nil
 }
 
-// afRingFromBytes wraps memory that is not a kernel ring (tests).
-func afRingFromBytes(mem []byte, blockSize int) *afRing {
-	return &afRing{mem: mem, blockSize: blockSize, blocks: len(mem) / blockSize}
+// ringFromBytes wraps memory that is not a kernel ring (tests).
+func ringFromBytes(mem []byte, blockSize int) *rxRing {
+	return &rxRing{mem: mem, blockSize: blockSize, blocks: len(mem) / blockSize}
 }
 
 // unmap releases the mapping. No reader may touch the ring afterwards: an
 // access to unmapped memory is a fatal fault, not a panic.
-func (r *afRing) unmap() error {
+func (r *rxRing) unmap() error {
 	if r.mem == nil {
 		return nil
 	}
@@ -62,7 +62,7 @@ func (r *afRing) unmap() error {
 }
 
 // block returns block i; its capacity ends with the block.
-func (r *afRing) block(i int) []byte {
+func (r *rxRing) block(i int) []byte {
 	off := i * r.blockSize
 	return r.mem[off : off+r.blockSize : off+r.blockSize]
 }
@@ -71,24 +71,24 @@ func (r *afRing) block(i int) []byte {
 // block (bounds-checked by the index expression) and 4-byte aligned because
 // blocks are page aligned (or, in tests, start at offsets that are
 // multiples of the page size in a Go allocation, which is 8-aligned).
-func (r *afRing) statusWord(i int) *uint32 {
-	return (*uint32)(unsafe.Pointer(&r.mem[i*r.blockSize+afBlkStatus]))
+func (r *rxRing) statusWord(i int) *uint32 {
+	return (*uint32)(unsafe.Pointer(&r.mem[i*r.blockSize+blkStatus]))
 }
 
 // userOwned reports whether the kernel has handed block i to user space.
 // The atomic load orders every later read of the block after it.
-func (r *afRing) userOwned(i int) bool {
+func (r *rxRing) userOwned(i int) bool {
 	return atomic.LoadUint32(r.statusWord(i))&unix.TP_STATUS_USER != 0
 }
 
 // release hands block i back to the kernel. The atomic store orders every
 // earlier read of the block before it.
-func (r *afRing) release(i int) {
+func (r *rxRing) release(i int) {
 	atomic.StoreUint32(r.statusWord(i), unix.TP_STATUS_KERNEL)
 }
 
-// afLayout is the layout of the x/sys types, for the layout test.
-type afLayout struct {
+// layout is the layout of the x/sys types, for the layout test.
+type layout struct {
 	BlockDescSize, BlockDescHdr                                uintptr
 	HdrV1Size, HdrV1Status, HdrV1NumPkts, HdrV1First, HdrV1Len uintptr
 	HdrV1Seq, HdrV1TsFirst, HdrV1TsLast                        uintptr
@@ -100,7 +100,7 @@ type afLayout struct {
 	StatsV3Size, Req3Size                                      uintptr
 }
 
-var afXsysLayout = afLayout{
+var xsysLayout = layout{
 	BlockDescSize: unsafe.Sizeof(unix.TpacketBlockDesc{}),
 	BlockDescHdr:  unsafe.Offsetof(unix.TpacketBlockDesc{}.Hdr),
 

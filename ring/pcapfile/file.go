@@ -1,4 +1,4 @@
-package ring
+package pcapfile
 
 import (
 	"bytes"
@@ -8,28 +8,29 @@ import (
 	"os"
 
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
 )
 
 // Limits of the file reader.
 const (
-	// fileBufSize is the streaming buffer: big enough that a batch rarely
+	// bufSize is the streaming buffer: big enough that a batch rarely
 	// ends early at the buffer's edge, small enough to stay in L2/L3.
-	fileBufSize = 1 << 20
-	// fileMaxRecord bounds one record or block. Anything larger is taken for
+	bufSize = 1 << 20
+	// maxRecord bounds one record or block. Anything larger is taken for
 	// corruption, so a damaged length field cannot make the reader allocate
 	// without limit.
-	fileMaxRecord = 256 << 20
+	maxRecord = 256 << 20
 )
 
 // File reads frames from a pcap or pcapng file, in batches. Open one with
-// [OpenFile], [NewFileReader] or [NewFileFromBytes].
+// [Open], [NewReader] or [FromBytes].
 //
 // A File is not safe for concurrent use: one goroutine reads it and spreads
 // the frames over workers.
 type File struct {
 	name   string
 	r      io.Reader // nil for an in-memory file
-	closer io.Closer // the *os.File that OpenFile opened, else nil
+	closer io.Closer // the *os.File that Open opened, else nil
 	closed bool
 
 	// buf[pos:end] holds the bytes read but not yet parsed; buf[0] is byte
@@ -62,7 +63,7 @@ type File struct {
 // CorruptError reports a file that cannot be read past Offset. The records
 // before it were good and have been returned.
 type CorruptError struct {
-	File   string // the name given to OpenFile (or NewFileFromBytes)
+	File   string // the name given to Open (or FromBytes)
 	Offset int64  // file offset of the record or block at fault
 	Reason string // what is wrong, e.g. "record length 900000 exceeds the snapshot length 65535"
 	// Truncated reports that the file ends inside the record: the capture
@@ -93,42 +94,42 @@ func (e *LinkTypeError) Error() string {
 // Unwrap makes errors.Is(err, decode.ErrLinkType) true.
 func (e *LinkTypeError) Unwrap() error { return decode.ErrLinkType }
 
-// OpenFile opens a pcap or pcapng file and reads its header. It fails with a
+// Open opens a pcap or pcapng file and reads its header. It fails with a
 // *[LinkTypeError] when the (first) interface's link type is not one fastop
 // decodes, and with a *[CorruptError] when the header is damaged.
-func OpenFile(path string) (*File, error) {
+func Open(path string) (*File, error) {
 	fd, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	f := &File{name: path, r: fd, closer: fd, buf: make([]byte, fileBufSize)}
-	if err := f.fileStart(); err != nil {
+	f := &File{name: path, r: fd, closer: fd, buf: make([]byte, bufSize)}
+	if err := f.start(); err != nil {
 		fd.Close()
 		return nil, err
 	}
 	return f, nil
 }
 
-// NewFileReader is [OpenFile] over any reader, such as a pipe from
+// NewReader is [Open] over any reader, such as a pipe from
 // tcpdump -w -. name is used in errors. The reader is not closed by Close.
-func NewFileReader(name string, r io.Reader) (*File, error) {
-	return fileNewReaderSize(name, r, fileBufSize)
+func NewReader(name string, r io.Reader) (*File, error) {
+	return newReaderSize(name, r, bufSize)
 }
 
-// fileNewReaderSize lets tests use a tiny buffer to exercise refills.
-func fileNewReaderSize(name string, r io.Reader, size int) (*File, error) {
+// newReaderSize lets tests use a tiny buffer to exercise refills.
+func newReaderSize(name string, r io.Reader, size int) (*File, error) {
 	f := &File{name: name, r: r, buf: make([]byte, max(size, 16))}
-	if err := f.fileStart(); err != nil {
+	if err := f.start(); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// NewFileFromBytes is [OpenFile] over a file already in memory. Records alias
+// FromBytes is [Open] over a file already in memory. Records alias
 // data, which is never copied and must not change while the File is in use.
-func NewFileFromBytes(name string, data []byte) (*File, error) {
+func FromBytes(name string, data []byte) (*File, error) {
 	f := &File{name: name, buf: data, end: len(data), eof: true}
-	if err := f.fileStart(); err != nil {
+	if err := f.start(); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -186,12 +187,12 @@ func (f *File) Rewind() error {
 	f.pos, f.base, f.err = 0, 0, nil
 	f.ngIfaces = f.ngIfaces[:0]
 	f.ngLastTS, f.ngHasIDB = 0, false
-	return f.fileStart()
+	return f.start()
 }
 
 // ReadBatch fills recs[:n] with the next records, as many as fit and are
 // buffered. Each Record's Data aliases the File's buffer (or, for
-// NewFileFromBytes, the caller's bytes): it stays valid only until the next
+// FromBytes, the caller's bytes): it stays valid only until the next
 // call to ReadBatch, Rewind or Close. Copy what must outlive that.
 //
 // At the end of the file ReadBatch returns 0, io.EOF. When the file is
@@ -199,7 +200,7 @@ func (f *File) Rewind() error {
 // *[CorruptError] (or a *[LinkTypeError] for frames of a link type fastop
 // cannot decode); the error repeats on later calls. A file cut short inside
 // its last record gives a CorruptError with Truncated set, as libpcap does.
-func (f *File) ReadBatch(recs []Record) (n int, err error) {
+func (f *File) ReadBatch(recs []ring.Record) (n int, err error) {
 	if f.err != nil {
 		return 0, f.err
 	}
@@ -230,7 +231,7 @@ func (f *File) ReadBatch(recs []Record) (n int, err error) {
 		if n > 0 {
 			return n, nil
 		}
-		if err := f.fileFill(need); err != nil {
+		if err := f.fill(need); err != nil {
 			f.err = err
 			return 0, err
 		}
@@ -238,11 +239,11 @@ func (f *File) ReadBatch(recs []Record) (n int, err error) {
 	return n, nil
 }
 
-// fileFill makes buf[pos:end] hold at least need bytes, or reaches EOF. It
+// fill makes buf[pos:end] hold at least need bytes, or reaches EOF. It
 // moves the unread bytes to the front and grows the buffer only when one
 // record is larger than it (doubling, so that a lying length field in a short
 // file costs little).
-func (f *File) fileFill(need int) error {
+func (f *File) fill(need int) error {
 	if f.eof {
 		return nil
 	}
@@ -277,20 +278,20 @@ func (f *File) fileFill(need int) error {
 	return nil
 }
 
-// fileEnsure is fileFill for the header code, which runs before any record is
+// ensure is fill for the header code, which runs before any record is
 // handed out: it reports how many bytes are available, up to need.
-func (f *File) fileEnsure(need int) (int, error) {
+func (f *File) ensure(need int) (int, error) {
 	if f.end-f.pos < need && !f.eof {
-		if err := f.fileFill(need); err != nil {
+		if err := f.fill(need); err != nil {
 			return 0, err
 		}
 	}
 	return min(f.end-f.pos, need), nil
 }
 
-// fileStart detects the format and reads the file header.
-func (f *File) fileStart() error {
-	got, err := f.fileEnsure(4)
+// start detects the format and reads the file header.
+func (f *File) start() error {
+	got, err := f.ensure(4)
 	if err != nil {
 		return err
 	}
@@ -318,10 +319,10 @@ func (f *File) fileStart() error {
 	return fmt.Errorf("%s: not a pcap or pcapng file (magic 0x%08x)", f.name, binary.BigEndian.Uint32(b))
 }
 
-// fileShort is the outcome of a record that runs past the buffered bytes:
+// short is the outcome of a record that runs past the buffered bytes:
 // ask for more, or, at end of file, report a clean end (no bytes left) or a
 // truncated record.
-func (f *File) fileShort(need int, reason func(left int) string) (int, error) {
+func (f *File) short(need int, reason func(left int) string) (int, error) {
 	left := f.end - f.pos
 	if !f.eof {
 		return need, nil
@@ -332,7 +333,7 @@ func (f *File) fileShort(need int, reason func(left int) string) (int, error) {
 	return 0, &CorruptError{File: f.name, Offset: f.Offset(), Reason: reason(left), Truncated: true}
 }
 
-func (f *File) fileCorrupt(format string, args ...any) error {
+func (f *File) corrupt(format string, args ...any) error {
 	return &CorruptError{File: f.name, Offset: f.Offset(), Reason: fmt.Sprintf(format, args...)}
 }
 

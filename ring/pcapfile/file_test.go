@@ -1,4 +1,4 @@
-package ring
+package pcapfile
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing/iotest"
 
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
 )
 
 var (
@@ -121,24 +122,24 @@ type fileReadMode struct {
 // fileReadModes read the same bytes from memory and as streams through small
 // buffers and short reads, with several batch sizes.
 var fileReadModes = []fileReadMode{
-	{"memory/1", NewFileFromBytes, 1},
-	{"memory/256", NewFileFromBytes, 256},
-	{"stream4096/3", func(n string, d []byte) (*File, error) { return fileNewReaderSize(n, bytes.NewReader(d), 4096) }, 3},
+	{"memory/1", FromBytes, 1},
+	{"memory/256", FromBytes, 256},
+	{"stream4096/3", func(n string, d []byte) (*File, error) { return newReaderSize(n, bytes.NewReader(d), 4096) }, 3},
 	{"stream16/onebyte", func(n string, d []byte) (*File, error) {
-		return fileNewReaderSize(n, iotest.OneByteReader(bytes.NewReader(d)), 16)
+		return newReaderSize(n, iotest.OneByteReader(bytes.NewReader(d)), 16)
 	}, 7},
 	{"stream100/half", func(n string, d []byte) (*File, error) {
-		return fileNewReaderSize(n, iotest.HalfReader(bytes.NewReader(d)), 100)
+		return newReaderSize(n, iotest.HalfReader(bytes.NewReader(d)), 100)
 	}, 64},
 	{"stream4096/dataerr", func(n string, d []byte) (*File, error) {
-		return fileNewReaderSize(n, iotest.DataErrReader(bytes.NewReader(d)), 4096)
+		return newReaderSize(n, iotest.DataErrReader(bytes.NewReader(d)), 4096)
 	}, 1000},
 }
 
 // fileReadAll reads f to its end, copying each record.
 func fileReadAll(t testing.TB, f *File, batch int) ([]fileWant, error) {
 	t.Helper()
-	recs := make([]Record, batch)
+	recs := make([]ring.Record, batch)
 	var got []fileWant
 	for {
 		n, err := f.ReadBatch(recs)
@@ -460,7 +461,7 @@ func TestFileCorrupt(t *testing.T) {
 				f, err := m.open("capture.pcap", tc.data)
 				if err == nil {
 					if tc.open {
-						t.Fatal("opened, want an error from OpenFile")
+						t.Fatal("opened, want an error from Open")
 					}
 					var got []fileWant
 					got, err = fileReadAll(t, f, m.batch)
@@ -489,7 +490,7 @@ func TestOpenFile(t *testing.T) {
 	if err := os.WriteFile(path, tf.data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := OpenFile(path)
+	f, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,23 +509,23 @@ func TestOpenFile(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 
-	f, err = OpenFile(path)
+	f, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, err := f.ReadBatch(make([]Record, 1)); !errors.Is(err, os.ErrClosed) {
+	if _, err := f.ReadBatch(make([]ring.Record, 1)); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("ReadBatch after Close: %v, want os.ErrClosed", err)
 	}
 
 	missing := filepath.Join(dir, "missing.pcap")
-	if _, err := OpenFile(missing); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("OpenFile(missing) = %v, want os.ErrNotExist", err)
+	if _, err := Open(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Open(missing) = %v, want os.ErrNotExist", err)
 	}
 	bad := filepath.Join(dir, "bad.pcap")
 	os.WriteFile(bad, []byte("hello, world"), 0o644)
-	if _, err := OpenFile(bad); err == nil || err.Error() != bad+": not a pcap or pcapng file (magic 0x68656c6c)" {
-		t.Errorf("OpenFile(bad) = %v", err)
+	if _, err := Open(bad); err == nil || err.Error() != bad+": not a pcap or pcapng file (magic 0x68656c6c)" {
+		t.Errorf("Open(bad) = %v", err)
 	}
 }
 
@@ -532,8 +533,8 @@ func TestFileRewind(t *testing.T) {
 	for _, tf := range fileValid() {
 		t.Run(tf.name, func(t *testing.T) {
 			for _, f := range []func() (*File, error){
-				func() (*File, error) { return NewFileFromBytes(tf.name, tf.data) },
-				func() (*File, error) { return fileNewReaderSize(tf.name, bytes.NewReader(tf.data), 64) },
+				func() (*File, error) { return FromBytes(tf.name, tf.data) },
+				func() (*File, error) { return newReaderSize(tf.name, bytes.NewReader(tf.data), 64) },
 			} {
 				f, err := f()
 				if err != nil {
@@ -552,7 +553,7 @@ func TestFileRewind(t *testing.T) {
 			}
 		})
 	}
-	f, _ := NewFileReader("pipe", iotest.HalfReader(bytes.NewReader(fileValid()[0].data)))
+	f, _ := NewReader("pipe", iotest.HalfReader(bytes.NewReader(fileValid()[0].data)))
 	if err := f.Rewind(); err == nil {
 		t.Error("Rewind on a reader that cannot seek succeeded")
 	}
@@ -568,7 +569,7 @@ func TestFileBufferBounded(t *testing.T) {
 		rec(2, 0, big, 3<<20, 2e9, 3<<20).
 		rec(3, 0, fileFrame(10, 3), 10, 3e9, 10).
 		file()
-	f, err := NewFileReader(data.name, bytes.NewReader(data.data))
+	f, err := NewReader(data.name, bytes.NewReader(data.data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -586,7 +587,7 @@ func TestFileBufferBounded(t *testing.T) {
 	b.idb(1, 0)
 	d := b.epb(0, 0, 0, fileFrame(2<<20, 0), 2<<20, 0).file().data
 	fileLE.PutUint32(d[52:], 200<<20) // the EPB claims 200 MiB
-	f, err = NewFileReader("lie.pcapng", bytes.NewReader(d))
+	f, err = NewReader("lie.pcapng", bytes.NewReader(d))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,15 +605,15 @@ func TestFileBufferBounded(t *testing.T) {
 // a stream (where refills happen inside the measured runs).
 func TestFileNoAllocs(t *testing.T) {
 	data := fileManySmall(20000)
-	recs := make([]Record, 64)
+	recs := make([]ring.Record, 64)
 	for _, mode := range []string{"memory", "stream"} {
 		t.Run(mode, func(t *testing.T) {
 			var f *File
 			var err error
 			if mode == "memory" {
-				f, err = NewFileFromBytes("many.pcap", data)
+				f, err = FromBytes("many.pcap", data)
 			} else {
-				f, err = fileNewReaderSize("many.pcap", bytes.NewReader(data), 4096)
+				f, err = newReaderSize("many.pcap", bytes.NewReader(data), 4096)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -634,7 +635,7 @@ func TestFileNoAllocs(t *testing.T) {
 		for i := range 20000 {
 			b.epb(0, uint64(i), 0, fileFrame(60, byte(i)), 60, 0, b.opt(2, fileU32(fileBE, 1)))
 		}
-		f, err := fileNewReaderSize("many.pcapng", bytes.NewReader(b.file().data), 4096)
+		f, err := newReaderSize("many.pcapng", bytes.NewReader(b.file().data), 4096)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -681,14 +682,14 @@ func BenchmarkFileReadBatch(b *testing.B) {
 			var f *File
 			var err error
 			if strings.HasSuffix(mode, "memory") {
-				f, err = NewFileFromBytes(mode, data)
+				f, err = FromBytes(mode, data)
 			} else {
-				f, err = NewFileReader(mode, bytes.NewReader(data))
+				f, err = NewReader(mode, bytes.NewReader(data))
 			}
 			if err != nil {
 				b.Fatal(err)
 			}
-			recs := make([]Record, 256)
+			recs := make([]ring.Record, 256)
 			var total int
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))

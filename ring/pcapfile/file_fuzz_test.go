@@ -1,4 +1,4 @@
-package ring
+package pcapfile
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/fastop/fastop/ring"
 )
 
 // FuzzReadFile reads arbitrary bytes as a capture file. Whatever they are,
@@ -31,15 +33,15 @@ func FuzzReadFile(f *testing.F) {
 
 		// Deterministic: a second pass gives the same bytes and error, and
 		// every record lies inside the input.
-		a, errA := NewFileFromBytes("fuzz", data)
-		b, errB := NewFileFromBytes("fuzz", data)
+		a, errA := FromBytes("fuzz", data)
+		b, errB := FromBytes("fuzz", data)
 		if (errA == nil) != (errB == nil) {
 			t.Fatalf("two opens disagree: %v, %v", errA, errB)
 		}
 		if errA != nil {
 			return
 		}
-		ra, rb := make([]Record, 5), make([]Record, 5)
+		ra, rb := make([]ring.Record, 5), make([]ring.Record, 5)
 		cursor := 0 // records come in file order: their data is found at increasing offsets
 		for {
 			na, ea := a.ReadBatch(ra)

@@ -1,4 +1,4 @@
-package ring
+package afpacket
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fastop/fastop/bench/gen"
+	"github.com/fastop/fastop/ring"
 )
 
 // TestLiveMeasure is an opt-in measurement, not a test: with
@@ -32,7 +33,7 @@ func TestLiveMeasure(t *testing.T) {
 	if os.Getenv("FASTOP_LIVE_MEASURE") == "" {
 		t.Skip("skipping the live measurement: set FASTOP_LIVE_MEASURE=1 to run it")
 	}
-	l := afNewLive(t)
+	l := newLiveNet(t)
 	secs, _ := strconv.Atoi(os.Getenv("FASTOP_LIVE_SECONDS"))
 	if secs <= 0 {
 		secs = 3
@@ -71,10 +72,10 @@ func TestLiveMeasure(t *testing.T) {
 	for _, members := range []int{1, 2} {
 		g := l.open(l.cns, Config{Interface: l.veth.B, Members: members})
 		var n, touched atomic.Uint64
-		run := afStartRun(t, g, func(int) Handler {
+		run := startRun(t, g, func(int) Handler {
 			// Count, and read one byte of every frame so the data is
 			// touched as a decoder would.
-			return HandlerFunc(func(recs []Record) {
+			return HandlerFunc(func(recs []ring.Record) {
 				var sum uint64
 				for i := range recs {
 					sum += uint64(recs[i].Data[0])
