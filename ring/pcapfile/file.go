@@ -52,10 +52,12 @@ type File struct {
 
 	// pcapng: the interfaces of the current section, and the timestamp
 	// given to a Simple Packet Block (which carries none).
-	ngIfaces []pcapngIface
-	ngLastTS int64
-	ngFirst  decode.LinkType // link type of the file's first interface
-	ngHasIDB bool
+	ngIfaces    []pcapngIface
+	ngLastTS    int64
+	ngFirst     decode.LinkType // link type of the file's first interface
+	ngFirstSnap uint32          // its snapshot length
+	ngFirstBE   bool            // the byte order of its section
+	ngHasIDB    bool
 
 	err error // sticky: io.EOF, *CorruptError, *LinkTypeError or a read error
 }
@@ -149,6 +151,27 @@ func (f *File) LinkType() decode.LinkType {
 		return f.ngFirst
 	}
 	return f.pcapLink
+}
+
+// Snaplen returns the file's snapshot length: the pcap header's, or that of
+// a pcapng file's first interface (0 when no interface precedes the first
+// packet).
+func (f *File) Snaplen() uint32 {
+	if f.ng {
+		return f.ngFirstSnap
+	}
+	return f.pcapSnaplen
+}
+
+// BigEndian reports whether the file was written big-endian (for pcapng,
+// the section of its first interface). A NULL capture's address family is
+// in that byte order, which the filter compiler needs to know
+// (filter.Options.NullBigEndian).
+func (f *File) BigEndian() bool {
+	if f.ng {
+		return f.ngFirstBE
+	}
+	return f.be
 }
 
 // Offset returns the file offset of the next record (or block) to be read.

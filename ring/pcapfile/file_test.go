@@ -716,3 +716,36 @@ func BenchmarkFileReadBatch(b *testing.B) {
 		})
 	}
 }
+
+// TestHeaderFacts: Snaplen and BigEndian say what the file's header (or its
+// first pcapng interface and section) says.
+func TestHeaderFacts(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		snaplen uint32
+		be      bool
+	}{
+		{"be-nsec-snap96.pcap", 96, true},
+		{"le-usec.pcap", 65535, false},
+		{"multi-section.pcapng", 65535, false}, // later sections are big-endian
+	} {
+		f, err := Open(filepath.Join("testdata", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Snaplen() != tc.snaplen || f.BigEndian() != tc.be {
+			t.Errorf("%s: Snaplen %d, BigEndian %v; want %d, %v", tc.file, f.Snaplen(), f.BigEndian(), tc.snaplen, tc.be)
+		}
+		// Reading through the later sections changes neither.
+		recs := make([]ring.Record, 64)
+		for {
+			if _, err := f.ReadBatch(recs); err != nil {
+				break
+			}
+		}
+		if f.Snaplen() != tc.snaplen || f.BigEndian() != tc.be {
+			t.Errorf("%s after reading: Snaplen %d, BigEndian %v", tc.file, f.Snaplen(), f.BigEndian())
+		}
+		f.Close()
+	}
+}

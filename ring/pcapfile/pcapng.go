@@ -227,7 +227,7 @@ func (f *File) pcapngInterface(b []byte) error {
 		opts = opts[4+padded:]
 	}
 	if !f.ngHasIDB {
-		f.ngHasIDB, f.ngFirst = true, ifc.link
+		f.ngHasIDB, f.ngFirst, f.ngFirstSnap, f.ngFirstBE = true, ifc.link, ifc.snaplen, f.be
 	}
 	f.ngIfaces = append(f.ngIfaces, ifc)
 	return nil
