@@ -6,7 +6,7 @@ BENCH_COUNT ?= 6
 BENCHTIME   ?= 1s
 FUZZTIME    ?= 30s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-PORTABLE := ./decode/... ./table/... ./display/... ./bench/... ./ring/filter/...
+PORTABLE := ./decode/... ./table/... ./display/... ./bench/... ./ring/...
 
 .PHONY: build test bench fuzz lint golden clean
 

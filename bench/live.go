@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/afpacket"
 )
 
 // LiveOptions configure [Live], the live benchmark: it builds two network
@@ -22,16 +22,16 @@ import (
 // is valid: 1,000 flows, one member, as fast as the generator can, 5 s,
 // one round, no tcpdump.
 type LiveOptions struct {
-	Fanout   int             // fanout members of the capture group (0: 1)
-	Mode     ring.FanoutMode // how the kernel spreads packets over them (0: hash)
-	Flows    int             // distinct 5-tuples sent round-robin (0: 1,000)
-	Rate     float64         // frames per second offered (0: as fast as the generator can)
-	Duration time.Duration   // sending time of each run (0: 5 s, unless Count is set)
-	Count    uint64          // frames sent by each run (0: as many as Duration allows)
-	Buffer   int64           // ring memory per member in bytes (0: the ring's default, 32 MiB)
-	MaxFlows int             // bound on the flow table (0: table.DefaultMaxFlows)
-	Rounds   int             // runs of each capture; the summaries are medians (0: 1)
-	Tcpdump  bool            // also run tcpdump -w /dev/null on the same traffic in every round
+	Fanout   int                 // fanout members of the capture group (0: 1)
+	Mode     afpacket.FanoutMode // how the kernel spreads packets over them (0: hash)
+	Flows    int                 // distinct 5-tuples sent round-robin (0: 1,000)
+	Rate     float64             // frames per second offered (0: as fast as the generator can)
+	Duration time.Duration       // sending time of each run (0: 5 s, unless Count is set)
+	Count    uint64              // frames sent by each run (0: as many as Duration allows)
+	Buffer   int64               // ring memory per member in bytes (0: the ring's default, 32 MiB)
+	MaxFlows int                 // bound on the flow table (0: table.DefaultMaxFlows)
+	Rounds   int                 // runs of each capture; the summaries are medians (0: 1)
+	Tcpdump  bool                // also run tcpdump -w /dev/null on the same traffic in every round
 	// Filter is a pcap-filter expression both captures apply in the kernel
 	// (fastop's compiled program; tcpdump's libpcap one). With a filter,
 	// CPU per million *sent* frames shows what the kernel filter saves.
@@ -70,7 +70,7 @@ func (o LiveOptions) withDefaults() LiveOptions {
 		o.Fanout = 1
 	}
 	if o.Mode == 0 {
-		o.Mode = ring.FanoutHash
+		o.Mode = afpacket.FanoutHash
 	}
 	if o.Flows == 0 {
 		o.Flows = DefaultLiveFlows
@@ -89,9 +89,9 @@ func (o LiveOptions) check() error {
 		return fmt.Errorf("live benchmark: "+format+": %w", append(args, ErrLiveOptions)...)
 	}
 	switch {
-	case o.Fanout < 1 || o.Fanout > ring.MaxMembers:
-		return bad("fanout %d: use 1 to %d", o.Fanout, ring.MaxMembers)
-	case o.Mode > ring.FanoutQM:
+	case o.Fanout < 1 || o.Fanout > afpacket.MaxMembers:
+		return bad("fanout %d: use 1 to %d", o.Fanout, afpacket.MaxMembers)
+	case o.Mode > afpacket.FanoutQM:
 		return bad("fanout mode %v: use hash, cpu, lb or qm", o.Mode)
 	case o.Flows < 1 || o.Flows > MaxLiveFlows:
 		return bad("%d flows: use 1 to %d", o.Flows, MaxLiveFlows)

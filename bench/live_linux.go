@@ -23,7 +23,7 @@ import (
 	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/bench/netns"
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
@@ -128,7 +128,7 @@ func Live(ctx context.Context, o LiveOptions) (res LiveResult, err error) {
 type liveLab struct {
 	gns, cns  *netns.NS
 	veth      *netns.Veth
-	capIface  ring.Interface
+	capIface  afpacket.Interface
 	genMAC    [6]byte
 	ringBytes int64 // the capture group's ring memory in all
 	log       func(format string, args ...any)
@@ -155,13 +155,13 @@ func newLiveLab(o LiveOptions) (l *liveLab, err error) {
 	}
 	if err = l.cns.Do(func() error {
 		var err error
-		l.capIface, err = ring.LookupInterface(l.veth.B)
+		l.capIface, err = afpacket.LookupInterface(l.veth.B)
 		return err
 	}); err != nil {
 		return l, err
 	}
 	if err = l.gns.Do(func() error {
-		ifi, err := ring.LookupInterface(l.veth.A)
+		ifi, err := afpacket.LookupInterface(l.veth.A)
 		l.genMAC = [6]byte(ifi.MAC)
 		return err
 	}); err != nil {
@@ -463,15 +463,15 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 	var prog filter.Program
 	if o.Filter != "" {
 		var err error
-		prog, err = filter.Compile(o.Filter, filter.Options{Link: decode.LinkEthernet, Live: true, IPOnly: true, Snaplen: ring.DefaultSnaplen})
+		prog, err = filter.Compile(o.Filter, filter.Options{Link: decode.LinkEthernet, Live: true, IPOnly: true, Snaplen: afpacket.DefaultSnaplen})
 		if err != nil {
 			return run, fmt.Errorf("live benchmark: %w", err)
 		}
 	}
-	var g *ring.Group
+	var g *afpacket.Group
 	if err := l.cns.Do(func() error {
 		var err error
-		g, err = ring.Open(&ring.Config{Interface: l.veth.B, Members: o.Fanout, Mode: o.Mode, Buffer: o.Buffer, Filter: prog})
+		g, err = afpacket.Open(&afpacket.Config{Interface: l.veth.B, Members: o.Fanout, Mode: o.Mode, Buffer: o.Buffer, Filter: prog})
 		return err
 	}); err != nil {
 		return run, fmt.Errorf("live benchmark: %w", err)
@@ -493,13 +493,13 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 				f.AddDropped(0, st.Drops-lastDrops)
 				lastDrops = st.Drops
 			}
-			f.SetInterfaceDown(0, g.State() != ring.StateUp)
+			f.SetInterfaceDown(0, g.State() != afpacket.StateUp)
 		},
 	})
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	runDone := make(chan error, 1)
-	go func() { runDone <- g.Run(runCtx, func(m int) ring.Handler { return e.Member(m) }) }()
+	go func() { runDone <- g.Run(runCtx, func(m int) afpacket.Handler { return e.Member(m) }) }()
 	// finish stops the readers, flushes every member (their readers have
 	// returned, so this goroutine may) and waits for the final snapshot.
 	var snap *table.Snapshot
@@ -587,7 +587,7 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 // until liveDrainTimeout: then the shortfall shows as unread or lost. With
 // a filter the kernel sees only what passes it, so it waits instead for
 // that count to stay still for a while (the generator has finished).
-func drainRing(ctx context.Context, g *ring.Group, sent uint64, filtered bool) ring.Stats {
+func drainRing(ctx context.Context, g *afpacket.Group, sent uint64, filtered bool) afpacket.Stats {
 	deadline := time.Now().Add(liveDrainTimeout)
 	var last uint64
 	still := time.Now()
@@ -637,7 +637,7 @@ func tcpdumpArgs(iface string, kib int64, expr string) []string {
 	if expr != "" {
 		f = "(" + expr + ") and (ip or ip6)"
 	}
-	return []string{"-i", iface, "-w", "/dev/null", "-s", strconv.Itoa(ring.DefaultSnaplen),
+	return []string{"-i", iface, "-w", "/dev/null", "-s", strconv.Itoa(afpacket.DefaultSnaplen),
 		"-B", strconv.FormatInt(kib, 10), "-n", f}
 }
 

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/fastop/fastop/bench/netns"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/afpacket"
 )
 
 func TestLiveOptionsCheck(t *testing.T) {
@@ -25,10 +25,10 @@ func TestLiveOptionsCheck(t *testing.T) {
 		bad  string // part of the error; "" means valid
 	}{
 		{"zero value", LiveOptions{}, ""},
-		{"everything", LiveOptions{Fanout: 4, Mode: ring.FanoutLB, Flows: 1_000_000, Rate: 1e6, Duration: time.Second, Count: 10, Buffer: 1 << 20, MaxFlows: 10, Rounds: 3, Tcpdump: true}, ""},
-		{"fanout too wide", LiveOptions{Fanout: ring.MaxMembers + 1}, "fanout 257"},
+		{"everything", LiveOptions{Fanout: 4, Mode: afpacket.FanoutLB, Flows: 1_000_000, Rate: 1e6, Duration: time.Second, Count: 10, Buffer: 1 << 20, MaxFlows: 10, Rounds: 3, Tcpdump: true}, ""},
+		{"fanout too wide", LiveOptions{Fanout: afpacket.MaxMembers + 1}, "fanout 257"},
 		{"negative fanout", LiveOptions{Fanout: -1}, "fanout -1"},
-		{"bad mode", LiveOptions{Mode: ring.FanoutQM + 1}, "fanout mode"},
+		{"bad mode", LiveOptions{Mode: afpacket.FanoutQM + 1}, "fanout mode"},
 		{"too many flows", LiveOptions{Flows: MaxLiveFlows + 1}, "flows"},
 		{"negative flows", LiveOptions{Flows: -5}, "-5 flows"},
 		{"negative rate", LiveOptions{Rate: -1}, "rate -1"},
@@ -53,11 +53,11 @@ func TestLiveOptionsDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		in, want LiveOptions
 	}{
-		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: ring.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1}},
+		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1}},
 		// A count alone bounds the run: no default duration is added.
-		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: ring.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1}},
-		{LiveOptions{Fanout: 2, Mode: ring.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3},
-			LiveOptions{Fanout: 2, Mode: ring.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3}},
+		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1}},
+		{LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3},
+			LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3}},
 	} {
 		if got := tc.in.withDefaults(); got != tc.want {
 			t.Errorf("withDefaults(%+v) = %+v, want %+v", tc.in, got, tc.want)
@@ -275,7 +275,7 @@ func TestLive(t *testing.T) {
 			if tc.tcpdump {
 				wantRuns = 2
 			}
-			if len(res.Runs) != wantRuns || res.Fanout != tc.fanout || res.Flows != 1000 || res.Count != count || res.RingBytes != ring.DefaultBlocks*ring.DefaultBlockSize {
+			if len(res.Runs) != wantRuns || res.Fanout != tc.fanout || res.Flows != 1000 || res.Count != count || res.RingBytes != afpacket.DefaultBlocks*afpacket.DefaultBlockSize {
 				t.Fatalf("result header %+v", res)
 			}
 			f := res.Runs[0]
@@ -352,7 +352,7 @@ func TestLiveCleanupAfterError(t *testing.T) {
 	requireLive(t)
 	before := ownNamespaces(t)
 	_, err := Live(context.Background(), LiveOptions{Buffer: 4096, Count: 1000})
-	if !errors.Is(err, ring.ErrInvalidConfig) || !strings.Contains(err.Error(), "--buffer") {
+	if !errors.Is(err, afpacket.ErrInvalidConfig) || !strings.Contains(err.Error(), "--buffer") {
 		t.Fatalf("Live with a one-page ring: %v, want the ring's invalid-configuration error", err)
 	}
 	checkCleanedUp(t, before)

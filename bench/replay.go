@@ -12,6 +12,7 @@ import (
 
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
 )
@@ -30,7 +31,7 @@ func Load(path string) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := ring.NewFileFromBytes(path, data)
+	f, err := pcapfile.FromBytes(path, data)
 	if err != nil {
 		return nil, err
 	}

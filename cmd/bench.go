@@ -10,7 +10,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/fastop/fastop/bench"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/cobra"
 )
@@ -159,7 +159,7 @@ func startProfile(path string) (func(), error) {
 // runBenchLive runs the live benchmark: the ring and the whole pipeline on
 // traffic between two namespaces of its own, optionally against tcpdump.
 func runBenchLive(ctx context.Context, o *benchOptions, streams IO) error {
-	mode, err := ring.ParseFanoutMode(o.FanoutMode)
+	mode, err := afpacket.ParseFanoutMode(o.FanoutMode)
 	if err != nil {
 		return &usageError{fmt.Errorf("--fanout-mode: %w", err)}
 	}

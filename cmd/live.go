@@ -12,7 +12,7 @@ import (
 
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/display"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
@@ -29,7 +29,7 @@ func defaultFanout() int { return min(runtime.NumCPU(), maxDefaultFanout) }
 // interfaces returns the interfaces -i names, or iftop's default one.
 func (o *Options) interfaces() ([]string, error) {
 	if o.Interface == "" {
-		name, err := ring.DefaultInterface()
+		name, err := afpacket.DefaultInterface()
 		if err != nil {
 			return nil, err
 		}
@@ -53,8 +53,8 @@ func (o *Options) interfaces() ([]string, error) {
 
 // liveCapture is a set of groups, one per interface, feeding one engine.
 type liveCapture struct {
-	groups  []*ring.Group
-	ifaces  []ring.Interface
+	groups  []*afpacket.Group
+	ifaces  []afpacket.Interface
 	offsets []int // first engine member of each group
 	members int
 	engine  *pipeline.Engine
@@ -75,18 +75,18 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 	if members == 0 {
 		members = defaultFanout()
 	}
-	mode, err := ring.ParseFanoutMode(o.FanoutMode)
+	mode, err := afpacket.ParseFanoutMode(o.FanoutMode)
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--fanout-mode: %w", err)}
 	}
 	lc := &liveCapture{filterSrc: o.Filter}
 	for _, name := range names {
-		ifc, err := ring.LookupInterface(name)
+		ifc, err := afpacket.LookupInterface(name)
 		if err != nil {
 			lc.close()
 			return nil, err
 		}
-		cfg := &ring.Config{
+		cfg := &afpacket.Config{
 			Interface: name,
 			Members:   members,
 			Mode:      mode,
@@ -103,7 +103,7 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 			}
 			cfg.Filter = prog
 		}
-		g, err := ring.Open(cfg)
+		g, err := afpacket.Open(cfg)
 		if err != nil {
 			lc.close()
 			return nil, err
@@ -170,7 +170,7 @@ func (lc *liveCapture) onClose(f *table.Flows) {
 			f.AddDropped(i, st.Drops-lc.lastDrops[i])
 			lc.lastDrops[i] = st.Drops
 		}
-		f.SetInterfaceDown(i, g.State() != ring.StateUp)
+		f.SetInterfaceDown(i, g.State() != afpacket.StateUp)
 	}
 }
 
@@ -237,7 +237,7 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 	for gi, g := range lc.groups {
 		off := lc.offsets[gi]
 		go func() {
-			err := g.Run(ctx, func(m int) ring.Handler { return lc.engine.Member(off + m) })
+			err := g.Run(ctx, func(m int) afpacket.Handler { return lc.engine.Member(off + m) })
 			if err != nil && ctx.Err() == nil {
 				err = fmt.Errorf("%s: %w", g.Interface(), err)
 			} else {
@@ -319,7 +319,7 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 }
 
 // printInterface writes iftop's startup lines to stderr.
-func printInterface(w io.Writer, ifc ring.Interface) {
+func printInterface(w io.Writer, ifc afpacket.Interface) {
 	fmt.Fprintf(w, "interface: %s\n", ifc.Name)
 	var v4, v6 netip.Addr
 	for _, p := range ifc.Addrs {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/bench/netns"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/afpacket"
 )
 
 // signalWriter collects output and closes ready once it has seen mark.
@@ -49,14 +49,14 @@ func newLiveRig(t *testing.T) *liveRig {
 	r := &liveRig{gns: netns.NewT(t), cns: netns.NewT(t)}
 	r.veth = netns.NewVethT(t, r.gns, r.cns)
 	if err := r.cns.Do(func() error {
-		ifi, err := ring.LookupInterface(r.veth.B)
+		ifi, err := afpacket.LookupInterface(r.veth.B)
 		r.capMAC = [6]byte(ifi.MAC)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.gns.Do(func() error {
-		ifi, err := ring.LookupInterface(r.veth.A)
+		ifi, err := afpacket.LookupInterface(r.veth.A)
 		if err != nil {
 			return err
 		}

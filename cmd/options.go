@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/pflag"
 )
@@ -187,9 +187,9 @@ func parseRate(s string) (uint64, error) {
 }
 
 // parseSize parses --buffer: a byte count with an optional K, M or G
-// (1024-based), as ring.ParseSize reads it.
+// (1024-based), as afpacket.ParseSize reads it.
 func parseSize(s string) (int64, error) {
-	n, err := ring.ParseSize(s)
+	n, err := afpacket.ParseSize(s)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("invalid size %q: use bytes with an optional K, M or G (e.g. 64M)", s)
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/fastop/fastop/display"
-	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/filter"
+	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
 	"golang.org/x/term"
@@ -133,8 +133,8 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 }
 
 // openCapture opens -r's file, saying so in one line when it is missing.
-func openCapture(path string) (*ring.File, error) {
-	f, err := ring.OpenFile(path)
+func openCapture(path string) (*pcapfile.File, error) {
+	f, err := pcapfile.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: no such file", path)
 	}
@@ -145,7 +145,7 @@ func openCapture(path string) (*ring.File, error) {
 // fastop counts IP and IPv6 only, so the program is "(expr) and (ip or
 // ip6)". A pcapng file with several link types is filtered with the first
 // interface's.
-func compileFile(expr string, f *ring.File) (filter.Program, error) {
+func compileFile(expr string, f *pcapfile.File) (filter.Program, error) {
 	return filter.Compile(expr, filter.Options{
 		Link:      f.LinkType(),
 		Snaplen:   filter.DefaultSnaplen,
@@ -155,7 +155,7 @@ func compileFile(expr string, f *ring.File) (filter.Program, error) {
 }
 
 // fileFilter compiles -f for f; nil when there is none.
-func fileFilter(o *Options, f *ring.File) (*pipeline.Filter, error) {
+func fileFilter(o *Options, f *pcapfile.File) (*pipeline.Filter, error) {
 	if strings.TrimSpace(o.Filter) == "" {
 		return nil, nil
 	}

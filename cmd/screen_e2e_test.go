@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/pcapfile"
 )
 
 // The end-to-end tests run fastop's screen in a real terminal: a detached
@@ -81,7 +81,7 @@ func writeReplayFile(t *testing.T, path string) {
 	}
 	defer out.Close()
 	bw := bufio.NewWriter(out)
-	w, err := ring.NewWriter(bw, decode.LinkRaw, 0)
+	w, err := pcapfile.NewWriter(bw, decode.LinkRaw, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

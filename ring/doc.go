@@ -1,6 +1,10 @@
-// Package ring holds fastop's sources of frames: pcap and pcapng files
-// ([File]) and, on Linux, AF_PACKET TPACKET_V3 rings joined in a
-// PACKET_FANOUT group ([Group]).
+// Package ring holds what fastop's sources of frames have in common: the
+// [Record] they hand out in batches. The sources live below it:
+// ring/afpacket captures live (AF_PACKET TPACKET_V3 rings in a
+// PACKET_FANOUT group, Linux only), ring/pcapfile reads pcap and pcapng
+// files and writes pcap, and ring/filter compiles pcap-filter expressions
+// to classic BPF for both (the kernel runs it on live sockets, its VM on
+// files).
 //
 // # Who owns packet memory
 //

@@ -3,10 +3,9 @@ package gen
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/fastop/fastop/ring/cputime"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,70 +37,29 @@ func rusage(who int) (CPU, error) {
 // (USER_HZ, 100 per second on Linux), so it has 10 ms resolution: measure
 // runs of seconds.
 func PidCPU(pid int) (CPU, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	user, sys, err := cputime.Stat(pid)
 	if err != nil {
-		return CPU{}, fmt.Errorf("gen: cpu time of %d: %w", pid, err)
+		return CPU{}, fmt.Errorf("gen: %w", err)
 	}
-	return parseStat(string(b))
-}
-
-// parseStat reads utime and stime (fields 14 and 15) from a
-// /proc/PID/stat line; the command name (field 2) may contain spaces and
-// parentheses, so fields are counted from its closing parenthesis.
-func parseStat(s string) (CPU, error) {
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return CPU{}, fmt.Errorf("gen: malformed stat line")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return CPU{}, fmt.Errorf("gen: short stat line")
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return CPU{}, fmt.Errorf("gen: malformed stat times")
-	}
-	const tick = time.Second / 100
-	return CPU{User: time.Duration(ut) * tick, System: time.Duration(st) * tick}, nil
+	return CPU{User: user, System: sys}, nil
 }
 
 // TaskCPU returns a thread's on-CPU time (user and system together) with
 // nanosecond resolution, from /proc/PID/task/TID/schedstat.
 func TaskCPU(pid, tid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/schedstat")
+	d, err := cputime.Thread(pid, tid)
 	if err != nil {
-		return 0, fmt.Errorf("gen: cpu time of thread %d: %w", tid, err)
+		return 0, fmt.Errorf("gen: %w", err)
 	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0, fmt.Errorf("gen: empty schedstat")
-	}
-	ns, err := strconv.ParseInt(f[0], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("gen: malformed schedstat: %w", err)
-	}
-	return time.Duration(ns), nil
+	return d, nil
 }
 
 // ProcCPU returns a process's on-CPU time with nanosecond resolution: the
 // sum of its threads' schedstat.
 func ProcCPU(pid int) (time.Duration, error) {
-	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	d, err := cputime.Process(pid)
 	if err != nil {
-		return 0, fmt.Errorf("gen: threads of %d: %w", pid, err)
+		return 0, fmt.Errorf("gen: %w", err)
 	}
-	var total time.Duration
-	for _, e := range ents {
-		tid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		d, err := TaskCPU(pid, tid)
-		if err != nil {
-			continue // the thread exited meanwhile
-		}
-		total += d
-	}
-	return total, nil
+	return d, nil
 }

@@ -104,7 +104,9 @@ func (s *Sender) Run(ctx context.Context, cfg RunConfig) (Result, error) {
 		}
 		frame := src.Frame(flow, scratch)
 		if len(frame) >= 14 {
-			s.sa.Protocol = afHtons(binary.BigEndian.Uint16(frame[12:]))
+			// sockaddr_ll wants the EtherType in network byte order:
+			// the frame's own two bytes, read as they lie in memory.
+			s.sa.Protocol = binary.NativeEndian.Uint16(frame[12:14])
 		}
 		err := unix.Sendto(s.fd, frame, 0, &s.sa)
 		for err == unix.EINTR {
@@ -133,11 +135,4 @@ func (s *Sender) Run(ctx context.Context, cfg RunConfig) (Result, error) {
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
-}
-
-// afHtons returns v in network byte order for sockaddr_ll.
-func afHtons(v uint16) uint16 {
-	var b [2]byte
-	binary.BigEndian.PutUint16(b[:], v)
-	return binary.NativeEndian.Uint16(b[:])
 }

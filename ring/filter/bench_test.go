@@ -7,23 +7,23 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring/filter/internal/pcaptest"
+	"github.com/fastop/fastop/ring"
 )
 
 // benchFrames returns the frames of synth-eth.pcap (realistic host
 // traffic), or built frames when the corpus is absent.
-func benchFrames(b *testing.B) []pcaptest.Record {
-	if dir := pcaptest.CorpusDir(); dir != "" {
-		f, err := pcaptest.Read(filepath.Join(dir, "pcap", "synthetic", "synth-eth.pcap"))
+func benchFrames(b *testing.B) []ring.Record {
+	if dir := corpusDir(); dir != "" {
+		f, err := readCapture(filepath.Join(dir, "pcap", "synthetic", "synth-eth.pcap"))
 		if err != nil {
 			b.Fatal(err)
 		}
 		return f.Records
 	}
-	var out []pcaptest.Record
+	var out []ring.Record
 	for p := range 64 {
 		fr := ethIPv4UDP(uint16(p))
-		out = append(out, pcaptest.Record{Data: fr, Meta: decode.Meta{Link: decode.LinkEthernet, WireLen: uint32(len(fr))}})
+		out = append(out, ring.Record{Data: fr, Meta: decode.Meta{Link: decode.LinkEthernet, WireLen: uint32(len(fr))}})
 	}
 	return out
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring/filter/internal/pcaptest"
+	"github.com/fastop/fastop/ring"
 )
 
 // TestDifferentialTcpdump compares fastop with the libpcap installed on
@@ -53,10 +53,10 @@ func TestDifferentialTcpdump(t *testing.T) {
 	} else if !ok {
 		t.Fatalf("FASTOP_TCPDUMP_LINK=%s: want one of EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL or LIVE", linkName)
 	}
-	var frames []pcaptest.Record
+	var frames []ring.Record
 	matches, _ := filepath.Glob(filepath.Join(corpus(t), "pcap", "*", "*"))
 	for _, path := range matches {
-		if f, err := pcaptest.Read(path); err == nil && f.Link == link {
+		if f, err := readCapture(path); err == nil && f.Link == link {
 			if live {
 				for _, r := range f.Records {
 					frames = append(frames, liveViews(r.Data, r.Meta.WireLen)...)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring/filter/internal/pcaptest"
+	"github.com/fastop/fastop/ring"
 )
 
 var fuzzSeeds = []string{
@@ -29,12 +29,12 @@ var fuzzSeeds = []string{
 
 // fuzzFrames are frames the fuzzers run programs on: the corpus's
 // Ethernet frames when it is present, else a few built here.
-func fuzzFrames(tb testing.TB) []pcaptest.Record {
-	var out []pcaptest.Record
-	if dir := pcaptest.CorpusDir(); dir != "" {
+func fuzzFrames(tb testing.TB) []ring.Record {
+	var out []ring.Record
+	if dir := corpusDir(); dir != "" {
 		for _, name := range []string{"synthetic/synth-eth.pcap", "synthetic/synth-eth-snap96.pcap", "tcpdump/arista_ether.pcap",
 			"libpcap/pppoes.pcap", "tcpdump/802.1ad_QinQ.pcap", "tcpdump/ipv6-routing-header.pcap", "libpcap/llc.pcap"} {
-			f, err := pcaptest.Read(filepath.Join(dir, "pcap", name))
+			f, err := readCapture(filepath.Join(dir, "pcap", name))
 			if err != nil {
 				tb.Fatal(err)
 			}
@@ -60,7 +60,7 @@ func FuzzCompile(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
 	}
-	if dir := pcaptest.CorpusDir(); dir != "" {
+	if dir := corpusDir(); dir != "" {
 		if b, err := os.ReadFile(filepath.Join(dir, "..", "research", "filters.txt")); err == nil {
 			for _, l := range strings.Split(string(b), "\n") {
 				if l != "" && !strings.HasPrefix(l, "#") {

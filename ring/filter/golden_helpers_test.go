@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring/filter/internal/pcaptest"
 )
 
 // The golden files of the shared corpus (see its golden/README.md): libpcap
@@ -20,7 +19,7 @@ import (
 // corpus returns the corpus directory or skips the test when it is absent.
 func corpus(t testing.TB) string {
 	t.Helper()
-	dir := pcaptest.CorpusDir()
+	dir := corpusDir()
 	if dir == "" {
 		t.Skip("shared corpus (../shared/corpus from the repository root) is absent")
 	}
@@ -122,15 +121,15 @@ func twoColumnPrograms(t testing.TB, name string) map[string]Program {
 	return out
 }
 
-var captureCache sync.Map // path → *pcaptest.File
+var captureCache sync.Map // path → *captureFile
 
-func capture(t testing.TB, rel string) *pcaptest.File {
+func capture(t testing.TB, rel string) *captureFile {
 	t.Helper()
 	path := filepath.Join(corpus(t), "pcap", rel)
 	if f, ok := captureCache.Load(path); ok {
-		return f.(*pcaptest.File)
+		return f.(*captureFile)
 	}
-	f, err := pcaptest.Read(path)
+	f, err := readCapture(path)
 	if err != nil {
 		t.Fatal(err)
 	}

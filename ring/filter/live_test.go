@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring/filter/internal/pcaptest"
+	"github.com/fastop/fastop/ring"
 )
 
 // liveViews turns a frame of an Ethernet capture into what a Linux
@@ -14,14 +14,14 @@ import (
 // metadata: a transmitted frame), and, when it has an outer 802.1Q/802.1ad
 // tag, the frame with that tag moved into metadata (a received frame).
 // Each view comes as inbound and outbound, on two interfaces.
-func liveViews(data []byte, wire uint32) []pcaptest.Record {
-	var out []pcaptest.Record
+func liveViews(data []byte, wire uint32) []ring.Record {
+	var out []ring.Record
 	add := func(d []byte, m decode.Meta) {
 		for _, pt := range []decode.PktType{decode.PktHost, decode.PktOutgoing} {
 			for _, ifi := range []int32{1, 2} {
 				mm := m
 				mm.PktType, mm.Ifindex = pt, ifi
-				out = append(out, pcaptest.Record{Data: d, Meta: mm})
+				out = append(out, ring.Record{Data: d, Meta: mm})
 			}
 		}
 	}
@@ -64,10 +64,10 @@ func TestLivePrograms(t *testing.T) {
 		}
 		unopt[r[0]] = p
 	}
-	var frames []pcaptest.Record
+	var frames []ring.Record
 	matches, _ := filepath.Glob(filepath.Join(corpus(t), "pcap", "*", "*"))
 	for _, path := range matches {
-		f, err := pcaptest.Read(path)
+		f, err := readCapture(path)
 		if err != nil || f.Link != decode.LinkEthernet {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
 )
 
@@ -30,14 +31,14 @@ type FileConfig struct {
 // at the end of the file. If the file is damaged, the packets before the
 // damage are counted and reported, and the file's error is returned after
 // the final report.
-func RunFile(ctx context.Context, f *ring.File, cfg FileConfig) error {
+func RunFile(ctx context.Context, f *pcapfile.File, cfg FileConfig) error {
 	r := newFileRun(f, cfg)
 	defer r.stop()
 	return r.run(ctx)
 }
 
 type fileRun struct {
-	f        *ring.File
+	f        *pcapfile.File
 	cfg      FileConfig
 	workers  []*Worker
 	lists    [][]int32 // per worker: indexes into recs of the current segment
@@ -53,7 +54,7 @@ type fileRun struct {
 	hashPkt  decode.Packet // the dispatcher's, for the flow hash
 }
 
-func newFileRun(f *ring.File, cfg FileConfig) *fileRun {
+func newFileRun(f *pcapfile.File, cfg FileConfig) *fileRun {
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
 	}

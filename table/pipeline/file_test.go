@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
 )
 
@@ -40,10 +40,10 @@ type sent struct {
 }
 
 // capture writes frames to an in-memory pcap file.
-func capture(t *testing.T, frames []sent) *ring.File {
+func capture(t *testing.T, frames []sent) *pcapfile.File {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := ring.NewWriter(&buf, decode.LinkEthernet, 65535)
+	w, err := pcapfile.NewWriter(&buf, decode.LinkEthernet, 65535)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func capture(t *testing.T, frames []sent) *ring.File {
 			t.Fatal(err)
 		}
 	}
-	f, err := ring.NewFileFromBytes("test.pcap", buf.Bytes())
+	f, err := pcapfile.FromBytes("test.pcap", buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,21 +164,21 @@ func TestRunFileStopAfter(t *testing.T) {
 func TestRunFileCorruptReportsGoodPackets(t *testing.T) {
 	frames, _ := traffic()
 	var buf bytes.Buffer
-	w, _ := ring.NewWriter(&buf, decode.LinkEthernet, 65535)
+	w, _ := pcapfile.NewWriter(&buf, decode.LinkEthernet, 65535)
 	for _, fr := range frames[:10] {
 		_ = w.WriteRecord(fr.ts, fr.data, uint32(len(fr.data)))
 	}
 	data := buf.Bytes()
 	data = data[:len(data)-5] // cut the last record short
-	f, err := ring.NewFileFromBytes("cut.pcap", data)
+	f, err := pcapfile.FromBytes("cut.pcap", data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var reports []*table.Snapshot
 	err = RunFile(context.Background(), f, FileConfig{Emit: func(s *table.Snapshot) error { reports = append(reports, s); return nil }})
-	var ce *ring.CorruptError
+	var ce *pcapfile.CorruptError
 	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want a *ring.CorruptError", err)
+		t.Fatalf("err = %v, want a *pcapfile.CorruptError", err)
 	}
 	if len(reports) != 1 || reports[0].Packets != 9 {
 		t.Fatalf("reports %d, packets %d: the 9 good packets must be reported", len(reports), reports[0].Packets)
