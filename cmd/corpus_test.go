@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// Every capture of the shared corpus goes through `fastop -r` in both
+// Every capture of the test corpus goes through `fastop -r` in both
 // report formats without an error, and every packet read ends up in exactly
 // one of the capture counters.
 func TestCorpusThroughFastop(t *testing.T) {

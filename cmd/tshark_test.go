@@ -18,16 +18,16 @@ import (
 	"time"
 )
 
-// corpusDir finds ../shared/corpus/pcap from the repository root; tests
-// that need it skip only when it is absent (a user's clone).
+// corpusDir finds testdata/corpus/pcap under the repository root (this
+// package's parent) and fails when it is missing.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs("../../shared/corpus/pcap")
+	dir, err := filepath.Abs("../testdata/corpus/pcap")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared corpus not found at %s: %v", dir, err)
+		t.Fatalf("test corpus missing (it is part of the repository: restore testdata/corpus): %v", err)
 	}
 	return dir
 }
@@ -270,7 +270,7 @@ func comparePairs(t *testing.T, name string, got, want map[string]pairTotals) {
 
 // Per host pair, fastop's JSON counts the same packets and IP bytes as
 // tshark's conversation tables, on real captures of TCP, UDP, IPv6 and
-// ICMP traffic from the shared corpus.
+// ICMP traffic from the test corpus.
 func TestJSONMatchesTsharkOnCorpus(t *testing.T) {
 	requireTool(t, "tshark")
 	dir := corpusDir(t)

@@ -78,7 +78,7 @@ func BenchmarkFrameFlowHash(b *testing.B) {
 	}
 }
 
-// BenchmarkCorpus decodes every packet of the shared corpus per iteration:
+// BenchmarkCorpus decodes every packet of the test corpus per iteration:
 // a mix of link types, VLANs, fragments, non-IP and broken frames.
 func BenchmarkCorpus(b *testing.B) {
 	dir := corpusDir(b)

@@ -14,18 +14,16 @@ import (
 	"testing"
 )
 
-// corpusDir finds /work/shared/corpus relative to this file: the repo root
-// is this package's parent, and the corpus sits in ../shared/corpus from it.
+// corpusDir finds testdata/corpus relative to this file: the repository
+// root is this package's parent.
 func corpusDir(t testing.TB) string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		t.Fatal("cannot locate the test file to find the corpus")
 	}
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("corpus %s absent", dir)
-	} else if err != nil {
-		t.Fatal(err)
+	dir := filepath.Join(filepath.Dir(file), "..", "testdata", "corpus")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("test corpus missing (it is part of the repository: restore testdata/corpus): %v", err)
 	}
 	return dir
 }
@@ -288,7 +286,7 @@ func libpcapChecks() []libpcapCheck {
 	}
 }
 
-// TestCorpus decodes every capture of the shared corpus: no panic, every
+// TestCorpus decodes every capture of the corpus: no panic, every
 // invariant, and agreement with libpcap's golden verdicts wherever libpcap's
 // view of a packet and fastop's can be compared.
 func TestCorpus(t *testing.T) {

@@ -52,9 +52,9 @@ func readCapture(path string) (*captureFile, error) {
 	}
 }
 
-// corpusDir returns the shared capture corpus, ../shared/corpus seen from
-// the repository root (the nearest directory above the working directory
-// that holds go.mod), or "" when it is absent.
+// corpusDir returns the test corpus, testdata/corpus under the repository
+// root (the nearest directory above the working directory that holds
+// go.mod), or "" when it is missing.
 func corpusDir() string {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -70,7 +70,7 @@ func corpusDir() string {
 		}
 		dir = parent
 	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
+	c := filepath.Join(dir, "testdata", "corpus")
 	if st, err := os.Stat(c); err == nil && st.IsDir() {
 		return c
 	}

@@ -61,7 +61,7 @@ func FuzzCompile(f *testing.F) {
 		f.Add(s)
 	}
 	if dir := corpusDir(); dir != "" {
-		if b, err := os.ReadFile(filepath.Join(dir, "..", "research", "filters.txt")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "golden", "filters.txt")); err == nil {
 			for _, l := range strings.Split(string(b), "\n") {
 				if l != "" && !strings.HasPrefix(l, "#") {
 					e, _, _ := strings.Cut(l, "\t")

@@ -13,15 +13,15 @@ import (
 	"github.com/fastop/fastop/decode"
 )
 
-// The golden files of the shared corpus (see its golden/README.md): libpcap
-// 1.10.3's compiled programs and its per-packet verdicts.
+// The golden files of the test corpus (testdata/corpus/golden/README.md):
+// libpcap 1.10.3's compiled programs and its per-packet verdicts.
 
-// corpus returns the corpus directory or skips the test when it is absent.
+// corpus returns the corpus directory or fails the test when it is missing.
 func corpus(t testing.TB) string {
 	t.Helper()
 	dir := corpusDir()
 	if dir == "" {
-		t.Skip("shared corpus (../shared/corpus from the repository root) is absent")
+		t.Fatal("test corpus missing (it is part of the repository: restore testdata/corpus)")
 	}
 	return dir
 }

@@ -19,8 +19,8 @@ import (
 	"github.com/fastop/fastop/decode"
 )
 
-// fileCorpusPath returns the shared pcap corpus, ../shared/corpus/pcap from the
-// repository root, or "" when that folder is absent.
+// fileCorpusPath returns the pcap corpus, testdata/corpus/pcap under the
+// repository root, or an error when it is missing.
 func fileCorpusPath() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -36,22 +36,19 @@ func fileCorpusPath() (string, error) {
 		}
 		dir = parent
 	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus", "pcap")
+	corpus := filepath.Join(dir, "testdata", "corpus", "pcap")
 	if _, err := os.Stat(corpus); err != nil {
-		return "", nil
+		return "", fmt.Errorf("pcap corpus missing (it is part of the repository: restore testdata/corpus): %w", err)
 	}
 	return corpus, nil
 }
 
-// fileCorpusDir returns the corpus folder, or skips when it is absent.
+// fileCorpusDir returns the corpus folder, or fails when it is missing.
 func fileCorpusDir(t testing.TB) string {
 	t.Helper()
 	dir, err := fileCorpusPath()
 	if err != nil {
 		t.Fatal(err)
-	}
-	if dir == "" {
-		t.Skip("pcap corpus (../shared/corpus/pcap from the repository root) not present")
 	}
 	return dir
 }
@@ -101,7 +98,7 @@ func fileCorpusTable(t testing.TB, dir string) []fileCorpusEntry {
 	return entries
 }
 
-// TestFileCorpus reads every capture of the shared corpus and checks the record
+// TestFileCorpus reads every capture of the corpus and checks the record
 // count, the truncated-record count and the link type against the README.
 func TestFileCorpus(t *testing.T) {
 	dir := fileCorpusDir(t)
@@ -189,22 +186,20 @@ func TestFileTshark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dir != "" {
-		// tshark takes a third of a second to start: check the corpus
-		// files that differ in format (pcapng, big-endian, nanoseconds),
-		// those with snaplen-cut records, and one of each link type.
-		seen := map[decode.LinkType]bool{}
-		for _, e := range fileCorpusTable(t, dir) {
-			path := filepath.Join(dir, e.file)
-			head := make([]byte, 4)
-			if fd, err := os.Open(path); err == nil {
-				io.ReadFull(fd, head)
-				fd.Close()
-			}
-			if !seen[e.link] || e.trunc > 0 || !bytes.Equal(head, []byte{0xd4, 0xc3, 0xb2, 0xa1}) {
-				seen[e.link] = true
-				paths = append(paths, path)
-			}
+	// tshark takes a third of a second to start: check the corpus
+	// files that differ in format (pcapng, big-endian, nanoseconds),
+	// those with snaplen-cut records, and one of each link type.
+	seen := map[decode.LinkType]bool{}
+	for _, e := range fileCorpusTable(t, dir) {
+		path := filepath.Join(dir, e.file)
+		head := make([]byte, 4)
+		if fd, err := os.Open(path); err == nil {
+			io.ReadFull(fd, head)
+			fd.Close()
+		}
+		if !seen[e.link] || e.trunc > 0 || !bytes.Equal(head, []byte{0xd4, 0xc3, 0xb2, 0xa1}) {
+			seen[e.link] = true
+			paths = append(paths, path)
 		}
 	}
 	fixtures, _ := filepath.Glob(filepath.Join("testdata", "*.pcap*"))
