@@ -93,7 +93,7 @@ func TestRC(t *testing.T) {
 		{"-m wins over a bad value", "max-bandwidth: junk\n", []string{"-m", "1M"}, func(o *Options) bool { return o.set.maxBW == 1<<20 }, nil},
 		{"-i wins", "interface: eth1\n", []string{"-i", "eth2"}, func(o *Options) bool { return o.Interface == "eth2" }, nil},
 		{"--buffer wins", "buffer: 1M\n", []string{"--buffer", "2M"}, func(o *Options) bool { return o.set.buffer == 2<<20 }, nil},
-		// iftop's example (§2), with fastop's answers.
+		// iftop's example (docs/iftop.md#config-file), with fastop's answers.
 		{"iftop's example", "interface: fva\n\ndns-resolution: no\n\n\nscreen-filter: x\n\n\nbogus-key: 1\n", []string{"-n"}, func(o *Options) bool {
 			return o.Interface == "fva" && o.NoDNS && o.ui.screenFilter == "x"
 		}, []string{`rc:9: warning: unknown directive "bogus-key"`}},

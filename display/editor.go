@@ -1,8 +1,8 @@
 package display
 
-// Editor is iftop's one-line editor for the f and l prompts (§4.9): the
-// text and the cursor. It is a value; Key returns the next one, so the
-// editor is tested as a state machine.
+// Editor is iftop's one-line editor for the f and l prompts
+// (docs/iftop.md#line-editor): the text and the cursor. It is a value; Key
+// returns the next one, so the editor is tested as a state machine.
 type Editor struct {
 	Prompt string // "Net filter> " or "Screen filter> "
 	Text   string // printable ASCII only

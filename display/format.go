@@ -22,8 +22,8 @@ const (
 	Base1000 = 1000.0
 )
 
-// unitNames[u][i] is the suffix of the i-th step; there is no T (§4.4), so
-// the last step takes every larger value.
+// unitNames[u][i] is the suffix of the i-th step; there is no T
+// (docs/iftop.md#number-format), so the last step takes every larger value.
 var unitNames = [2][4]string{
 	{"b", "Kb", "Mb", "Gb"},
 	{"B", "KB", "MB", "GB"},

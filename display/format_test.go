@@ -13,7 +13,7 @@ func TestAppendReadable(t *testing.T) {
 		base float64
 		want string
 	}{
-		// §4.4: below 1000 a bare unit, %4.0f.
+		// docs/iftop.md#number-format: below 1000 a bare unit, %4.0f.
 		{"zero", 0, Bits, Base1024, "    0b"},
 		{"six", 6, Bits, Base1024, "    6b"},
 		{"446", 446, Bits, Base1024, "  446b"},
@@ -45,7 +45,8 @@ func TestAppendReadable(t *testing.T) {
 		{"9.96KB", 9.96 * 1024, Bytes, Base1024, " 9.96KB"},
 		{"23.8MB", 23.8 * 1024 * 1024, Bytes, Base1024, " 23.8MB"},
 		{"30.5GB", 30.5 * (1 << 30), Bytes, Base1024, " 30.5GB"},
-		// Linear scale labels: 1000-based values, 1024-based format (§4.2).
+		// Linear scale labels: 1000-based values, 1024-based format
+		// (docs/iftop.md#scale-header).
 		{"1e9/5", 2e8, Bits, Base1024, "  191Mb"},
 		{"1e9", 1e9, Bits, Base1024, "  954Mb"},
 		{"64k/5", 12800, Bits, Base1024, " 12.5Kb"},

@@ -62,7 +62,7 @@ func (f *HostFormat) AppendName(dst []byte, addr netip.Addr, limit int) []byte {
 }
 
 // AppendHost appends one host field exactly width bytes wide (nothing when
-// width ≤ 0), built as iftop builds it (§4.3):
+// width ≤ 0), built as iftop builds it (docs/iftop.md#host-fields):
 //
 //   - the host text: HiddenHost for the zero Addr, else the Namer's name cut
 //     to width−1 bytes, else the numeric address;

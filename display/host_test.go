@@ -72,13 +72,14 @@ func TestAppendHost(t *testing.T) {
 		{"hidden", numeric, "", 0, 0, 26, " *                        "},
 		{"hidden with port", svc, "", 5201, tcp, 10, " * :5201  "},
 		{"hidden v6-less brackets", svc, "", 443, udp, 12, " * :https   "},
-		// Services: the real protocol is looked up (§4.3, §10).
+		// Services: the real protocol is looked up
+		// (docs/iftop.md#host-fields).
 		{"tcp/80 is http", svc, "10.99.0.200", 80, tcp, 26, "10.99.0.200:http          "},
 		{"udp/80 stays 80", svc, "10.99.0.200", 80, udp, 26, "10.99.0.200:80            "},
 		{"udp/443 is https", svc, "fd00:99::abcd", 443, udp, 26, "[fd00:99::abcd]:https     "},
 		{"-N keeps numbers", numeric, "fd00:99::abcd", 443, udp, 26, "[fd00:99::abcd]:443       "},
 		{"icmp has no port", svc, "10.99.0.3", 0, icmp, 12, "10.99.0.3   "},
-		// Names (§10's captures at L = 26).
+		// Names (docs/iftop.md#names, at L = 26).
 		{"name exact 26", named, "10.99.0.2", 5201, tcp, 26, "server-b.example.test:5201"},
 		{"name and port", named, "10.99.0.1", 57680, tcp, 26, "hosta.lan:57680           "},
 		{"v6 name in brackets", named, "fd00:99::1", 39718, tcp, 26, "[hosta6.lan]:39718        "},

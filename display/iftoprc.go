@@ -30,9 +30,10 @@ type RCKey struct {
 	Doc    string
 }
 
-// RCKeys lists every directive fastop reads, iftop's first (§2 of the iftop
-// spec, same names, same value types), then screen-filter (which iftop
-// documents but rejects), then fastop's own under their long option names.
+// RCKeys lists every directive fastop reads, iftop's first
+// (docs/iftop.md#config-file: same names, same value types), then
+// screen-filter (which iftop documents but rejects), then fastop's own under
+// their long option names.
 var RCKeys = []RCKey{
 	{Name: "interface", Kind: RCString, Option: "-i", Doc: "interface(s) to capture on"},
 	{Name: "dns-resolution", Kind: RCBool, Option: "-n (no)", Doc: "look up host names"},
@@ -95,9 +96,9 @@ const maxRCWarnings = 50
 // ErrRCTooLarge is returned for an rc file over MaxRCSize.
 var ErrRCTooLarge = errors.New("larger than 1 MiB")
 
-// ParseRC reads an rc file in iftop's format (§2 of the iftop spec) and
-// returns its known directives in file order, each key once, and warnings
-// as whole lines ("FILE:LINE: warning: …", no newline):
+// ParseRC reads an rc file in iftop's format (docs/iftop.md#config-file) and
+// returns its known directives in file order, each key once, and warnings as
+// whole lines ("FILE:LINE: warning: …", no newline):
 //
 //   - one "name: value" per line; blanks before the name are allowed, the
 //     name ends at the first blank or ':', the value is trimmed of blanks

@@ -43,8 +43,9 @@ func TestParseRC(t *testing.T) {
 		{"warning names the first line of a continued one", "a\\\nb: c\nbogus\\\n: x\n", nil,
 			[]string{`rc:1: warning: unknown directive "ab"`, `rc:3: warning: unknown directive "bogus"`}},
 		{"hostile key is cleaned", "\x1b[2Jevil: x\n", nil, []string{`rc:1: warning: unknown directive "?[2Jevil"`}},
-		// iftop's own example (§2): line 3 repeats a key given on the command
-		// line (fastop does not warn for those), line 6 and line 9.
+		// iftop's own example (docs/iftop.md#config-file): line 3 repeats a
+		// key given on the command line (fastop does not warn for those),
+		// line 6 and line 9.
 		{"iftop's example", "interface: fva\ndns-resolution: no\nbogus\nshow-bars: yes\n\nscreen-filter: x\n\n\nbogus-key: 1\n",
 			[]RCEntry{{"interface", "fva", 1}, {"dns-resolution", "no", 2}, {"show-bars", "yes", 4}, {"screen-filter", "x", 6}},
 			[]string{`rc:9: warning: unknown directive "bogus-key"`}},

@@ -7,9 +7,9 @@ import (
 	"github.com/fastop/fastop/table"
 )
 
-// UIState is everything the keys change (§5 of the iftop spec). It is a
-// value: Key returns the next state and what the screen loop must do, so
-// the whole key handling is one pure function, tested as a state machine.
+// UIState is everything the keys change (docs/iftop.md#keys). It is a value:
+// Key returns the next state and what the screen loop must do, so the whole
+// key handling is one pure function, tested as a state machine.
 type UIState struct {
 	View      table.View     // ports and hidden hosts (P S D p s d)
 	Order     Order          // 1 2 3 < >
@@ -112,8 +112,8 @@ var lineMsg = [...]string{
 	table.OneLineSent: "Sent traffic only",
 }
 
-// Key applies one key press (§5). While a prompt is open every key goes to
-// the line editor.
+// Key applies one key press (docs/iftop.md#keys). While a prompt is open
+// every key goes to the line editor.
 func (s UIState) Key(k Key) (UIState, Action) {
 	if s.Edit != EditNone {
 		return s.editKey(k)

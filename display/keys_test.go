@@ -103,8 +103,8 @@ func step(st UIState, keys ...Key) (UIState, Action) {
 	return st, a
 }
 
-// TestKeyStateMachine walks iftop's keys (§5): each row applies keys to a
-// state and checks the next state and the status hint.
+// TestKeyStateMachine walks iftop's keys (docs/iftop.md#keys): each row
+// applies keys to a state and checks the next state and the status hint.
 func TestKeyStateMachine(t *testing.T) {
 	def := DefaultUIState()
 	tests := []struct {

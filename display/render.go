@@ -317,9 +317,10 @@ func (r *Renderer) Order(f *Frame) []table.Key {
 	return keys
 }
 
-// drawScale draws the scale header on rows 0 and 1 (§4.2): labels at the
-// ticks, "└" at the left, "┴" at each tick inside the screen; a label that
-// would not fit is pushed flush right.
+// drawScale draws the scale header on rows 0 and 1
+// (docs/iftop.md#scale-header): labels at the ticks, "└" at the left, "┴" at
+// each tick inside the screen; a label that would not fit is pushed flush
+// right.
 func (r *Renderer) drawScale(g *Grid, max float64, log bool, unit Unit, gl glyphs) {
 	w := g.W
 	g.Fill(0, w, 1, gl.h)
@@ -358,9 +359,10 @@ func (r *Renderer) drawScale(g *Grid, max float64, log bool, unit Unit, gl glyph
 	g.Set(0, 1, gl.corner)
 }
 
-// drawRows draws the host pairs from row start (§4.3): host fields of width
-// hw at columns 0 and hw+4 with the arrow between, the optional cumulative
-// column at COLS−32, the three rates at COLS−24, −16 and −8, and the bars.
+// drawRows draws the host pairs from row start (docs/iftop.md#geometry):
+// host fields of width hw at columns 0 and hw+4 with the arrow between, the
+// optional cumulative column at COLS−32, the three rates at COLS−24, −16 and
+// −8, and the bars.
 func (r *Renderer) drawRows(g *Grid, rows []table.Flow, s *table.Snapshot, st *UIState, hf *HostFormat, unit Unit, start, hw int, scaleMax float64) {
 	y := start
 	for i := range rows {
@@ -414,7 +416,8 @@ func (r *Renderer) drawValues(g *Grid, y int, s *table.Snapshot, st *table.Stat,
 	}
 }
 
-// drawBar reverses the start of row y for a value of bits/s (§4.5).
+// drawBar reverses the start of row y for a value of bits/s
+// (docs/iftop.md#bars).
 func (r *Renderer) drawBar(g *Grid, y int, bits, scaleMax float64, st *UIState) {
 	if !st.Bars {
 		return
@@ -424,10 +427,11 @@ func (r *Renderer) drawBar(g *Grid, y int, bits, scaleMax float64, st *UIState) 
 	}
 }
 
-// drawTotals draws the bottom block (§4.6): the rule, then TX, RX and TOTAL
-// with cum (bytes), peak and the three rates. Below 78 columns, where
-// iftop's fields overlap, the "rates:" label goes first, then the peaks
-// (below 70), then the cumulative totals (below 53); the rates stay.
+// drawTotals draws the bottom block (docs/iftop.md#totals): the rule, then
+// TX, RX and TOTAL with cum (bytes), peak and the three rates. Below 78
+// columns, where iftop's fields overlap, the "rates:" label goes first, then
+// the peaks (below 70), then the cumulative totals (below 53); the rates
+// stay.
 func (r *Renderer) drawTotals(g *Grid, s, tot *table.Snapshot, st *UIState, unit Unit, scaleMax float64) {
 	w, h := g.W, g.H
 	showRatesLabel := w >= 78
@@ -534,8 +538,9 @@ func (r *Renderer) drawHealth(g *Grid, tot *table.Snapshot, f *Frame, gl glyphs)
 	}
 }
 
-// helpText is iftop's help screen (§4.8, §13.4), line for line; the last
-// line names fastop. At 24 rows it falls under the TX row, as in iftop.
+// helpText is iftop's help screen (docs/iftop.md#help-screen; iftop's own is
+// testdata/iftop-screens/help.txt), line for line; the last line names
+// fastop. At 24 rows it falls under the TX row, as in iftop.
 var helpText = [...]string{
 	"Host display:                          General:",
 	" n - toggle DNS host resolution         P - pause display",

@@ -15,11 +15,11 @@ import (
 )
 
 // The reference tests in this file take the screens iftop itself drew
-// (§13 of the spec, captured with tmux from a real iftop 1.0pre4), read the
-// numbers back out of them into a Snapshot whose window sums give exactly
-// those figures, shuffle the flows, render, and compare with iftop's
-// characters (and, for the captures made with capture-pane -e, its
-// reverse-video bars) cell for cell.
+// (testdata/iftop-screens, captured with tmux from a real iftop 1.0pre4;
+// docs/iftop.md#reference-captures), read the numbers back out of them into
+// a Snapshot whose window sums give exactly those figures, shuffle the
+// flows, render, and compare with iftop's characters (and, for the captures
+// made with capture-pane -e, its reverse-video bars) cell for cell.
 
 // span is a run of reversed cells [x0, x1) on one row.
 type span struct{ x0, x1 int }
@@ -538,9 +538,9 @@ func (m textNamer) Name(a netip.Addr) (string, bool) {
 	return n, ok
 }
 
-// TestRenderIftopDNSNames reproduces §13.7's screen with names from a hosts
-// file and services: names cut to fit with their port, ":https" for UDP/443
-// and ":80" for UDP/80 (only 80/tcp has a name).
+// TestRenderIftopDNSNames reproduces iftop's dns_names screen with names
+// from a hosts file and services: names cut to fit with their port, ":https"
+// for UDP/443 and ":80" for UDP/80 (only 80/tcp has a name).
 func TestRenderIftopDNSNames(t *testing.T) {
 	c := loadCapture(t, "dns_names")
 	names := textNamer{
@@ -577,10 +577,10 @@ func TestRenderIftopDNSNames(t *testing.T) {
 	}
 }
 
-// TestRenderIftopSentOnly checks §13.3's sent-only screen. iftop drew it
+// TestRenderIftopSentOnly checks iftop's sent-only screen. iftop drew it
 // right after t, with the rows still in the received-only order (its stale
-// redraw, §12 #12); fastop sorts at once, so the rows are compared as a set
-// and their order is checked against the sent column.
+// redraw, docs/iftop.md#bugs 12); fastop sorts at once, so the rows are
+// compared as a set and their order is checked against the sent column.
 func TestRenderIftopSentOnly(t *testing.T) {
 	c := loadCapture(t, "sent_only")
 	sp := screenSpec{w: 80, h: 24, win: win40, mode: table.OneLineSent}
@@ -616,8 +616,8 @@ func TestRenderIftopSentOnly(t *testing.T) {
 	}
 }
 
-// TestRenderIftopStatusMessages puts each status hint of §13.9 over the
-// header iftop had when it was captured.
+// TestRenderIftopStatusMessages puts each status hint iftop drew
+// (status_messages.txt) over the header iftop had when it was captured.
 func TestRenderIftopStatusMessages(t *testing.T) {
 	c := loadCapture(t, "status_messages")
 	for i, row := range c.rows {

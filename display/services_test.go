@@ -149,7 +149,8 @@ func TestBuiltinServices(t *testing.T) {
 			t.Errorf("builtin Lookup(%d, %d) = %q, want %q", w.port, w.proto, got, w.name)
 		}
 	}
-	// UDP/80 is not a service, so it shows as :80 (§4.3).
+	// UDP/80 is not a service, so it shows as :80
+	// (docs/iftop.md#host-fields).
 	if name, ok := b.Lookup(80, udp); ok {
 		t.Errorf("builtin has 80/udp = %q; iftop shows :80", name)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/fastop/fastop/table"
 )
 
-// Geometry of iftop's text report (§9).
+// Geometry of iftop's text report (docs/iftop.md#text-format).
 const (
 	TextHostWidth  = 40 // PRINT_WIDTH: each host field
 	TextLineWidth  = 92 // dividers and pair lines
@@ -78,10 +78,10 @@ type Reporter struct {
 }
 
 // WriteText writes one report for s in iftop's text format, byte for byte
-// (§9), followed by fastop's capture lines (AppendCaptureLines), in a single
-// Write. Rows are aggregated under o.View, sorted by o.Sort and limited to
-// o.Limit pairs; each pair takes two lines whatever the screen's line mode.
-// The caller flushes w after each report.
+// (docs/iftop.md#text-format), followed by fastop's capture lines
+// (AppendCaptureLines), in a single Write. Rows are aggregated under o.View,
+// sorted by o.Sort and limited to o.Limit pairs; each pair takes two lines
+// whatever the screen's line mode. The caller flushes w after each report.
 func (r *Reporter) WriteText(w io.Writer, s *table.Snapshot, o *TextOptions) error {
 	r.buf, r.rows = appendText(r.buf[:0], r.rows, s, o)
 	_, err := w.Write(r.buf)

@@ -57,10 +57,11 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
-// The reference tests below take iftop's own text output (§9, §13.11 of the
-// spec), read the numbers back out of it into a Snapshot whose window sums
-// give exactly those rates, shuffle the flows, render, and compare with
-// iftop's bytes.
+// The reference tests below take iftop's own text output
+// (testdata/iftop-text-capture.txt, and the excerpts of
+// docs/iftop.md#direction-examples written out in the tests), read the
+// numbers back out of it into a Snapshot whose window sums give exactly
+// those rates, shuffle the flows, render, and compare with iftop's bytes.
 
 // unitScale returns the multiplier of a readable_size unit and whether it is
 // in bits.
@@ -184,7 +185,7 @@ func snapshotFromText(t *testing.T, text string, win [3]int64) *table.Snapshot {
 	return s
 }
 
-// TestTextIftopCapture reproduces §9's real capture byte for byte:
+// TestTextIftopCapture reproduces iftop's real capture byte for byte:
 // iftop -i fva -t -s 5 -n -N -P -L 10.
 func TestTextIftopCapture(t *testing.T) {
 	want, err := os.ReadFile("testdata/iftop-text-capture.txt")
@@ -206,7 +207,7 @@ func TestTextIftopCapture(t *testing.T) {
 	}
 }
 
-// TestTextIftopHidden reproduces §9's excerpt after s and d: both hosts
+// TestTextIftopHidden reproduces iftop's text output after s and d: both hosts
 // hidden, ports off, so each address family collapses to one " * " pair.
 // The flows are split so that aggregation must add them back up.
 func TestTextIftopHidden(t *testing.T) {
@@ -255,8 +256,9 @@ func TestTextIftopHidden(t *testing.T) {
 	}
 }
 
-// TestTextIftopDirectionExamples reproduces the row layout of §13.11's
-// excerpts (iftop -t with -P -N -n).
+// TestTextIftopDirectionExamples reproduces the row layout of iftop's
+// direction examples (docs/iftop.md#direction-examples) (iftop -t with -P -N
+// -n).
 func TestTextIftopDirectionExamples(t *testing.T) {
 	examples := map[string]string{
 		"net filters": `   1 10.99.0.2                                =>     6.09Kb     4.57Kb     4.57Kb     2.29KB

@@ -18,11 +18,12 @@ const (
 	DirThird              // between other hosts (or fastop cannot tell): counted as RX, as iftop does
 )
 
-// Classifier applies iftop's direction and pairing rules (iftop-spec §6),
-// with iftop's bugs fixed: every address of the interface counts as local,
-// the IPv4 multicast test looks at the right byte, third-party IPv6 is
-// counted, -G prefixes shorter than /16 work, and third-party pairs are
-// ordered by address value (the smaller address on the left).
+// Classifier applies iftop's direction and pairing rules
+// (docs/iftop.md#direction), with iftop's bugs fixed: every address of the
+// interface counts as local, the IPv4 multicast test looks at the right
+// byte, third-party IPv6 is counted, -G prefixes shorter than /16 work, and
+// third-party pairs are ordered by address value (the smaller address on the
+// left).
 //
 // A Classifier is read-only once built; each worker may share it.
 type Classifier struct {

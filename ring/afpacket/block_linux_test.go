@@ -12,7 +12,7 @@ import (
 )
 
 // TestLayout checks the offsets the walker uses against the kernel
-// layout (from include/uapi/linux/if_packet.h)
+// layout (docs/capture.md#struct-layout, from include/uapi/linux/if_packet.h)
 // and against x/sys's struct definitions.
 func TestLayout(t *testing.T) {
 	x := xsysLayout

@@ -90,11 +90,11 @@ func htons(v uint16) uint16 {
 }
 
 // openSocket creates a member's socket on the calling thread, in this order
-// (each step guards the next): socket with protocol 0, so nothing is queued
-// before bind; TPACKET_V3; the drop-all gate filter; the RX ring; mmap;
-// bind to ETH_P_ALL on ifindex; then SO_ERROR, which holds ENETDOWN if the
-// interface is down (bind succeeds regardless). The caller joins the fanout
-// group and opens the gate.
+// (each step guards the next; docs/capture.md#setup-order): socket with
+// protocol 0, so nothing is queued before bind; TPACKET_V3; the drop-all
+// gate filter; the RX ring; mmap; bind to ETH_P_ALL on ifindex; then
+// SO_ERROR, which holds ENETDOWN if the interface is down (bind succeeds
+// regardless). The caller joins the fanout group and opens the gate.
 func openSocket(c *Config, iface string, ifindex, member int) (*socket, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

@@ -152,7 +152,8 @@ func TestDifferentialTcpdump(t *testing.T) {
 			if (vo.Run(r.Data, &r.Meta) != 0) == (vt.Run(r.Data, &r.Meta) != 0) {
 				continue
 			}
-			// libpcap's optimiser can drop failing loads (filter.md §3.6):
+			// libpcap's optimiser can drop failing loads (see "Regenerating" in
+			// testdata/corpus/golden/README.md):
 			// compare with its unoptimised program before reporting.
 			un, err := libpcap(expr, true)
 			if err == nil {
