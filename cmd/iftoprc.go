@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/screen"
+	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/pflag"
 )
@@ -52,7 +54,7 @@ func (o *Options) applyRC(fset *pflag.FlagSet, errOut io.Writer) error {
 			return fmt.Errorf("-c %s: cannot read the config file: %w", path, unwrapPathError(err))
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(errOut, "%s: warning: cannot read the config file: %v\n", display.Clean(path), unwrapPathError(err))
+			fmt.Fprintf(errOut, "%s: warning: cannot read the config file: %v\n", term.Clean(path), unwrapPathError(err))
 		}
 		return nil
 	}
@@ -62,7 +64,7 @@ func (o *Options) applyRC(fset *pflag.FlagSet, errOut io.Writer) error {
 		if explicit {
 			return fmt.Errorf("-c %w", err)
 		}
-		fmt.Fprintf(errOut, "%s: warning: config file ignored: %v\n", display.Clean(path), err)
+		fmt.Fprintf(errOut, "%s: warning: config file ignored: %v\n", term.Clean(path), err)
 		return nil
 	}
 	for _, w := range warnings {
@@ -199,7 +201,7 @@ func (o *Options) applyRCEntries(fset *pflag.FlagSet, path string, entries []dis
 		case "num-lines":
 			setCount(e, "lines")
 		case "screen-filter":
-			if _, err := display.CompileScreenFilter(e.Value); err != nil {
+			if _, err := screen.CompileFilter(e.Value); err != nil {
 				warn(e, "screen-filter: %v", err)
 				continue
 			}

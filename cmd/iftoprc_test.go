@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/screen"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/pflag"
 )
@@ -295,7 +296,7 @@ func FuzzIftoprc(f *testing.F) {
 			t.Fatalf("negative -s %d or -L %d", o.Seconds, o.Lines)
 		}
 		if o.ui.screenFilter != "" {
-			if _, err := display.CompileScreenFilter(o.ui.screenFilter); err != nil {
+			if _, err := screen.CompileFilter(o.ui.screenFilter); err != nil {
 				t.Fatalf("screen-filter %q accepted", o.ui.screenFilter)
 			}
 		}

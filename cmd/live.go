@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/naming"
+	"github.com/fastop/fastop/display/report"
 	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
@@ -281,7 +282,7 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 		// As iftop -t does: names for the hosts of each report, looked up
 		// in the background; a host shows as a number until its name
 		// arrives. (JSON always gives addresses.)
-		res := display.NewResolver(display.ResolverConfig{})
+		res := naming.NewResolver(naming.ResolverConfig{})
 		defer res.Close()
 		rep.text.Namer = res
 	}
@@ -302,7 +303,7 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 			// Only the last report is printed; laying out the others
 			// unprinted starts the lookups of their hosts, so that the
 			// one at -s N seconds has names.
-			display.AppendText(nil, s, &rep.text)
+			report.AppendText(nil, s, &rep.text)
 			s.Release()
 		default:
 			s.Release()

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/report"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
@@ -50,21 +50,21 @@ func (o *Options) wantScreen(out io.Writer) bool {
 type reporter struct {
 	w     *bufio.Writer
 	json  bool
-	text  display.TextOptions
-	jopts display.JSONOptions
+	text  report.TextOptions
+	jopts report.JSONOptions
 	err   error
 }
 
 func newReporter(o *Options, out io.Writer, iface string) *reporter {
 	r := &reporter{w: bufio.NewWriterSize(out, 64<<10), json: o.JSON}
-	r.text = display.TextOptions{
+	r.text = report.TextOptions{
 		View:         o.set.view,
 		Sort:         o.set.order,
 		Limit:        o.Lines,
 		Bytes:        o.Bytes,
 		NumericPorts: o.NoPortNames,
 	}
-	r.jopts = display.JSONOptions{
+	r.jopts = report.JSONOptions{
 		View:      o.set.view,
 		Sort:      o.set.order,
 		Limit:     o.Lines,
@@ -87,9 +87,9 @@ func (r *reporter) report(s *table.Snapshot) error {
 		return r.err
 	}
 	if r.json {
-		r.w.Write(display.AppendJSON(nil, s, &r.jopts))
+		r.w.Write(report.AppendJSON(nil, s, &r.jopts))
 	} else {
-		r.w.Write(display.AppendText(nil, s, &r.text))
+		r.w.Write(report.AppendText(nil, s, &r.text))
 	}
 	s.Release()
 	r.err = r.w.Flush()

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/naming"
+	"github.com/fastop/fastop/display/screen"
+	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/pipeline"
@@ -24,23 +26,23 @@ type screenControl struct {
 // closed when the source ends (a file), and the last screen stays up until q.
 // It opens /dev/tty itself and fails with one line when there is none.
 func runScreen(ctx context.Context, o *Options, streams IO, snaps <-chan *table.Snapshot, ctl screenControl) error {
-	tty, err := display.OpenTTY()
+	tty, err := term.OpenTTY()
 	if err != nil {
 		return err
 	}
 	defer tty.Close()
-	names := display.NewResolver(display.ResolverConfig{})
+	names := naming.NewResolver(naming.ResolverConfig{})
 	defer names.Close()
 	cfg := o.screenConfig(ctl, os.Getenv)
 	cfg.Namer = names
 	cfg.Redraw = names.Updated()
-	return display.RunScreen(ctx, tty, snaps, cfg)
+	return screen.Run(ctx, tty, snaps, cfg)
 }
 
 // screenConfig turns the options (and ~/.iftoprc) into the screen's
 // configuration and starting state.
-func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) display.ScreenConfig {
-	st := display.DefaultUIState()
+func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) screen.Config {
+	st := screen.DefaultUIState()
 	st.View = o.set.view
 	st.Order = o.set.order
 	st.DNS = !o.NoDNS
@@ -52,16 +54,16 @@ func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) di
 	st.FilterCode = o.Filter
 	if o.ui.screenFilter != "" {
 		// applyRC compiled it already: an invalid one never gets here.
-		if re, err := display.CompileScreenFilter(o.ui.screenFilter); err == nil {
+		if re, err := screen.CompileFilter(o.ui.screenFilter); err == nil {
 			st.Filter, st.FilterText = re, o.ui.screenFilter
 		}
 	}
-	cfg := display.ScreenConfig{
+	cfg := screen.Config{
 		State:        st,
 		MaxBandwidth: float64(o.set.maxBW),
 		Bytes:        o.Bytes,
-		Services:     display.DefaultServices(),
-		ASCII:        !display.UTF8Locale(getenv),
+		Services:     naming.DefaultServices(),
+		ASCII:        !term.UTF8Locale(getenv),
 		Live:         o.Read == "",
 		Version:      version,
 		SetFilter:    ctl.SetFilter,

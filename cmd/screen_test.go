@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/screen"
 	"github.com/fastop/fastop/table"
 )
 
@@ -49,7 +50,7 @@ func TestScreenConfig(t *testing.T) {
 	// Defaults, a file, and a C locale.
 	res = parseArgs(t, "-r", "cap.pcap")
 	cfg = res.opts.screenConfig(screenControl{}, env(map[string]string{"LC_ALL": "C", "LANG": "en_US.UTF-8"}))
-	if def := display.DefaultUIState(); cfg.State != def {
+	if def := screen.DefaultUIState(); cfg.State != def {
 		t.Errorf("default state %+v, want %+v", cfg.State, def)
 	}
 	if !cfg.ASCII || cfg.Live || cfg.MaxBandwidth != 0 || cfg.SetFilter != nil {

@@ -1,37 +1,25 @@
-// Package display turns table snapshots into what people and scripts read:
-// the full-screen view, iftop's text report (-t) and the NDJSON report
-// (--json).
-//
-// Everything here is a pure function of a [table.Snapshot] and options, so
-// it is tested with golden files. The building blocks are shared by the
-// screen and the reports:
+// Package display holds what the screen (display/screen) and the reports
+// (display/report) are both made of, so that they show the same thing the
+// same way, and the ~/.iftoprc parser:
 //
 //   - numbers: [AppendReadable], [AppendRate], [AppendTotal] follow iftop's
 //     readable_size exactly (1024-based, a leading space, no T unit);
 //   - host fields: [HostFormat] builds iftop's fixed-width "host:service"
-//     fields; names from a [Namer] are untrusted and pass through
-//     [AppendClean], so a PTR record cannot write escape sequences to the
-//     terminal;
-//   - services: [DefaultServices] reads /etc/services once, with a built-in
-//     table for systems that lack the file;
-//   - order: [SortRows], [SortLimit] and [Limit] implement iftop's -o and
-//     -L; SortLimit selects the top rows of a large table without sorting
-//     all of it.
+//     fields; names from a [naming.Namer] are untrusted and pass through
+//     [term.AppendClean], so a PTR record cannot write escape sequences to
+//     the terminal;
+//   - order: [SortRows] and [SortLimit] implement iftop's -o and -L;
+//     SortLimit selects the top rows of a large table without sorting all of
+//     it;
+//   - ~/.iftoprc: [ParseRC] reads iftop's rc file (IFTOPRC.md lists the
+//     directives).
 //
-// [Reporter] keeps scratch memory between reports; [WriteText] and
-// [WriteJSON] are one-shot forms of its methods.
+// The packages below display:
 //
-// # Text report
-//
-// [WriteText] writes iftop's text report byte for byte (iftop 1.0pre4, -t),
-// then fastop's additions, after iftop's block so that parsers of iftop's
-// format keep working: a "Capture:" line with every capture counter, always
-// written, and a "Folded:" line when the flow table overflowed into the
-// "(other)" row. Where iftop has bugs (a 19-character interface name, the
-// lost closing bracket of a long IPv6 address, output that is never flushed)
-// fastop does not copy them.
-//
-// # JSON report
-//
-// [WriteJSON] writes one JSON object per line; JSON.md has the schema.
+//   - display/term: the terminal toolkit (cell grid, painter, escape
+//     sequences, tty, keys, line editor, cleaning of untrusted text);
+//   - display/naming: host names (the DNS resolver) and service names
+//     (/etc/services);
+//   - display/screen: the full screen;
+//   - display/report: the text (-t) and NDJSON (--json) reports.
 package display

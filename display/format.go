@@ -85,14 +85,14 @@ func AppendTotal(dst []byte, bytes uint64) []byte {
 	return AppendReadable(dst, float64(bytes), Bytes, Base1024)
 }
 
-// FormatRate is AppendRate into a new string.
-func FormatRate(bytesPerSec float64, u Unit) string {
+// formatRate is AppendRate into a new string.
+func formatRate(bytesPerSec float64, u Unit) string {
 	var b [24]byte
 	return string(AppendRate(b[:0], bytesPerSec, u))
 }
 
-// FormatTotal is AppendTotal into a new string.
-func FormatTotal(bytes uint64) string {
+// formatTotal is AppendTotal into a new string.
+func formatTotal(bytes uint64) string {
 	var b [24]byte
 	return string(AppendTotal(b[:0], bytes))
 }

@@ -91,8 +91,8 @@ func TestAppendRateAndTotal(t *testing.T) {
 		{"bytes mode KB", 701 * 1024, Bytes, "  701KB"},
 	}
 	for _, tt := range tests {
-		if got := FormatRate(tt.bytesPerSec, tt.u); got != tt.want {
-			t.Errorf("%s: FormatRate(%v, %v) = %q, want %q", tt.name, tt.bytesPerSec, tt.u, got, tt.want)
+		if got := formatRate(tt.bytesPerSec, tt.u); got != tt.want {
+			t.Errorf("%s: formatRate(%v, %v) = %q, want %q", tt.name, tt.bytesPerSec, tt.u, got, tt.want)
 		}
 	}
 	totals := []struct {
@@ -106,8 +106,8 @@ func TestAppendRateAndTotal(t *testing.T) {
 		{math.MaxUint64, " 17179869184GB"},
 	}
 	for _, tt := range totals {
-		if got := FormatTotal(tt.n); got != tt.want {
-			t.Errorf("FormatTotal(%d) = %q, want %q", tt.n, got, tt.want)
+		if got := formatTotal(tt.n); got != tt.want {
+			t.Errorf("formatTotal(%d) = %q, want %q", tt.n, got, tt.want)
 		}
 	}
 }

@@ -3,21 +3,11 @@ package display
 import (
 	"net/netip"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/fastop/fastop/display/naming"
+	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
 )
-
-// Namer turns an address into a host name. It must not block: return false
-// when no name is known yet (iftop shows the number until a lookup ends).
-// Names come from the network and are not trusted; the formatters clean them.
-type Namer interface {
-	Name(netip.Addr) (string, bool)
-}
-
-// MaxNameLen caps a host name from a Namer, in bytes after cleaning; 253 is
-// the longest DNS name in text form.
-const MaxNameLen = 253
 
 // Text shown instead of an address.
 const (
@@ -38,8 +28,8 @@ const (
 // addresses and numeric ports. It is read-only while formatting, so one
 // HostFormat may serve several goroutines.
 type HostFormat struct {
-	Namer    Namer     // nil: numeric addresses (iftop's -n)
-	Services *Services // nil: numeric ports (iftop's -N)
+	Namer    naming.Namer     // nil: numeric addresses (iftop's -n)
+	Services *naming.Services // nil: numeric ports (iftop's -N)
 }
 
 // AppendName appends the host text of addr without a port: the cleaned name
@@ -52,10 +42,10 @@ func (f *HostFormat) AppendName(dst []byte, addr netip.Addr, limit int) []byte {
 	}
 	if f.Namer != nil {
 		if name, ok := f.Namer.Name(addr); ok && name != "" {
-			if limit < 0 || limit > MaxNameLen {
-				limit = MaxNameLen
+			if limit < 0 || limit > naming.MaxNameLen {
+				limit = naming.MaxNameLen
 			}
-			return AppendClean(dst, name, limit)
+			return term.AppendClean(dst, name, limit)
 		}
 	}
 	return addr.AppendTo(dst)
@@ -82,7 +72,7 @@ func (f *HostFormat) AppendHost(dst []byte, addr netip.Addr, port uint16, proto 
 	start := len(dst)
 	end := start + width
 
-	var sfx [1 + maxServiceName]byte
+	var sfx [1 + naming.MaxServiceName]byte
 	suffix := sfx[:0]
 	if port != 0 {
 		suffix = append(suffix, ':')
@@ -123,7 +113,7 @@ func (f *HostFormat) AppendHost(dst []byte, addr netip.Addr, port uint16, proto 
 // else as AppendHost with that side's address and port.
 func (f *HostFormat) AppendEndpoint(dst []byte, k *table.Key, side Side, width int) []byte {
 	if k.IsOther() {
-		return appendPadded(dst, OtherHost, width)
+		return AppendPadded(dst, OtherHost, width)
 	}
 	if side == Src {
 		return f.AppendHost(dst, k.AAddr(), k.APort, k.Proto, width)
@@ -131,8 +121,8 @@ func (f *HostFormat) AppendEndpoint(dst []byte, k *table.Key, side Side, width i
 	return f.AppendHost(dst, k.BAddr(), k.BPort, k.Proto, width)
 }
 
-// appendPadded appends s cut or padded to exactly width bytes.
-func appendPadded(dst []byte, s string, width int) []byte {
+// AppendPadded appends s cut or padded to exactly width bytes.
+func AppendPadded(dst []byte, s string, width int) []byte {
 	if width <= 0 {
 		return dst
 	}
@@ -144,39 +134,4 @@ func appendPadded(dst []byte, s string, width int) []byte {
 		dst = append(dst, ' ')
 	}
 	return dst
-}
-
-// AppendClean appends untrusted text (a PTR name, an interface name) so that
-// it cannot act on a terminal: printable ASCII stays, every other rune
-// (controls below 0x20, DEL, C1 controls, anything non-ASCII) and every byte
-// of invalid UTF-8 becomes one '?'. At most limit bytes are appended (no
-// limit when limit < 0).
-func AppendClean(dst []byte, s string, limit int) []byte {
-	n := 0
-	for i := 0; i < len(s) && (limit < 0 || n < limit); n++ {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		dst = append(dst, '?')
-		if c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		_, size := utf8.DecodeRuneInString(s[i:]) // size 1 for an invalid byte
-		i += size
-	}
-	return dst
-}
-
-// Clean is AppendClean into a new string, with no limit.
-func Clean(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return string(AppendClean(make([]byte, 0, len(s)), s, -1))
-		}
-	}
-	return s
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/fastop/fastop/display/internal/displaytest"
+	"github.com/fastop/fastop/display/naming"
 	"github.com/fastop/fastop/table"
 )
 
@@ -23,14 +25,14 @@ const (
 	icmp = 1
 )
 
-var testServices = parseServices([]byte(`
+var testServices = mustServices(`
 http        80/tcp  www   # WorldWideWeb HTTP
 https       443/tcp
 https       443/udp       # HTTP/3
 domain      53/udp
 postgresql  5432/tcp
 very-long-service-name-for-tests 7777/tcp
-`))
+`)
 
 func TestAppendHost(t *testing.T) {
 	ip := netip.MustParseAddr
@@ -135,8 +137,8 @@ func TestAppendName(t *testing.T) {
 		{ip("10.0.0.2"), 2, "ok"},
 		{ip("10.0.0.3"), 2, "10.0.0.3"}, // numbers are never cut here
 		{netip.Addr{}, -1, HiddenHost},
-		{ip("10.0.0.1"), -1, strings.Repeat("a?", MaxNameLen/2) + "a"},
-		{ip("10.0.0.1"), 1000, strings.Repeat("a?", MaxNameLen/2) + "a"},
+		{ip("10.0.0.1"), -1, strings.Repeat("a?", naming.MaxNameLen/2) + "a"},
+		{ip("10.0.0.1"), 1000, strings.Repeat("a?", naming.MaxNameLen/2) + "a"},
 	}
 	for _, tt := range tests {
 		if got := string(f.AppendName(nil, tt.addr, tt.limit)); got != tt.want {
@@ -146,7 +148,7 @@ func TestAppendName(t *testing.T) {
 }
 
 func TestAppendEndpoint(t *testing.T) {
-	k := mkKey("10.99.0.1", 57680, "10.99.0.2", 5201, tcp)
+	k := displaytest.MkKey("10.99.0.1", 57680, "10.99.0.2", 5201, tcp)
 	other := table.Key{}
 	hidden := table.View{Ports: table.PortsOn, HideSrc: true}.DisplayKey(k)
 	f := HostFormat{Services: testServices}
@@ -167,28 +169,6 @@ func TestAppendEndpoint(t *testing.T) {
 		if got := string(f.AppendEndpoint(nil, &tt.k, tt.side, tt.width)); got != tt.want {
 			t.Errorf("AppendEndpoint(%v, %d, %d) = %q, want %q", tt.k, tt.side, tt.width, got, tt.want)
 		}
-	}
-}
-
-func TestClean(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain.example", "plain.example"},
-		{"", ""},
-		{"\x00\x01\x1f \x7f", "??? ?"},
-		{"\x1b[6n", "?[6n"},
-		{"\u009b6n", "?6n"},
-		{"\xc2", "?"},           // truncated UTF-8
-		{"\xed\xa0\x80", "???"}, // surrogate half: invalid, byte by byte
-		{"\u202eevil", "?evil"}, // bidi override
-		{"日本", "??"},
-	}
-	for _, tt := range tests {
-		if got := Clean(tt.in); got != tt.want {
-			t.Errorf("Clean(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if got := string(AppendClean(nil, "abcdef", 3)); got != "abc" {
-		t.Errorf("AppendClean limit 3 = %q, want %q", got, "abc")
 	}
 }
 
@@ -242,4 +222,13 @@ func BenchmarkAppendHost(b *testing.B) {
 	for b.Loop() {
 		buf = f.AppendHost(buf[:0], a, 443, udp, 40)
 	}
+}
+
+// mustServices parses a services file or panics.
+func mustServices(text string) *naming.Services {
+	s, err := naming.ParseServices(strings.NewReader(text))
+	if err != nil {
+		panic(err)
+	}
+	return s
 }

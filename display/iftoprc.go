@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/fastop/fastop/display/term"
 )
 
 // RCKind is the type of an rc-file directive's value.
@@ -161,7 +163,7 @@ func ParseRC(r io.Reader, file string) ([]RCEntry, []string, error) {
 			continue
 		}
 		if _, known := LookupRCKey(key); !known {
-			warn(start, "unknown directive %q", Clean(key))
+			warn(start, "unknown directive %q", term.Clean(key))
 			continue
 		}
 		if seen[key] {
@@ -199,7 +201,7 @@ func splitRCLine(l []byte) (key, value string, ok bool) {
 
 // RCWarning formats a warning about line of file as ParseRC does.
 func RCWarning(file string, line int, msg string) string {
-	return Clean(file) + ":" + strconv.Itoa(line) + ": warning: " + Clean(msg)
+	return term.Clean(file) + ":" + strconv.Itoa(line) + ": warning: " + term.Clean(msg)
 }
 
 // RCBoolValue is iftop's bool: true only for exactly "yes" or "true";

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fastop/fastop/display/internal/displaytest"
 	"github.com/fastop/fastop/table"
 )
 
@@ -33,7 +34,7 @@ func TestParseOrder(t *testing.T) {
 
 // flowW builds a row whose sent and received windows are given per column.
 func flowW(a, b string, sent, recv [3]uint64) table.Flow {
-	return table.Flow{Key: mkKey(a, 0, b, 0, icmp), Sent: table.Stat{Win: sent}, Recv: table.Stat{Win: recv}}
+	return table.Flow{Key: displaytest.MkKey(a, 0, b, 0, icmp), Sent: table.Stat{Win: sent}, Recv: table.Stat{Win: recv}}
 }
 
 func srcs(rows []table.Flow) []string {
@@ -126,7 +127,7 @@ func TestLimit(t *testing.T) {
 }
 
 func BenchmarkSortBySource100k(b *testing.B) {
-	rows := syntheticFlows(100_000)
+	rows := displaytest.SyntheticFlows(100_000)
 	work := make([]table.Flow, len(rows))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -141,7 +142,7 @@ func BenchmarkSortBySource100k(b *testing.B) {
 func TestSortLimitMatchesFullSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, size := range []int{0, 1, 7, 40, 1000} {
-		rows := syntheticFlows(size)
+		rows := displaytest.SyntheticFlows(size)
 		for i := range rows {
 			// Small values make ties on every metric common.
 			for w := range 3 {
@@ -169,7 +170,7 @@ func TestSortLimitMatchesFullSort(t *testing.T) {
 }
 
 func BenchmarkSortLimit10Of100k(b *testing.B) {
-	rows := syntheticFlows(100_000)
+	rows := displaytest.SyntheticFlows(100_000)
 	work := make([]table.Flow, len(rows))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -180,7 +181,7 @@ func BenchmarkSortLimit10Of100k(b *testing.B) {
 }
 
 func BenchmarkSortFull100k(b *testing.B) {
-	rows := syntheticFlows(100_000)
+	rows := displaytest.SyntheticFlows(100_000)
 	work := make([]table.Flow, len(rows))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,0 +1,277 @@
+package report
+
+import (
+	"io"
+	"strconv"
+
+	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/naming"
+	"github.com/fastop/fastop/display/term"
+	"github.com/fastop/fastop/table"
+)
+
+// Geometry of iftop's text report (docs/iftop.md#text-format).
+const (
+	TextHostWidth  = 40 // PRINT_WIDTH: each host field
+	TextLineWidth  = 92 // dividers and pair lines
+	textLabelWidth = 48 // the summary labels
+	textRateWidth  = 10 // each %10s value
+	DefaultLimit   = 10 // iftop's -L default: pairs per report
+)
+
+var (
+	textDivider = repeatByte('-', TextLineWidth)
+	textEnd     = repeatByte('=', TextLineWidth)
+)
+
+func repeatByte(c byte, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return string(b)
+}
+
+// TextOptions configure a text report. The zero value is iftop -t with no
+// other flag: hosts only, sorted by 10 s, 10 pairs, bits, numeric addresses,
+// service names from DefaultServices.
+type TextOptions struct {
+	View         table.View       // ports and hidden hosts (iftop's -P, s, d, …)
+	Sort         display.Order    // -o
+	Limit        int              // -L: pairs per report; 0 means DefaultLimit, < 0 means all
+	Bytes        bool             // -B: rates and peaks in bytes per second
+	NumericPorts bool             // -N: no service names
+	Namer        naming.Namer     // nil: numeric addresses (-n, or before DNS exists)
+	Services     *naming.Services // nil: DefaultServices(); ignored with NumericPorts
+}
+
+// HostFormat returns the host formatter these options describe.
+func (o *TextOptions) HostFormat() display.HostFormat {
+	hf := display.HostFormat{Namer: o.Namer}
+	if !o.NumericPorts {
+		hf.Services = o.Services
+		if hf.Services == nil {
+			hf.Services = naming.DefaultServices()
+		}
+	}
+	return hf
+}
+
+func (o *TextOptions) limit() int {
+	if o.Limit == 0 {
+		return DefaultLimit
+	}
+	return o.Limit
+}
+
+func (o *TextOptions) unit() display.Unit {
+	if o.Bytes {
+		return display.Bytes
+	}
+	return display.Bits
+}
+
+// reporter writes reports and keeps its scratch memory (rows, output)
+// from one report to the next, so a report every 2 s does not reallocate a
+// copy of a large table each time. The zero value is ready; a reporter is
+// not safe for concurrent use.
+type reporter struct {
+	rows []table.Flow
+	buf  []byte
+}
+
+// writeText writes one report for s in iftop's text format, byte for byte
+// (docs/iftop.md#text-format), followed by fastop's capture lines
+// (appendCaptureLines), in a single Write. Rows are aggregated under o.View,
+// sorted by o.Sort and limited to o.Limit pairs; each pair takes two lines
+// whatever the screen's line mode. The caller flushes w after each report.
+func (r *reporter) writeText(w io.Writer, s *table.Snapshot, o *TextOptions) error {
+	r.buf, r.rows = appendText(r.buf[:0], r.rows, s, o)
+	_, err := w.Write(r.buf)
+	return err
+}
+
+// writeText writes one text report with a fresh reporter.
+func writeText(w io.Writer, s *table.Snapshot, o *TextOptions) error {
+	var r reporter
+	return r.writeText(w, s, o)
+}
+
+// AppendText appends the report writeText writes.
+func AppendText(dst []byte, s *table.Snapshot, o *TextOptions) []byte {
+	dst, _ = appendText(dst, nil, s, o)
+	return dst
+}
+
+func appendText(dst []byte, scratch []table.Flow, s *table.Snapshot, o *TextOptions) ([]byte, []table.Flow) {
+	if o == nil {
+		o = &TextOptions{}
+	}
+	hf := o.HostFormat()
+	scratch = s.Rows(o.View, scratch)
+	rows := display.SortLimit(scratch, o.Sort, table.TwoLine, &hf, o.limit())
+	u := o.unit()
+
+	dst = append(dst, "   # "...)
+	dst = display.AppendPadded(dst, "Host name (port/service if enabled)", TextHostWidth-1)
+	dst = append(dst, "    "...)
+	for _, h := range [...]string{"last 2s", "last 10s", "last 40s", "cumulative"} {
+		dst = append(dst, ' ')
+		dst = appendRight(dst, []byte(h), textRateWidth)
+	}
+	dst = append(dst, '\n')
+	dst = append(dst, textDivider...)
+	dst = append(dst, '\n')
+
+	for i := range rows {
+		r := &rows[i]
+		var num [20]byte
+		dst = appendRight(dst, strconv.AppendInt(num[:0], int64(i+1), 10), 4)
+		dst = append(dst, ' ')
+		dst = hf.AppendEndpoint(dst, &r.Key, display.Src, TextHostWidth)
+		dst = append(dst, " =>"...)
+		dst = appendTextStat(dst, s, &r.Sent, u)
+		dst = append(dst, "     "...)
+		dst = hf.AppendEndpoint(dst, &r.Key, display.Dst, TextHostWidth)
+		dst = append(dst, " <="...)
+		dst = appendTextStat(dst, s, &r.Recv, u)
+	}
+	dst = append(dst, textDivider...)
+	dst = append(dst, '\n')
+
+	var total table.Stat
+	total.Add(&s.TX)
+	total.Add(&s.RX)
+	dst = appendTextRates(dst, "Total send rate:", s, &s.TX, u)
+	dst = appendTextRates(dst, "Total receive rate:", s, &s.RX, u)
+	dst = appendTextRates(dst, "Total send and receive rate:", s, &total, u)
+	dst = append(dst, textDivider...)
+	dst = append(dst, '\n')
+
+	var buf [3][24]byte
+	dst = appendTextLine(dst, "Peak rate (sent/received/total):",
+		display.AppendRate(buf[0][:0], s.Peak.Sent, u),
+		display.AppendRate(buf[1][:0], s.Peak.Recv, u),
+		display.AppendRate(buf[2][:0], s.Peak.Total, u))
+	dst = appendTextLine(dst, "Cumulative (sent/received/total):",
+		display.AppendTotal(buf[0][:0], s.TX.Bytes),
+		display.AppendTotal(buf[1][:0], s.RX.Bytes),
+		display.AppendTotal(buf[2][:0], total.Bytes))
+	dst = append(dst, textEnd...)
+	dst = append(dst, "\n\n"...)
+	dst = appendCaptureLines(dst, &s.Capture)
+	return appendDownLines(dst, s.Interfaces), scratch
+}
+
+// appendTextStat appends " %10s" for the three rates and the cumulative
+// bytes of one direction, then a newline.
+func appendTextStat(dst []byte, s *table.Snapshot, st *table.Stat, u display.Unit) []byte {
+	var buf [24]byte
+	for w := table.Win2s; w <= table.Win40s; w++ {
+		dst = append(dst, ' ')
+		dst = appendRight(dst, display.AppendRate(buf[:0], s.Rate(w, st.Win[w]), u), textRateWidth)
+	}
+	dst = append(dst, ' ')
+	dst = appendRight(dst, display.AppendTotal(buf[:0], st.Bytes), textRateWidth)
+	return append(dst, '\n')
+}
+
+func appendTextRates(dst []byte, label string, s *table.Snapshot, st *table.Stat, u display.Unit) []byte {
+	var buf [3][24]byte
+	return appendTextLine(dst, label,
+		display.AppendRate(buf[0][:0], s.Rate(table.Win2s, st.Win[table.Win2s]), u),
+		display.AppendRate(buf[1][:0], s.Rate(table.Win10s, st.Win[table.Win10s]), u),
+		display.AppendRate(buf[2][:0], s.Rate(table.Win40s, st.Win[table.Win40s]), u))
+}
+
+// appendTextLine appends a summary line: the label padded to 48, then three
+// %10s values separated by spaces (81 bytes).
+func appendTextLine(dst []byte, label string, a, b, c []byte) []byte {
+	dst = display.AppendPadded(dst, label, textLabelWidth)
+	for _, v := range [...][]byte{a, b, c} {
+		dst = append(dst, ' ')
+		dst = appendRight(dst, v, textRateWidth)
+	}
+	return append(dst, '\n')
+}
+
+// appendRight appends v right-aligned in width bytes, as %*s does: a value
+// wider than the field is written whole.
+func appendRight(dst, v []byte, width int) []byte {
+	for n := len(v); n < width; n++ {
+		dst = append(dst, ' ')
+	}
+	return append(dst, v...)
+}
+
+// appendCaptureLines appends fastop's capture health after iftop's block,
+// so parsers of iftop's format keep working. The first line is always
+// written, with every counter, so a script can rely on it:
+//
+//	Capture: 12345 packets, 0 dropped by the kernel, 3 undecodable, 12 not IP, 0 filtered, 0 ignored
+//
+// A second line is written only when flows were folded into the "other" row
+// because the flow table was full:
+//
+//	Folded: 17 flows into the (other) row (flow table full)
+//
+// A blank line ends them, as one ends iftop's block.
+func appendCaptureLines(dst []byte, c *table.Capture) []byte {
+	dst = append(dst, "Capture: "...)
+	dst = strconv.AppendUint(dst, c.Packets, 10)
+	dst = append(dst, " packets, "...)
+	dst = strconv.AppendUint(dst, c.Dropped, 10)
+	dst = append(dst, " dropped by the kernel, "...)
+	dst = strconv.AppendUint(dst, c.Undecodable, 10)
+	dst = append(dst, " undecodable, "...)
+	dst = strconv.AppendUint(dst, c.NotIP, 10)
+	dst = append(dst, " not IP, "...)
+	dst = strconv.AppendUint(dst, c.Filtered, 10)
+	dst = append(dst, " filtered, "...)
+	dst = strconv.AppendUint(dst, c.Ignored, 10)
+	dst = append(dst, " ignored\n"...)
+	if c.Folded > 0 {
+		dst = append(dst, "Folded: "...)
+		dst = strconv.AppendUint(dst, c.Folded, 10)
+		if c.Folded == 1 {
+			dst = append(dst, " flow into the "...)
+		} else {
+			dst = append(dst, " flows into the "...)
+		}
+		dst = append(dst, display.OtherHost...)
+		dst = append(dst, " row (flow table full)\n"...)
+	}
+	return append(dst, '\n')
+}
+
+// appendDownLines says which captured interfaces are down or gone now;
+// capture resumes by itself when they come back.
+func appendDownLines(dst []byte, ifaces []table.Interface) []byte {
+	n := len(dst)
+	for i := range ifaces {
+		if ifaces[i].Down {
+			dst = append(dst, "Interface "...)
+			dst = term.AppendClean(dst, ifaces[i].Name, naming.MaxNameLen)
+			dst = append(dst, " is down or gone: capture resumes when it is back\n"...)
+		}
+	}
+	if len(dst) > n {
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// AppendListening appends the line text mode prints once at start on
+// stdout: "Listening on " and the interface name(s) in full (the screen's
+// 19-character cut is an iftop bug not copied). The name is cleaned.
+func AppendListening(dst []byte, iface string) []byte {
+	dst = append(dst, "Listening on "...)
+	dst = term.AppendClean(dst, iface, -1)
+	return append(dst, '\n')
+}
+
+// writeListening writes AppendListening's line.
+func writeListening(w io.Writer, iface string) error {
+	_, err := w.Write(AppendListening(nil, iface))
+	return err
+}
