@@ -125,111 +125,13 @@ func Limit(rows []table.Flow, n int) []table.Flow {
 }
 
 // SortLimit sorts rows by o and returns the first n of them in order (all
-// when n < 0), as SortRows then Limit would. For a small n and a column
-// order it selects before sorting: rows whose sort metrics fall below the
-// n-th largest cannot be in the result, so only the candidates go through
-// table.SortByColumn, which keeps the final order exactly table's. It costs
-// O(len(rows)·log n) instead of a full sort. Rows past the result are left
-// in no particular order.
+// when n < 0), as SortRows then Limit would. Column orders select before
+// sorting (table.TopByColumn), so a small n costs O(len(rows)·log n). Rows
+// past the result are left in no particular order.
 func SortLimit(rows []table.Flow, o Order, mode table.LineMode, hf *HostFormat, n int) []table.Flow {
-	col, ok := o.Column()
-	if !ok || n < 0 || n > len(rows)/4 || n > maxSelect {
-		SortRows(rows, o, mode, hf)
-		return Limit(rows, n)
+	if col, ok := o.Column(); ok {
+		return table.TopByColumn(rows, col, mode, n)
 	}
-	if n == 0 {
-		return rows[:0]
-	}
-	// The n-th largest metric tuple, from a min-heap of the n largest.
-	heap := make([]metrics, 0, n)
-	for i := range rows {
-		m := rowMetrics(&rows[i], col, mode)
-		if len(heap) < n {
-			heap = append(heap, m)
-			siftUp(heap, len(heap)-1)
-			continue
-		}
-		if compareMetrics(&m, &heap[0]) > 0 {
-			heap[0] = m
-			siftDown(heap, 0)
-		}
-	}
-	threshold := heap[0]
-	m := 0
-	for i := range rows {
-		mi := rowMetrics(&rows[i], col, mode)
-		if compareMetrics(&mi, &threshold) >= 0 {
-			rows[m], rows[i] = rows[i], rows[m]
-			m++
-		}
-	}
-	table.SortByColumn(rows[:m], col, mode)
-	return rows[:n]
-}
-
-// maxSelect bounds the heap SortLimit keeps; above it a full sort is as good.
-const maxSelect = 4096
-
-// metrics are the values table.SortByColumn compares before the key, in
-// order: per column from the sort column to 40 s, the direction of a
-// one-direction mode (sent or received) and then sent+received, descending.
-type metrics struct {
-	v [6]uint64
-	n int
-}
-
-func rowMetrics(f *table.Flow, col int, mode table.LineMode) metrics {
-	var m metrics
-	for c := col; c <= table.Win40s; c++ {
-		switch mode {
-		case table.OneLineSent:
-			m.v[m.n] = f.Sent.Win[c]
-			m.n++
-		case table.OneLineRecv:
-			m.v[m.n] = f.Recv.Win[c]
-			m.n++
-		}
-		m.v[m.n] = f.Sent.Win[c] + f.Recv.Win[c] // wraps exactly as table's sum does
-		m.n++
-	}
-	return m
-}
-
-// compareMetrics orders by the metrics, larger first being "greater".
-func compareMetrics(a, b *metrics) int {
-	for i := range a.n {
-		if r := cmp.Compare(a.v[i], b.v[i]); r != 0 {
-			return r
-		}
-	}
-	return 0
-}
-
-func siftUp(h []metrics, i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if compareMetrics(&h[i], &h[p]) >= 0 {
-			return
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func siftDown(h []metrics, i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		s := l
-		if r := l + 1; r < len(h) && compareMetrics(&h[r], &h[l]) < 0 {
-			s = r
-		}
-		if compareMetrics(&h[s], &h[i]) >= 0 {
-			return
-		}
-		h[i], h[s] = h[s], h[i]
-		i = s
-	}
+	SortRows(rows, o, mode, hf)
+	return Limit(rows, n)
 }

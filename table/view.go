@@ -125,35 +125,6 @@ const (
 	OneLineSent                 // sent only
 )
 
-// SortByColumn sorts rows by the 2 s, 10 s or 40 s column (col = Win2s …)
-// descending, as iftop does: sent+received of that column first (in the
-// sent-only or received-only modes, that direction first), ties broken by
-// the later columns, then by key so the order is deterministic.
-func SortByColumn(rows []Flow, col int, mode LineMode) {
-	slices.SortFunc(rows, func(a, b Flow) int {
-		for c := col; c <= Win40s; c++ {
-			if r := cmpColumn(&a, &b, c, mode); r != 0 {
-				return r
-			}
-		}
-		return CompareKeys(&a.Key, &b.Key)
-	})
-}
-
-func cmpColumn(a, b *Flow, c int, mode LineMode) int {
-	switch mode {
-	case OneLineSent:
-		if r := cmp.Compare(b.Sent.Win[c], a.Sent.Win[c]); r != 0 {
-			return r
-		}
-	case OneLineRecv:
-		if r := cmp.Compare(b.Recv.Win[c], a.Recv.Win[c]); r != 0 {
-			return r
-		}
-	}
-	return cmp.Compare(b.Sent.Win[c]+b.Recv.Win[c], a.Sent.Win[c]+a.Recv.Win[c])
-}
-
 // CompareKeys orders keys by family, addresses, ports and protocol.
 func CompareKeys(a, b *Key) int {
 	if r := cmp.Compare(a.Family, b.Family); r != 0 {
