@@ -59,7 +59,7 @@ func (o *Options) applyRC(fset *pflag.FlagSet, errOut io.Writer) error {
 		return nil
 	}
 	defer f.Close()
-	entries, warnings, err := display.ParseRC(f, path)
+	entries, warnings, err := display.ParseRC(f, path, knownRC)
 	if err != nil {
 		if explicit {
 			return fmt.Errorf("-c %w", err)
@@ -86,8 +86,199 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// lineModes are line-display's values in display.RCKeys order.
+// rcKind is how a directive's value is read.
+type rcKind uint8
+
+// Values of rcKind.
+const (
+	rcString rcKind = iota // taken as written
+	rcBool                 // true only for exactly "yes" or "true" (display.RCBoolValue)
+	rcInt                  // strtol: leading digits, junk after them ignored, none is 0 (display.RCIntValue)
+	rcEnum                 // one of enum, exactly
+	rcRate                 // bits/s as -m takes it: digits and an optional K, M, G or B
+	rcNumber               // fastop's numeric options, parsed strictly as on the command line
+)
+
+// rcDirective is one directive of ~/.iftoprc: its name, how its value is
+// read, the flag it stands for ("" for the screen's starting state, which
+// has no flag) and how it is applied. rcDirectives is the only list:
+// ParseRC knows the names from it, IFTOPRC.md documents each
+// (TestRCDirectives), and applyRCEntries runs each apply.
+type rcDirective struct {
+	name  string
+	kind  rcKind
+	enum  []string // rcEnum's values
+	flag  string
+	apply func(a *rcApplier, d *rcDirective, e display.RCEntry)
+}
+
+// rcDirectives lists every directive fastop reads, iftop's first
+// (docs/iftop.md#config-file: same names, same value types), then
+// screen-filter (which iftop documents but rejects), then fastop's own under
+// their long option names.
+var rcDirectives = []rcDirective{
+	{name: "interface", kind: rcString, flag: "interface", apply: rcSet},
+	{name: "dns-resolution", kind: rcBool, flag: "no-dns", apply: rcSetNot},
+	{name: "port-resolution", kind: rcBool, flag: "no-port-names", apply: rcSetNot},
+	{name: "filter-code", kind: rcString, flag: "filter", apply: rcSet},
+	{name: "show-bars", kind: rcBool, flag: "no-bars", apply: rcSetNot},
+	{name: "promiscuous", kind: rcBool, flag: "promiscuous", apply: rcSetBool},
+	{name: "hide-source", kind: rcBool, apply: rcUIBool(func(u *rcUI) *bool { return &u.hideSrc })},      // the s key
+	{name: "hide-destination", kind: rcBool, apply: rcUIBool(func(u *rcUI) *bool { return &u.hideDst })}, // the d key
+	{name: "use-bytes", kind: rcBool, flag: "bytes", apply: rcSetBool},
+	{name: "sort", kind: rcEnum, enum: sortValues, flag: "sort", apply: rcSet},
+	{name: "line-display", kind: rcEnum, enum: lineDisplayValues, apply: rcLineDisplay},            // the t key
+	{name: "show-totals", kind: rcBool, apply: rcUIBool(func(u *rcUI) *bool { return &u.totals })}, // the T key
+	{name: "log-scale", kind: rcBool, apply: rcUIBool(func(u *rcUI) *bool { return &u.logScale })}, // the L key
+	{name: "max-bandwidth", kind: rcRate, flag: "max-bandwidth", apply: rcChecked(checkRate, "; the scale stays automatic")},
+	{name: "net-filter", kind: rcString, flag: "net-filter", apply: rcChecked(checkNetFilter, "; no net filter")},
+	{name: "net-filter6", kind: rcString, flag: "net-filter6", apply: rcChecked(checkNetFilter6, "; no net filter")},
+	{name: "link-local", kind: rcBool, flag: "link-local", apply: rcSetBool},
+	{name: "port-display", kind: rcEnum, enum: portDisplayValues, flag: "ports", apply: rcPortDisplay},
+	{name: "timed-output", kind: rcInt, flag: "seconds", apply: rcSetCount},
+	{name: "no-curses", kind: rcBool, flag: "text", apply: rcSetBool},
+	{name: "num-lines", kind: rcInt, flag: "lines", apply: rcSetCount},
+	{name: "screen-filter", kind: rcString, apply: rcScreenFilter}, // the l key
+
+	{name: "json", kind: rcBool, flag: "json", apply: rcSetBool},
+	{name: "fanout", kind: rcNumber, flag: "fanout", apply: rcSet},
+	{name: "fanout-mode", kind: rcString, flag: "fanout-mode", apply: rcSet},
+	{name: "buffer", kind: rcString, flag: "buffer", apply: rcChecked(checkSize, "")},
+	{name: "snaplen", kind: rcNumber, flag: "snaplen", apply: rcSet},
+	{name: "wait", kind: rcBool, flag: "wait", apply: rcSetBool},
+	{name: "max-flows", kind: rcNumber, flag: "max-flows", apply: rcSet},
+	{name: "speed", kind: rcNumber, flag: "speed", apply: rcSet},
+	{name: "workers", kind: rcNumber, flag: "workers", apply: rcSet},
+	{name: "verbose", kind: rcBool, flag: "verbose", apply: rcSetBool},
+}
+
+// The values of the enum directives, as iftop spells them.
+var (
+	sortValues        = []string{"2s", "10s", "40s", "source", "destination"}
+	lineDisplayValues = []string{"two-line", "one-line-both", "one-line-sent", "one-line-received"}
+	portDisplayValues = []string{"off", "source-only", "destination-only", "on"} // table.PortDisplay's order
+)
+
+// The checks of rcChecked.
+func checkRate(v string) error       { _, err := parseRate(v); return err }
+func checkNetFilter(v string) error  { _, err := parseNetFilter(v); return err }
+func checkNetFilter6(v string) error { _, err := parseNetFilter6(v); return err }
+func checkSize(v string) error       { _, err := parseSize(v); return err }
+
+// lookupRC returns the directive called name.
+func lookupRC(name string) (*rcDirective, bool) {
+	for i := range rcDirectives {
+		if rcDirectives[i].name == name {
+			return &rcDirectives[i], true
+		}
+	}
+	return nil, false
+}
+
+// knownRC reports whether name is a directive (for display.ParseRC).
+func knownRC(name string) bool {
+	_, ok := lookupRC(name)
+	return ok
+}
+
+// rcApplier applies directives to the options and collects warnings.
+type rcApplier struct {
+	o        *Options
+	fset     *pflag.FlagSet
+	path     string
+	warnings []string
+}
+
+func (a *rcApplier) warn(e display.RCEntry, format string, args ...any) {
+	a.warnings = append(a.warnings, display.RCWarning(a.path, e.Line, fmt.Sprintf(format, args...)))
+}
+
+// set gives a flag a value without marking it changed, so that what came
+// from the file is not mistaken for the command line. A flag given on the
+// command line keeps its value.
+func (a *rcApplier) set(e display.RCEntry, name, value string) {
+	fl := a.fset.Lookup(name)
+	if fl == nil || fl.Changed {
+		return
+	}
+	if err := fl.Value.Set(value); err != nil {
+		a.warn(e, "invalid value %q for directive %q: %v", value, e.Key, err)
+	}
+}
+
+// The ways a directive is applied.
+
+// rcSet sets the flag to the value as written.
+func rcSet(a *rcApplier, d *rcDirective, e display.RCEntry) { a.set(e, d.flag, e.Value) }
+
+// rcSetBool sets a bool flag to iftop's reading of the value.
+func rcSetBool(a *rcApplier, d *rcDirective, e display.RCEntry) {
+	a.set(e, d.flag, strconv.FormatBool(display.RCBoolValue(e.Value)))
+}
+
+// rcSetNot sets a "no-" flag to the opposite of the value.
+func rcSetNot(a *rcApplier, d *rcDirective, e display.RCEntry) {
+	a.set(e, d.flag, strconv.FormatBool(!display.RCBoolValue(e.Value)))
+}
+
+// rcSetCount sets a count flag to iftop's reading of the value, refusing
+// what does not fit an int32 or is negative.
+func rcSetCount(a *rcApplier, d *rcDirective, e display.RCEntry) {
+	n := display.RCIntValue(e.Value)
+	if n < 0 || n > 1<<31-1 {
+		a.warn(e, "invalid value %q for directive %q: use a number from 0 to 2147483647", e.Value, e.Key)
+		return
+	}
+	a.set(e, d.flag, strconv.FormatInt(n, 10))
+}
+
+// rcChecked sets the flag to the value once check accepts it; a value it
+// refuses is a warning (its error, then after) and the option keeps its
+// default.
+func rcChecked(check func(string) error, after string) func(*rcApplier, *rcDirective, display.RCEntry) {
+	return func(a *rcApplier, d *rcDirective, e display.RCEntry) {
+		if a.fset.Changed(d.flag) {
+			return
+		}
+		if err := check(e.Value); err != nil {
+			a.warn(e, "%s: %v%s", d.name, err, after)
+			return
+		}
+		a.set(e, d.flag, e.Value)
+	}
+}
+
+// rcUIBool sets a field of the screen's starting state.
+func rcUIBool(field func(*rcUI) *bool) func(*rcApplier, *rcDirective, display.RCEntry) {
+	return func(a *rcApplier, _ *rcDirective, e display.RCEntry) { *field(&a.o.ui) = display.RCBoolValue(e.Value) }
+}
+
+// lineModes are line-display's values in its enum's order.
 var lineModes = [...]table.LineMode{table.TwoLine, table.OneLineBoth, table.OneLineSent, table.OneLineRecv}
+
+func rcLineDisplay(a *rcApplier, d *rcDirective, e display.RCEntry) {
+	i, _ := display.RCEnumValue(e.Value, d.enum)
+	a.o.ui.lineMode = lineModes[i]
+}
+
+// rcPortDisplay keeps all four of iftop's port displays (-P has only on
+// and off).
+func rcPortDisplay(a *rcApplier, d *rcDirective, e display.RCEntry) {
+	if a.fset.Changed(d.flag) {
+		return
+	}
+	i, _ := display.RCEnumValue(e.Value, d.enum)
+	a.o.set.view.Ports = table.PortDisplay(i) // off, source-only, destination-only, on
+	a.set(e, d.flag, strconv.FormatBool(a.o.set.view.Ports == table.PortsOn))
+}
+
+func rcScreenFilter(a *rcApplier, _ *rcDirective, e display.RCEntry) {
+	if _, err := screen.CompileFilter(e.Value); err != nil {
+		a.warn(e, "screen-filter: %v", err)
+		return
+	}
+	a.o.ui.screenFilter = e.Value
+}
 
 // applyRCEntries sets the options from entries and returns warnings. A key
 // whose option was given on the command line is skipped silently: the
@@ -95,136 +286,22 @@ var lineModes = [...]table.LineMode{table.TwoLine, table.OneLineBoth, table.OneL
 // tells nothing new). A value that does not parse is skipped with a warning
 // and the option keeps its default, as in iftop.
 func (o *Options) applyRCEntries(fset *pflag.FlagSet, path string, entries []display.RCEntry) []string {
-	var warnings []string
-	warn := func(e display.RCEntry, format string, args ...any) {
-		warnings = append(warnings, display.RCWarning(path, e.Line, fmt.Sprintf(format, args...)))
-	}
-	// set gives a flag a value without marking it changed, so that what
-	// came from the file is not mistaken for the command line.
-	set := func(e display.RCEntry, name, value string) {
-		fl := fset.Lookup(name)
-		if fl == nil || fl.Changed {
-			return
-		}
-		if err := fl.Value.Set(value); err != nil {
-			warn(e, "invalid value %q for directive %q: %v", value, e.Key, err)
-		}
-	}
-	setBool := func(e display.RCEntry, name string, v bool) { set(e, name, strconv.FormatBool(v)) }
-	setCount := func(e display.RCEntry, name string) {
-		n := display.RCIntValue(e.Value)
-		if n < 0 || n > 1<<31-1 {
-			warn(e, "invalid value %q for directive %q: use a number from 0 to 2147483647", e.Value, e.Key)
-			return
-		}
-		set(e, name, strconv.FormatInt(n, 10))
-	}
-	changed := func(name string) bool { return fset.Changed(name) }
-
+	a := &rcApplier{o: o, fset: fset, path: path}
 	for _, e := range entries {
-		key, _ := display.LookupRCKey(e.Key)
-		b := display.RCBoolValue(e.Value)
-		if key.Kind == display.RCEnum {
-			if _, ok := display.RCEnumValue(e.Value, key.Enum); !ok {
-				warn(e, "invalid enumeration value %q for directive %q", e.Value, e.Key)
+		d, ok := lookupRC(e.Key)
+		if !ok {
+			// ParseRC returns only known keys.
+			a.warn(e, "directive %q is not supported here", e.Key)
+			continue
+		}
+		if d.kind == rcEnum {
+			if _, ok := display.RCEnumValue(e.Value, d.enum); !ok {
+				a.warn(e, "invalid enumeration value %q for directive %q", e.Value, e.Key)
 				continue
 			}
 		}
-		switch e.Key {
-		case "interface":
-			set(e, "interface", e.Value)
-		case "dns-resolution":
-			setBool(e, "no-dns", !b)
-		case "port-resolution":
-			setBool(e, "no-port-names", !b)
-		case "filter-code":
-			set(e, "filter", e.Value)
-		case "show-bars":
-			setBool(e, "no-bars", !b)
-		case "promiscuous":
-			setBool(e, "promiscuous", b)
-		case "hide-source":
-			o.ui.hideSrc = b
-		case "hide-destination":
-			o.ui.hideDst = b
-		case "use-bytes":
-			setBool(e, "bytes", b)
-		case "sort":
-			set(e, "sort", e.Value)
-		case "line-display":
-			i, _ := display.RCEnumValue(e.Value, key.Enum)
-			o.ui.lineMode = lineModes[i]
-		case "show-totals":
-			o.ui.totals = b
-		case "log-scale":
-			o.ui.logScale = b
-		case "max-bandwidth":
-			if changed("max-bandwidth") {
-				continue
-			}
-			if _, err := parseRate(e.Value); err != nil {
-				warn(e, "max-bandwidth: %v; the scale stays automatic", err)
-				continue
-			}
-			set(e, "max-bandwidth", e.Value)
-		case "net-filter":
-			if changed("net-filter") {
-				continue
-			}
-			if _, err := parseNetFilter(e.Value); err != nil {
-				warn(e, "net-filter: %v; no net filter", err)
-				continue
-			}
-			set(e, "net-filter", e.Value)
-		case "net-filter6":
-			if changed("net-filter6") {
-				continue
-			}
-			if _, err := parseNetFilter6(e.Value); err != nil {
-				warn(e, "net-filter6: %v; no net filter", err)
-				continue
-			}
-			set(e, "net-filter6", e.Value)
-		case "link-local":
-			setBool(e, "link-local", b)
-		case "port-display":
-			if changed("ports") {
-				continue
-			}
-			i, _ := display.RCEnumValue(e.Value, key.Enum)
-			o.set.view.Ports = table.PortDisplay(i) // off, source-only, destination-only, on
-			setBool(e, "ports", o.set.view.Ports == table.PortsOn)
-		case "timed-output":
-			setCount(e, "seconds")
-		case "no-curses":
-			setBool(e, "text", b)
-		case "num-lines":
-			setCount(e, "lines")
-		case "screen-filter":
-			if _, err := screen.CompileFilter(e.Value); err != nil {
-				warn(e, "screen-filter: %v", err)
-				continue
-			}
-			o.ui.screenFilter = e.Value
-		case "json", "wait", "verbose":
-			setBool(e, e.Key, b)
-		case "buffer":
-			if changed("buffer") {
-				continue
-			}
-			if _, err := parseSize(e.Value); err != nil {
-				warn(e, "buffer: %v", err)
-				continue
-			}
-			set(e, "buffer", e.Value)
-		case "fanout", "fanout-mode", "snaplen", "max-flows", "speed", "workers":
-			set(e, e.Key, e.Value)
-		default:
-			// ParseRC returns only keys of display.RCKeys; a key added
-			// there must be handled here (TestRCKeysAllHandled).
-			warn(e, "directive %q is not supported here", e.Key)
-		}
+		d.apply(a, d, e)
 	}
 	o.set.view.HideSrc, o.set.view.HideDst = o.ui.hideSrc, o.ui.hideDst
-	return warnings
+	return a.warnings
 }

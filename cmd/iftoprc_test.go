@@ -190,7 +190,7 @@ func TestRCFiles(t *testing.T) {
 	})
 }
 
-// TestRCKeysAllHandled gives every directive of display.RCKeys a valid
+// TestRCKeysAllHandled gives every directive of rcDirectives a valid
 // value and checks that applyRC knows it (no "not supported" warning) and
 // that it changes something.
 func TestRCKeysAllHandled(t *testing.T) {
@@ -202,12 +202,12 @@ func TestRCKeysAllHandled(t *testing.T) {
 		// The bools that default to true are set to no.
 		"dns-resolution": "no", "port-resolution": "no", "show-bars": "no",
 	}
-	for _, k := range display.RCKeys {
-		t.Run(k.Name, func(t *testing.T) {
-			v, ok := valid[k.Name]
+	for _, k := range rcDirectives {
+		t.Run(k.name, func(t *testing.T) {
+			v, ok := valid[k.name]
 			if !ok {
-				if k.Kind != display.RCBool {
-					t.Fatalf("no test value for %s", k.Name)
+				if k.kind != rcBool {
+					t.Fatalf("no test value for %s", k.name)
 				}
 				v = "yes"
 			}
@@ -215,14 +215,60 @@ func TestRCKeysAllHandled(t *testing.T) {
 			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
 			o.AddFlags(fs)
 			def.AddFlags(pflag.NewFlagSet("y", pflag.ContinueOnError))
-			w := o.applyRCEntries(fs, "rc", []display.RCEntry{{Key: k.Name, Value: v, Line: 1}})
+			w := o.applyRCEntries(fs, "rc", []display.RCEntry{{Key: k.name, Value: v, Line: 1}})
 			if len(w) != 0 {
 				t.Errorf("warnings %q", w)
 			}
 			if o.ui == def.ui && o.set.view == def.set.view && flagsEqual(&o, &def) {
-				t.Errorf("%s: %s changed nothing", k.Name, v)
+				t.Errorf("%s: %s changed nothing", k.name, v)
 			}
 		})
+	}
+}
+
+// TestRCDirectives checks the table: names are unique, every flag exists,
+// the sort enum is display.ParseOrder's set, and IFTOPRC.md documents
+// every directive.
+func TestRCDirectives(t *testing.T) {
+	var o Options
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	o.AddFlags(fs)
+	seen := map[string]bool{}
+	for _, d := range rcDirectives {
+		if seen[d.name] {
+			t.Errorf("%s listed twice", d.name)
+		}
+		seen[d.name] = true
+		if d.flag != "" && fs.Lookup(d.flag) == nil {
+			t.Errorf("%s: no flag %q", d.name, d.flag)
+		}
+		if (d.kind == rcEnum) != (d.enum != nil) || d.apply == nil {
+			t.Errorf("%s: kind %d, enum %q, apply %v", d.name, d.kind, d.enum, d.apply != nil)
+		}
+	}
+	// Every directive parses.
+	var b strings.Builder
+	for _, d := range rcDirectives {
+		b.WriteString(d.name + ": x\n")
+	}
+	entries, warnings, _ := display.ParseRC(strings.NewReader(b.String()), "rc", knownRC)
+	if len(entries) != len(rcDirectives) || len(warnings) != 0 {
+		t.Errorf("%d entries and %q for %d directives", len(entries), warnings, len(rcDirectives))
+	}
+	sorts, _ := lookupRC("sort")
+	for _, v := range sorts.enum {
+		if _, err := display.ParseOrder(v); err != nil {
+			t.Errorf("sort: %q is not an Order: %v", v, err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join("..", "display", "IFTOPRC.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rcDirectives {
+		if !strings.Contains(string(data), "| `"+d.name+"` |") {
+			t.Errorf("IFTOPRC.md does not document %q", d.name)
+		}
 	}
 }
 
@@ -245,7 +291,7 @@ func FuzzIftoprc(f *testing.F) {
 	f.Add([]byte("num-lines: -3\ntimed-output: 99999999999999999999\nbuffer: 1G\nspeed: NaN\nworkers: 0\n"))
 	f.Add([]byte("bogus: 1\nsort: 2s\nsort: 40s\n\x00\xff: \x1b[2J\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, warnings, err := display.ParseRC(bytes.NewReader(data), "rc")
+		entries, warnings, err := display.ParseRC(bytes.NewReader(data), "rc", knownRC)
 		if err != nil {
 			if len(data) <= display.MaxRCSize {
 				t.Fatalf("error for %d bytes: %v", len(data), err)
@@ -254,7 +300,7 @@ func FuzzIftoprc(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, e := range entries {
-			if _, ok := display.LookupRCKey(e.Key); !ok || seen[e.Key] {
+			if !knownRC(e.Key) || seen[e.Key] {
 				t.Fatalf("entry %q unknown or repeated", e.Key)
 			}
 			seen[e.Key] = true

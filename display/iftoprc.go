@@ -10,78 +10,6 @@ import (
 	"github.com/fastop/fastop/display/term"
 )
 
-// RCKind is the type of an rc-file directive's value.
-type RCKind uint8
-
-// Values of RCKind.
-const (
-	RCString RCKind = iota // taken as written
-	RCBool                 // true only for exactly "yes" or "true" (RCBool)
-	RCInt                  // strtol: leading digits, junk after them ignored, none is 0 (RCInt)
-	RCEnum                 // one of Enum, exactly
-	RCRate                 // bits/s as -m takes it: digits and an optional K, M, G or B
-	RCNumber               // fastop's numeric options, parsed strictly as on the command line
-)
-
-// RCKey describes a directive of ~/.iftoprc.
-type RCKey struct {
-	Name   string
-	Kind   RCKind
-	Enum   []string // the values of an RCEnum
-	Option string   // the command-line option it stands for, for the documentation
-	Doc    string
-}
-
-// RCKeys lists every directive fastop reads, iftop's first
-// (docs/iftop.md#config-file: same names, same value types), then
-// screen-filter (which iftop documents but rejects), then fastop's own under
-// their long option names.
-var RCKeys = []RCKey{
-	{Name: "interface", Kind: RCString, Option: "-i", Doc: "interface(s) to capture on"},
-	{Name: "dns-resolution", Kind: RCBool, Option: "-n (no)", Doc: "look up host names"},
-	{Name: "port-resolution", Kind: RCBool, Option: "-N (no)", Doc: "show service names instead of port numbers"},
-	{Name: "filter-code", Kind: RCString, Option: "-f", Doc: "pcap-filter expression"},
-	{Name: "show-bars", Kind: RCBool, Option: "-b (no)", Doc: "draw the bar graphs"},
-	{Name: "promiscuous", Kind: RCBool, Option: "-p", Doc: "promiscuous mode"},
-	{Name: "hide-source", Kind: RCBool, Option: "s key", Doc: "aggregate source hosts (shown as *)"},
-	{Name: "hide-destination", Kind: RCBool, Option: "d key", Doc: "aggregate destination hosts"},
-	{Name: "use-bytes", Kind: RCBool, Option: "-B", Doc: "rates in bytes"},
-	{Name: "sort", Kind: RCEnum, Enum: []string{"2s", "10s", "40s", "source", "destination"}, Option: "-o", Doc: "sort order"},
-	{Name: "line-display", Kind: RCEnum, Enum: []string{"two-line", "one-line-both", "one-line-sent", "one-line-received"}, Option: "t key", Doc: "rows per host pair on the screen"},
-	{Name: "show-totals", Kind: RCBool, Option: "T key", Doc: "cumulative column on the screen"},
-	{Name: "log-scale", Kind: RCBool, Option: "L key", Doc: "logarithmic bar scale"},
-	{Name: "max-bandwidth", Kind: RCRate, Option: "-m", Doc: "fixed bar scale, bits/s"},
-	{Name: "net-filter", Kind: RCString, Option: "-F", Doc: "IPv4 net/mask that is local"},
-	{Name: "net-filter6", Kind: RCString, Option: "-G", Doc: "IPv6 net/mask that is local"},
-	{Name: "link-local", Kind: RCBool, Option: "-l", Doc: "count IPv6 link-local traffic"},
-	{Name: "port-display", Kind: RCEnum, Enum: []string{"off", "source-only", "destination-only", "on"}, Option: "-P (on), S D p keys", Doc: "which ports rows keep"},
-	{Name: "timed-output", Kind: RCInt, Option: "-s", Doc: "text mode: one report after this many seconds"},
-	{Name: "no-curses", Kind: RCBool, Option: "-t", Doc: "text mode"},
-	{Name: "num-lines", Kind: RCInt, Option: "-L", Doc: "text mode: host pairs per report"},
-	{Name: "screen-filter", Kind: RCString, Option: "l key", Doc: "screen filter regexp (iftop documents it but rejects it)"},
-
-	{Name: "json", Kind: RCBool, Option: "--json", Doc: "JSON reports"},
-	{Name: "fanout", Kind: RCNumber, Option: "--fanout", Doc: "capture sockets in the fanout group"},
-	{Name: "fanout-mode", Kind: RCString, Option: "--fanout-mode", Doc: "hash, cpu, lb or qm"},
-	{Name: "buffer", Kind: RCString, Option: "--buffer", Doc: "ring memory per fanout member, e.g. 64M"},
-	{Name: "snaplen", Kind: RCNumber, Option: "--snaplen", Doc: "bytes of each packet kept in the ring"},
-	{Name: "wait", Kind: RCBool, Option: "--wait", Doc: "wait for the interface to come up"},
-	{Name: "max-flows", Kind: RCNumber, Option: "--max-flows", Doc: "flows kept before the (other) row"},
-	{Name: "speed", Kind: RCNumber, Option: "--speed", Doc: "replay speed of -r on the screen"},
-	{Name: "workers", Kind: RCNumber, Option: "--workers", Doc: "workers for a capture file"},
-	{Name: "verbose", Kind: RCBool, Option: "-v", Doc: "capture details on stderr"},
-}
-
-// LookupRCKey returns the directive called name.
-func LookupRCKey(name string) (RCKey, bool) {
-	for _, k := range RCKeys {
-		if k.Name == name {
-			return k, true
-		}
-	}
-	return RCKey{}, false
-}
-
 // RCEntry is one directive read from an rc file.
 type RCEntry struct {
 	Key   string
@@ -99,8 +27,10 @@ const maxRCWarnings = 50
 var ErrRCTooLarge = errors.New("larger than 1 MiB")
 
 // ParseRC reads an rc file in iftop's format (docs/iftop.md#config-file) and
-// returns its known directives in file order, each key once, and warnings as
-// whole lines ("FILE:LINE: warning: …", no newline):
+// returns its known directives (those known says are) in file order, each
+// key once, and warnings as whole lines ("FILE:LINE: warning: …", no
+// newline). What each directive means is the caller's (cmd's table); the
+// format is:
 //
 //   - one "name: value" per line; blanks before the name are allowed, the
 //     name ends at the first blank or ':', the value is trimmed of blanks
@@ -114,7 +44,7 @@ var ErrRCTooLarge = errors.New("larger than 1 MiB")
 //     value wins, as in iftop.
 //
 // Only a read error or a file over MaxRCSize is an error.
-func ParseRC(r io.Reader, file string) ([]RCEntry, []string, error) {
+func ParseRC(r io.Reader, file string, known func(name string) bool) ([]RCEntry, []string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxRCSize+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", file, err)
@@ -162,7 +92,7 @@ func ParseRC(r io.Reader, file string) ([]RCEntry, []string, error) {
 		if !ok {
 			continue
 		}
-		if _, known := LookupRCKey(key); !known {
+		if !known(key) {
 			warn(start, "unknown directive %q", term.Clean(key))
 			continue
 		}
