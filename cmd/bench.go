@@ -75,6 +75,9 @@ per tick, peak heap and allocations per packet.`,
 				}
 				defer stop()
 			}
+			if o.MaxFlows < 1 || o.MaxFlows > maxFlowsLimit {
+				return usageErrorf("--max-flows %d: out of range; use 1 to %d", o.MaxFlows, maxFlowsLimit)
+			}
 			if o.Live {
 				if o.Synthetic || len(args) > 0 {
 					return usageErrorf("bench: --live sends its own traffic: no files, no --synthetic")

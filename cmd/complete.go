@@ -2,9 +2,11 @@ package cmd
 
 import (
 	"io"
+	"math"
 	"net/netip"
 
 	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/pflag"
 )
@@ -48,29 +50,58 @@ func (o *Options) complete(fs *pflag.FlagSet, errOut io.Writer) error {
 	if s.buffer, err = parseSize(o.Buffer); err != nil {
 		return usageErrorf("--buffer: %v", err)
 	}
-	if o.Seconds < 0 {
-		return usageErrorf("-s %d: the number of seconds must be positive", o.Seconds)
-	}
-	if o.Lines < 0 {
-		return usageErrorf("-L %d: the number of lines must be positive", o.Lines)
-	}
-	if o.Workers < 1 || o.Workers > 256 {
-		return usageErrorf("--workers %d: use 1 to 256", o.Workers)
-	}
-	if o.Fanout < 0 || o.Fanout > 256 {
-		return usageErrorf("--fanout %d: use 1 to 256", o.Fanout)
-	}
-	if o.MaxFlows < 1 {
-		return usageErrorf("--max-flows %d: must be at least 1", o.MaxFlows)
+	if err := o.checkRanges(); err != nil {
+		return err
 	}
 	if o.Read != "" && o.Interface != "" {
 		return usageErrorf("-r and -i cannot be used together: read a file or capture live")
 	}
-	if o.Speed <= 0 {
-		return usageErrorf("--speed %v: must be positive", o.Speed)
-	}
 	if o.Ports {
 		s.view.Ports = table.PortsOn
+	}
+	return nil
+}
+
+// Ranges of the numeric options. -s and -L are ints in iftop; above
+// maxSeconds, -s in nanoseconds would overflow a time.Duration. Flows are
+// numbered with 32-bit integers in the table, hence maxFlowsLimit.
+const (
+	maxSeconds    = math.MaxInt32
+	maxLines      = math.MaxInt32
+	maxMembers    = 256
+	maxFlowsLimit = 1 << 30
+	minSpeed      = 0.01
+	maxSpeed      = 10000
+)
+
+// checkRanges refuses any numeric option outside what it can hold, naming
+// the range.
+func (o *Options) checkRanges() error {
+	ints := []struct {
+		name     string
+		v        int
+		min, max int
+		unit     string
+	}{
+		{"-s", o.Seconds, 0, maxSeconds, " (seconds)"},
+		{"-L", o.Lines, 0, maxLines, ""},
+		{"--snaplen", o.Snaplen, 1, afpacket.MaxSnaplen, " (bytes)"},
+		{"--fanout", o.Fanout, 0, maxMembers, ""},
+		{"--workers", o.Workers, 1, maxMembers, ""},
+		{"--max-flows", o.MaxFlows, 1, maxFlowsLimit, ""},
+	}
+	for _, c := range ints {
+		if c.v < c.min || c.v > c.max {
+			lo := c.min
+			if c.name == "--fanout" {
+				lo = 1 // 0 is the default (one per CPU), not a width to offer
+			}
+			return usageErrorf("%s %d: out of range; use %d to %d%s", c.name, c.v, lo, c.max, c.unit)
+		}
+	}
+	// !(a <= x) also catches NaN.
+	if !(o.Speed >= minSpeed && o.Speed <= maxSpeed) {
+		return usageErrorf("--speed %v: out of range; use %v to %v", o.Speed, minSpeed, maxSpeed)
 	}
 	return nil
 }

@@ -235,3 +235,66 @@ func TestFlags(t *testing.T) {
 }
 
 func cloneArgs(s []string) []string { return append([]string(nil), s...) }
+
+// TestOptionRanges: every numeric option refuses a value it cannot hold
+// (an overflowing -s ended the run at once) with one line that names the
+// option and the range it takes; the ends of each range are accepted.
+func TestOptionRanges(t *testing.T) {
+	tests := []struct {
+		args []string
+		msg  string // "" when the value is accepted
+	}{
+		{[]string{"-s", "9223372037"}, "-s 9223372037: out of range; use 0 to 2147483647 (seconds)"},
+		{[]string{"-s", "2147483648"}, "-s 2147483648: out of range; use 0 to 2147483647 (seconds)"},
+		{[]string{"-s", "2147483647"}, ""},
+		{[]string{"-s", "-1"}, "-s -1: out of range; use 0 to 2147483647 (seconds)"},
+		{[]string{"-L", "-2"}, "-L -2: out of range; use 0 to 2147483647"},
+		{[]string{"-L", "2147483648"}, "-L 2147483648: out of range; use 0 to 2147483647"},
+		{[]string{"-L", "2147483647"}, ""},
+		{[]string{"--snaplen", "0"}, "--snaplen 0: out of range; use 1 to 262144 (bytes)"},
+		{[]string{"--snaplen", "-1"}, "--snaplen -1: out of range; use 1 to 262144 (bytes)"},
+		{[]string{"--snaplen", "4294967297"}, "--snaplen 4294967297: out of range; use 1 to 262144 (bytes)"},
+		{[]string{"--snaplen", "262144"}, ""},
+		{[]string{"--snaplen", "1"}, ""},
+		{[]string{"--fanout", "999"}, "--fanout 999: out of range; use 1 to 256"},
+		{[]string{"--fanout", "-1"}, "--fanout -1: out of range; use 1 to 256"},
+		{[]string{"--fanout", "256"}, ""},
+		{[]string{"--workers", "0"}, "--workers 0: out of range; use 1 to 256"},
+		{[]string{"--workers", "9223372036854775807"}, "--workers 9223372036854775807: out of range; use 1 to 256"},
+		{[]string{"--max-flows", "0"}, "--max-flows 0: out of range; use 1 to 1073741824"},
+		{[]string{"--max-flows", "4294967296"}, "--max-flows 4294967296: out of range; use 1 to 1073741824"},
+		{[]string{"--max-flows", "1073741824"}, ""},
+		{[]string{"--speed", "0"}, "--speed 0: out of range; use 0.01 to 10000"},
+		{[]string{"--speed", "1e-300"}, "--speed 1e-300: out of range; use 0.01 to 10000"},
+		{[]string{"--speed", "1e300"}, "--speed 1e+300: out of range; use 0.01 to 10000"},
+		{[]string{"--speed", "NaN"}, "--speed NaN: out of range; use 0.01 to 10000"},
+		{[]string{"--speed", "+Inf"}, "--speed +Inf: out of range; use 0.01 to 10000"},
+		{[]string{"--speed", "0.01"}, ""},
+		{[]string{"--speed", "10000"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			res := parseArgs(t, tt.args...)
+			if tt.msg == "" {
+				if res.code != 0 || res.opts == nil {
+					t.Fatalf("exit %d, stderr %q; want the value accepted", res.code, res.errOut)
+				}
+				return
+			}
+			if res.code != exitUsage || res.opts != nil {
+				t.Errorf("exit %d (monitor ran: %v), want %d", res.code, res.opts != nil, exitUsage)
+			}
+			if first, _, _ := strings.Cut(res.errOut, "\n"); first != "fastop: "+tt.msg {
+				t.Errorf("stderr %q, want first line %q", res.errOut, "fastop: "+tt.msg)
+			}
+		})
+	}
+}
+
+// TestBenchMaxFlowsRange: bench bounds --max-flows as the monitor does.
+func TestBenchMaxFlowsRange(t *testing.T) {
+	res := parseArgs(t, "bench", "--synthetic", "--max-flows", "4294967296")
+	if first, _, _ := strings.Cut(res.errOut, "\n"); res.code != exitUsage || first != "fastop: --max-flows 4294967296: out of range; use 1 to 1073741824" {
+		t.Fatalf("exit %d, stderr %q", res.code, res.errOut)
+	}
+}
