@@ -111,6 +111,11 @@ func Compile(expr string, opt Options) (prog Program, err error) {
 		}
 		root = &block{stmts: st, kind: bkGoto, t: root, effect: true}
 	}
+	// The optimiser's time grows faster than the program; a program this
+	// large would not fit MaxInstructions anyway.
+	if n := len(topo(root)); n > MaxBlocks {
+		return nil, &limitError{msg: fmt.Sprintf("the expression makes %d branches before optimising, more than fastop's limit of %d; shorten it (one this large would not fit the kernel's %d instructions)", n, MaxBlocks, MaxInstructions)}
+	}
 	if !opt.NoOptimize {
 		root = optimize(root)
 	}

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -238,6 +239,40 @@ func (e *SyntaxError) Error() string {
 	return "filter: syntax error at column " + itoa(e.Col) + ": " + e.Msg
 }
 
+// Limits on what Compile reads, so that a hostile or mistaken expression
+// gets an answer at once instead of minutes of parsing and optimising.
+// Each token of a useful filter costs the kernel about half an instruction
+// or more, so MaxTokens is beyond what fits in MaxInstructions; MaxDepth is
+// far beyond what anyone writes.
+const (
+	MaxTokens = 16384 // words, numbers and operators in one expression
+	MaxDepth  = 256   // nesting of parentheses, not, brackets, unary minus, % and ^
+	MaxBlocks = 16384 // branches of the program before it is optimised
+)
+
+// ErrLimit is wrapped by Compile when an expression exceeds MaxTokens,
+// MaxDepth or MaxBlocks. It wraps ErrTooComplex.
+var ErrLimit = fmt.Errorf("%w for fastop's limits", ErrTooComplex)
+
+// limitError is an ErrLimit error at a column of the expression (0: none).
+type limitError struct {
+	col int
+	msg string
+}
+
+func limitErrorf(pos int, format string, args ...any) error {
+	return &limitError{col: pos + 1, msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *limitError) Error() string {
+	if e.col == 0 {
+		return "filter: " + e.msg
+	}
+	return "filter: column " + itoa(e.col) + ": " + e.msg
+}
+
+func (e *limitError) Unwrap() error { return ErrLimit }
+
 // SemanticError is a compile error about a well-formed expression (an
 // unknown name, a value out of range, a feature fastop does not support).
 type SemanticError struct {
@@ -280,6 +315,9 @@ func lex(s string) ([]tok, error) {
 		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
 			i++
 			continue
+		}
+		if len(toks) == MaxTokens {
+			return nil, limitErrorf(i, "more than %d tokens (names, numbers, operators); shorten the filter, e.g. one net instead of many hosts (a longer one could not fit the kernel's %d instructions)", MaxTokens, MaxInstructions)
 		}
 		t, n, err := lexOne(s, i)
 		if err != nil {

@@ -8,9 +8,22 @@ import "strings"
 // before it, and the arithmetic operators follow libpcap's precedence table,
 // in which % and ^ have none (they take everything to their right).
 type parser struct {
-	toks []tok
-	i    int
+	toks  []tok
+	i     int
+	depth int // nesting levels open (MaxDepth)
 }
+
+// enter opens a nesting level at t; leave closes it. Every recursion of
+// the parser that a longer input can repeat goes through enter, so the
+// stack (and parenIsArith's look-ahead) stays bounded.
+func (p *parser) enter(t tok) error {
+	if p.depth++; p.depth > MaxDepth {
+		return limitErrorf(t.pos, "nested deeper than %d levels (parentheses, not, brackets, unary minus, %% or ^); write the filter flatter", MaxDepth)
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 // parse returns the tree of expr, or nil for an empty expression.
 func parse(expr string) (node, error) {
@@ -174,6 +187,10 @@ func (p *parser) parseTermOrID(ctx quals) (node, quals, error) {
 		n, err := p.parseID(ctx)
 		return n, ctx, err
 	case isKw(t, kwNot) || isOp(t, "!"):
+		if err := p.enter(t); err != nil {
+			return nil, ctx, err
+		}
+		defer p.leave()
 		p.next()
 		x, q, err := p.parseTermOrID(ctx)
 		if err != nil {
@@ -199,6 +216,10 @@ func (p *parser) parseTerm(ctx quals) (node, quals, error) {
 	none := quals{}
 	switch {
 	case isKw(t, kwNot) || isOp(t, "!"):
+		if err := p.enter(t); err != nil {
+			return nil, none, err
+		}
+		defer p.leave()
 		p.next()
 		if nt := p.peek(); nt.kind == tEOF || isOp(nt, ")") || isKw(nt, kwAnd, kwOr) {
 			return nil, none, p.errAt(nt, `expected a primitive after "`+t.text+`", found `+describe(nt))
@@ -209,6 +230,10 @@ func (p *parser) parseTerm(ctx quals) (node, quals, error) {
 		}
 		return &notNode{x: x, pos: t.pos}, q, nil
 	case isOp(t, "("):
+		if err := p.enter(t); err != nil {
+			return nil, none, err
+		}
+		defer p.leave()
 		if p.parenIsArith() {
 			n, err := p.parseRelation()
 			return n, none, err
@@ -553,8 +578,12 @@ func (p *parser) parseArith(minPrec int) (arith, error) {
 		if t.text == "%" || t.text == "^" {
 			// No precedence: yacc shifts, so the operator takes the whole
 			// arithmetic expression to its right.
+			if err := p.enter(t); err != nil {
+				return nil, err
+			}
 			p.next()
 			r, err := p.parseArith(0)
+			p.leave()
 			if err != nil {
 				return nil, err
 			}
@@ -576,6 +605,12 @@ func (p *parser) parseArith(minPrec int) (arith, error) {
 
 func (p *parser) parseUnary() (arith, error) {
 	t := p.peek()
+	if isOp(t, "-", "(") || isPname(t) {
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer p.leave()
+	}
 	switch {
 	case isOp(t, "-"):
 		p.next()
