@@ -78,6 +78,12 @@ per tick, peak heap and allocations per packet.`,
 			if o.MaxFlows < 1 || o.MaxFlows > maxFlowsLimit {
 				return usageErrorf("--max-flows %d: out of range; use 1 to %d", o.MaxFlows, maxFlowsLimit)
 			}
+			if !o.Live {
+				// Replays open no socket.
+				if err := limitPrivileges(streams.ErrOut, false); err != nil {
+					return err
+				}
+			}
 			if o.Live {
 				if o.Synthetic || len(args) > 0 {
 					return usageErrorf("bench: --live sends its own traffic: no files, no --synthetic")

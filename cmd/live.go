@@ -270,6 +270,9 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 		return err
 	}
 	defer lc.close()
+	if err := limitPrivileges(streams.ErrOut, o.Verbose, liveKeeps...); err != nil {
+		return err
+	}
 	names := strings.Join(lc.names(), ",")
 	for _, ifc := range lc.ifaces {
 		printInterface(streams.ErrOut, ifc)

@@ -109,6 +109,8 @@ func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	streams := IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	hardenProcess.Store(true)
+	setNoNewPrivs(streams.ErrOut)
 	root := NewRootCommand(streams, nil)
 	err := root.ExecuteContext(ctx)
 	return exitStatus(err, ctx, streams.ErrOut)

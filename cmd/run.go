@@ -20,6 +20,12 @@ import (
 
 // runMonitor is the monitor: fastop without a subcommand.
 func runMonitor(ctx context.Context, o *Options, streams IO) error {
+	if o.DumpFilter || o.Read != "" {
+		// No socket is opened: nothing privileged is left to do.
+		if err := limitPrivileges(streams.ErrOut, o.Verbose); err != nil {
+			return err
+		}
+	}
 	if o.DumpFilter {
 		return dumpFilter(o, streams)
 	}
