@@ -8,9 +8,11 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 
 	"github.com/fastop/fastop/bench"
 	"github.com/fastop/fastop/ring/afpacket"
+	"github.com/fastop/fastop/ring/priv"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/cobra"
 )
@@ -47,7 +49,7 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.DurationVar(&o.Synth.Duration, "duration", 0, "synthetic: capture time the frames span (default 10s)")
 	fs.Uint64Var(&o.Synth.Seed, "seed", 1, "synthetic: random seed")
 	fs.BoolVar(&o.Synth.Copy, "copy-frames", false, "synthetic: give every packet its own bytes, as a ring does")
-	fs.StringVar(&o.Profile, "cpuprofile", "", "write a CPU profile of the replays to `file` (go tool pprof)")
+	fs.StringVar(&o.Profile, "cpuprofile", "", "write a CPU profile of the replays to a new `file` (go tool pprof); it must not exist, and under sudo it is created as the user who ran sudo")
 	fs.BoolVar(&o.Live, "live", false, "live: send --flows flows between two network namespaces of its own and capture them with the ring (root)")
 	fs.IntVar(&o.Fanout, "fanout", 1, "live: fanout members")
 	fs.StringVar(&o.FanoutMode, "fanout-mode", "hash", "live: hash, cpu, lb or qm")
@@ -152,11 +154,22 @@ func printBench(streams IO, asJSON bool, r bench.Result) error {
 	return err
 }
 
-// startProfile starts a CPU profile into path and returns its stop.
+// startProfile starts a CPU profile into path and returns its stop. The
+// file must be new: fastop may run as root (a sudo rule for it), and must
+// not let --cpuprofile overwrite a file, follow a link or write to a
+// device; under sudo it is created as the user who ran sudo.
 func startProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
+	f, err := priv.CreateNew(path)
+	switch {
+	case errors.Is(err, os.ErrExist) || errors.Is(err, syscall.ELOOP):
+		return nil, usageErrorf("--cpuprofile %s: the file exists; fastop writes a profile only to a new file (it never overwrites a file or follows a symbolic link): remove it or name a new one", path)
+	case errors.Is(err, os.ErrPermission):
+		if uid, _, ok := priv.SudoUser(); ok {
+			return nil, fmt.Errorf("--cpuprofile %s: permission denied to user %d, who ran sudo (fastop creates the profile as that user): name a file in a directory they may write", path, uid)
+		}
+		return nil, fmt.Errorf("--cpuprofile %s: permission denied: name a file in a directory you may write", path)
+	case err != nil:
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()

@@ -1,6 +1,7 @@
 // Package priv gives up privileges fastop no longer needs: the right to
 // gain new ones on exec (no_new_privs) and every Linux capability but the
-// few a running capture still uses, on every thread of the process.
+// few a running capture still uses, on every thread of the process. It
+// also creates files for a privileged process as the user who ran it.
 //
 // Capabilities and no_new_privs belong to each thread on Linux; Go runs
 // many threads, so the calls go through syscall.AllThreadsSyscall, which

@@ -133,3 +133,62 @@ func Threads() ([]Status, error) {
 	}
 	return out, nil
 }
+
+// CreateNew creates path for writing. It refuses a path that exists
+// (O_EXCL: a file is never overwritten, a symbolic link never followed),
+// and when fastop runs as root under sudo it creates the file as the user
+// who ran sudo (SUDO_UID, SUDO_GID), so that the file can only be made
+// where that user could make it, and belongs to them.
+func CreateNew(path string) (*os.File, error) {
+	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	uid, gid, ok := SudoUser()
+	if !ok {
+		return os.OpenFile(path, flags, 0o644)
+	}
+	type result struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// The file system IDs and groups are the thread's own; the
+		// thread stays locked, so the runtime ends it with the goroutine
+		// rather than reuse it with the user's IDs.
+		runtime.LockOSThread()
+		if err := unix.Setgroups([]int{gid}); err != nil {
+			done <- result{err: fmt.Errorf("setgroups: %w", err)}
+			return
+		}
+		if err := unix.Setfsgid(gid); err != nil {
+			done <- result{err: fmt.Errorf("setfsgid: %w", err)}
+			return
+		}
+		if err := unix.Setfsuid(uid); err != nil {
+			done <- result{err: fmt.Errorf("setfsuid: %w", err)}
+			return
+		}
+		// setfsuid reports no failure other than EPERM: check it took.
+		if prev, _ := unix.SetfsuidRetUid(uid); prev != uid {
+			done <- result{err: fmt.Errorf("setfsuid %d did not take", uid)}
+			return
+		}
+		f, err := os.OpenFile(path, flags, 0o644)
+		done <- result{f, err}
+	}()
+	r := <-done
+	return r.f, r.err
+}
+
+// SudoUser returns the user who ran sudo (SUDO_UID, SUDO_GID) when this
+// process is root because of it.
+func SudoUser() (uid, gid int, ok bool) {
+	if os.Geteuid() != 0 {
+		return 0, 0, false
+	}
+	u, err1 := strconv.Atoi(os.Getenv("SUDO_UID"))
+	g, err2 := strconv.Atoi(os.Getenv("SUDO_GID"))
+	if err1 != nil || err2 != nil || u <= 0 || g < 0 {
+		return 0, 0, false
+	}
+	return u, g, true
+}
