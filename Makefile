@@ -5,10 +5,11 @@ LDFLAGS     := -s -w -X $(MODULE)/cmd.version=$(VERSION)
 BENCH_COUNT ?= 6
 BENCHTIME   ?= 1s
 FUZZTIME    ?= 30s
+SOAK        ?= 10m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PORTABLE := ./decode/... ./table/... ./display/... ./bench/... ./ring/...
 
-.PHONY: build test bench fuzz lint golden clean
+.PHONY: build test bench fuzz soak lint golden clean
 
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/fastop ./cmd/fastop
@@ -30,6 +31,12 @@ fuzz:
 			go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
 		done; \
 	done
+
+# Soak and fault test (root; not part of make test): $(SOAK) of floods,
+# idle and IMIX on a veth pair with the interface taken down and up and
+# deleted and re-created; counts exact, RSS, descriptors and threads flat.
+soak:
+	SOAK=$(SOAK) go test -count=1 -run '^TestSoak$$' -timeout 0 -v ./cmd
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
