@@ -36,7 +36,7 @@ func errorf(sentinel, cause error, format string, args ...any) error {
 }
 
 // setcapHint is the fix for a missing capability.
-const setcapHint = "run as root, or grant the capability once with: setcap cap_net_raw,cap_net_admin+ep $(command -v fastop)"
+const setcapHint = "run as root, or grant the capability once with: setcap cap_net_raw+ep $(command -v fastop)"
 
 // syscallError turns a failed setup call into a one-line error naming the
 // fix where there is one.
