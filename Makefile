@@ -28,7 +28,9 @@ fuzz:
 		pkg=./$$(dirname "$${f#./}"); \
 		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
 			echo "== $$pkg $$fn"; \
-			go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
+			go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || \
+			{ echo "== $$pkg $$fn again (a finding is saved in testdata/fuzz and fails again; a runner timeout under load does not)"; \
+			  go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; }; \
 		done; \
 	done
 
