@@ -320,7 +320,7 @@ func (c *Config) validate() error {
 	case c.Buffer < 0:
 		return bad("negative buffer size %d", c.Buffer)
 	case c.Buffer > 0 && (c.Buffer < MinBuffer() || c.Buffer > MaxBuffer):
-		return bad("ring buffer of %d bytes is out of range: use %d to %d per fanout member", c.Buffer, MinBuffer(), int64(MaxBuffer))
+		return bad("ring buffer of %d bytes is out of range: use --buffer %d to %d (per fanout member)", c.Buffer, MinBuffer(), int64(MaxBuffer))
 	case c.Buffer > 0 && c.Blocks != int(c.Buffer/int64(c.BlockSize)):
 		return bad("set the buffer size or the block count, not both")
 	case c.BlockSize < page || c.BlockSize&(c.BlockSize-1) != 0:

@@ -207,7 +207,7 @@ func TestBufferRange(t *testing.T) {
 	// Config.Buffer below the range: the same range, in bytes.
 	c := Config{Interface: "e", Buffer: 1}.withDefaults()
 	err := c.validate()
-	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), fmt.Sprintf("use %d to %d", lo, int64(MaxBuffer))) {
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), fmt.Sprintf("use --buffer %d to %d", lo, int64(MaxBuffer))) {
 		t.Errorf("Buffer 1: %v", err)
 	}
 }
