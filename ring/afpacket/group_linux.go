@@ -61,7 +61,8 @@ type group struct {
 	closeErr error
 	prog     filter.Program
 	kprog    []unix.SockFilter
-	ifindex  int // the interface the members' sockets are bound to; 0: no sockets
+	optmem   int64 // net.core.optmem_max at Open, for the filter's errors
+	ifindex  int   // the interface the members' sockets are bound to; 0: no sockets
 	fanoutID int
 	ifState  State
 	iface    IfaceCounters
@@ -121,6 +122,12 @@ func openGroup(c *Config) (*group, error) {
 		nl.close()
 		return nil, err
 	}
+	// Read here, on Open's thread: its namespace is the interface's.
+	optmem := optmemMax()
+	if err := checkOptmem(c.Interface, len(kprog), optmem); err != nil {
+		nl.close()
+		return nil, err
+	}
 	g := &group{
 		cfg:      *c,
 		link:     link,
@@ -129,6 +136,7 @@ func openGroup(c *Config) (*group, error) {
 		wake:     make(chan struct{}, 1),
 		prog:     c.Filter,
 		kprog:    kprog,
+		optmem:   optmem,
 		closing:  make(chan struct{}),
 		closed:   make(chan struct{}),
 	}
@@ -140,7 +148,7 @@ func openGroup(c *Config) (*group, error) {
 	if err := g.attachAll(info.Index); err != nil {
 		// A kernel older than 6.12 refuses to join a fanout group on a
 		// down interface; with WaitUp the watcher retries once it is up.
-		if !(c.WaitUp && !info.running()) || errors.Is(err, ErrPermission) || errors.Is(err, ErrRingMemory) {
+		if !(c.WaitUp && !info.running()) || errors.Is(err, ErrPermission) || errors.Is(err, ErrRingMemory) || errors.Is(err, ErrFilter) {
 			g.close()
 			return nil, err
 		}
