@@ -469,6 +469,12 @@ var (
 // all defaults, which fails for want of an interface). It returns once every
 // member's ring exists, has joined the fanout group and captures; frames
 // are read by [Group.Run]. On error nothing is left open.
+//
+// Ring memory is kernel memory that is never swapped. Open refuses
+// (ErrRingMemory) rings that would take this process's rings, over all its
+// open groups, beyond half of /proc/meminfo's MemAvailable (a quarter for
+// a user other than root), and (ErrFilter) a filter that cannot fit in the
+// socket option memory net.core.optmem_max allows.
 func Open(cfg *Config) (*Group, error) {
 	var c Config
 	if cfg != nil {
