@@ -28,7 +28,7 @@ func sparseFile(t *testing.T, head []byte, size int64) string {
 
 // readAllocs opens path, reads it to the end and returns the error and the
 // bytes allocated meanwhile.
-func readAllocs(t *testing.T, path string) (error, uint64) {
+func readAllocs(t *testing.T, path string) (uint64, error) {
 	t.Helper()
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -42,7 +42,7 @@ func readAllocs(t *testing.T, path string) (error, uint64) {
 		f.Close()
 	}
 	runtime.ReadMemStats(&after)
-	return err, after.TotalAlloc - before.TotalAlloc
+	return after.TotalAlloc - before.TotalAlloc, err
 }
 
 // TestLibpcapLimits: records and blocks beyond what libpcap reads (256 KiB
@@ -102,7 +102,7 @@ func TestLibpcapLimits(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := sparseFile(t, tc.head, tc.size)
-			err, alloc := readAllocs(t, path)
+			alloc, err := readAllocs(t, path)
 			var ce *CorruptError
 			if !errors.As(err, &ce) || !strings.HasSuffix(err.Error(), tc.want) {
 				t.Errorf("err = %v\nwant …%s", err, tc.want)
