@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -189,7 +190,10 @@ func parseRate(s string) (uint64, error) {
 // parseSize parses --buffer: a byte count with an optional K, M or G
 // (1024-based), as afpacket.ParseSize reads it.
 func parseSize(s string) (int64, error) {
-	n, err := afpacket.ParseSize(s)
+	n, err := afpacket.ParseBuffer(s)
+	if errors.Is(err, afpacket.ErrOutOfRange) {
+		return 0, err // it names the range, in the unit typed
+	}
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("invalid size %q: use bytes with an optional K, M or G (e.g. 64M)", s)
 	}

@@ -170,6 +170,8 @@ func TestOptionErrors(t *testing.T) {
 		{[]string{"--fanout", "999"}, "--fanout 999"},
 		{[]string{"--max-flows", "0"}, "--max-flows 0"},
 		{[]string{"--buffer", "lots"}, "--buffer: invalid size"},
+		{[]string{"--buffer", "1"}, "--buffer: 1 is out of range: use 8192 to 1099511627776"},
+		{[]string{"--buffer", "2048G"}, "--buffer: 2048G is out of range: use 8K to 1024G"},
 		{[]string{"--speed", "0"}, "--speed 0"},
 		{[]string{"-r", "x", "-i", "eth0"}, "-r and -i cannot be used together"},
 	}

@@ -27,7 +27,7 @@ func runMonitor(ctx context.Context, o *Options, streams IO) error {
 		}
 	}
 	if o.DumpFilter {
-		return dumpFilter(o, streams)
+		return dumpFilter(ctx, o, streams)
 	}
 	screen := o.wantScreen(streams.Out)
 	switch {
@@ -113,7 +113,7 @@ func (o *Options) classifierConfig() table.ClassifierConfig {
 // runFile replays a capture file. A file has no interface: unless -F or -G
 // say which side is local, pairs are ordered as third-party traffic.
 func runFile(ctx context.Context, o *Options, streams IO) error {
-	f, err := openCapture(o.Read)
+	f, err := openCapture(ctx, o.Read)
 	if err != nil {
 		return err
 	}
@@ -139,8 +139,9 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 }
 
 // openCapture opens -r's file, saying so in one line when it is missing.
-func openCapture(path string) (*pcapfile.File, error) {
-	f, err := pcapfile.Open(path)
+// A FIFO or - (stdin) is read until ctx ends, however its writer behaves.
+func openCapture(ctx context.Context, path string) (*pcapfile.File, error) {
+	f, err := pcapfile.OpenContext(ctx, path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: no such file", path)
 	}
@@ -174,11 +175,11 @@ func fileFilter(o *Options, f *pcapfile.File) (*pipeline.Filter, error) {
 
 // dumpFilter prints the program -f compiles to, as tcpdump -d does: for
 // the file's link type with -r, for a live Ethernet socket otherwise.
-func dumpFilter(o *Options, streams IO) error {
+func dumpFilter(ctx context.Context, o *Options, streams IO) error {
 	var prog filter.Program
 	var err error
 	if o.Read != "" {
-		f, ferr := openCapture(o.Read)
+		f, ferr := openCapture(ctx, o.Read)
 		if ferr != nil {
 			return ferr
 		}

@@ -91,7 +91,7 @@ func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) sc
 // filter on the replay without losing the counts. (For run.go: -r on a
 // terminal without -t or --json.)
 func runFileScreen(ctx context.Context, o *Options, streams IO) error {
-	f, err := openCapture(o.Read)
+	f, err := openCapture(ctx, o.Read)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,11 @@
 package afpacket
 
 import (
+	"errors"
 	"os"
 
 	"github.com/fastop/fastop/ring/filter"
+	"golang.org/x/sys/unix"
 )
 
 // The filter gate: members are created behind the drop-all gateProgram and
@@ -58,7 +60,7 @@ func (g *group) attachAll(ifindex int) error {
 	if g.gateOpenLocked() {
 		for i, s := range socks {
 			if err := attachFilter(s.fd, g.kprog); err != nil {
-				ferr = syscallError(g.cfg.Interface, i, "setsockopt SO_ATTACH_FILTER", err)
+				ferr = attachError(g.cfg.Interface, i, len(g.kprog), g.optmem, err)
 				break
 			}
 		}
@@ -122,6 +124,9 @@ func (g *group) setFilter(p filter.Program) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOptmem(g.cfg.Interface, len(kprog), g.optmem); err != nil {
+		return err
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.gateOpenLocked() && g.ifindex != 0 {
@@ -134,6 +139,9 @@ func (g *group) setFilter(p filter.Program) error {
 					if prev.sock != nil {
 						attachFilter(prev.sock.fd, g.kprog)
 					}
+				}
+				if errors.Is(err, unix.ENOMEM) {
+					return attachError(g.cfg.Interface, i, len(kprog), g.optmem, err)
 				}
 				return errorf(ErrFilter, os.NewSyscallError("setsockopt SO_ATTACH_FILTER", err), "the kernel refused the filter for %q", g.cfg.Interface)
 			}

@@ -201,7 +201,14 @@ const (
 	MaxMembers = 256
 	// MaxSnaplen is the largest snaplen accepted (libpcap's maximum).
 	MaxSnaplen = 262144
+	// MaxBuffer is the largest ring per member that Config.Buffer may ask
+	// for (the memory actually available usually allows much less: see
+	// Open). The smallest is [MinBuffer].
+	MaxBuffer = 1 << 40
 )
+
+// MinBuffer is the smallest ring per member: two blocks of one page.
+func MinBuffer() int64 { return 2 * int64(os.Getpagesize()) }
 
 // Config configures [Open]. The zero value of every field means its default.
 type Config struct {
@@ -312,13 +319,15 @@ func (c *Config) validate() error {
 		return bad("unknown fanout mode %d", c.Mode)
 	case c.Buffer < 0:
 		return bad("negative buffer size %d", c.Buffer)
+	case c.Buffer > 0 && (c.Buffer < MinBuffer() || c.Buffer > MaxBuffer):
+		return bad("ring buffer of %d bytes is out of range: use --buffer %d to %d (per fanout member)", c.Buffer, MinBuffer(), int64(MaxBuffer))
 	case c.Buffer > 0 && c.Blocks != int(c.Buffer/int64(c.BlockSize)):
 		return bad("set the buffer size or the block count, not both")
 	case c.BlockSize < page || c.BlockSize&(c.BlockSize-1) != 0:
 		return bad("block size %d is not a power of two of at least the page size %d", c.BlockSize, page)
 	case c.Blocks < 2:
 		return bad("ring of %d bytes holds fewer than 2 blocks of %d bytes (use a larger --buffer)", int64(c.Blocks)*int64(c.BlockSize), c.BlockSize)
-	case int64(c.Blocks)*int64(c.BlockSize) > 1<<40:
+	case int64(c.Blocks)*int64(c.BlockSize) > MaxBuffer:
 		return bad("ring of %d blocks of %d bytes is too large", c.Blocks, c.BlockSize)
 	case c.BlockTimeout < time.Millisecond || c.BlockTimeout > time.Minute:
 		return bad("block timeout %v outside 1ms..1m", c.BlockTimeout)
@@ -359,6 +368,68 @@ func ParseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// ParseBuffer parses --buffer, the ring memory per member, as [ParseSize]
+// does, and checks it against [MinBuffer] and [MaxBuffer]. Out of range, the
+// error gives the range in the unit typed (falling back to a smaller unit
+// where a bound is not a whole number of it), e.g.
+// "1 is out of range: use 8192 to 1099511627776 (...)"; it wraps
+// ErrInvalidConfig and ErrOutOfRange.
+func ParseBuffer(s string) (int64, error) {
+	n, err := ParseSize(s)
+	if err != nil {
+		return 0, err
+	}
+	if n >= MinBuffer() && n <= MaxBuffer {
+		return n, nil
+	}
+	suffix, unit := sizeUnit(s)
+	return 0, fmt.Errorf("%s is out of range: use %s to %s (ring memory per fanout member)%w",
+		strings.TrimSpace(s), inUnit(MinBuffer(), suffix, unit), inUnit(MaxBuffer, suffix, unit), quiet{ErrInvalidConfig, ErrOutOfRange})
+}
+
+// quiet wraps errors without adding to the message.
+type quiet []error
+
+func (quiet) Error() string     { return "" }
+func (q quiet) Unwrap() []error { return q }
+
+// sizeUnit returns the suffix of a size as typed ("", "K", "MiB", "g"...)
+// and its multiplier.
+func sizeUnit(s string) (string, int64) {
+	t := strings.TrimSpace(s)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
+		i--
+	}
+	suffix := strings.TrimSpace(t[i:])
+	switch strings.ToLower(suffix)[:min(1, len(suffix))] {
+	case "k":
+		return suffix, 1 << 10
+	case "m":
+		return suffix, 1 << 20
+	case "g":
+		return suffix, 1 << 30
+	}
+	return suffix, 1
+}
+
+// inUnit writes n in unit (named suffix), or in the largest smaller unit
+// that divides it.
+func inUnit(n int64, suffix string, unit int64) string {
+	if n%unit == 0 {
+		return strconv.FormatInt(n/unit, 10) + suffix
+	}
+	for _, u := range []struct {
+		m int64
+		s string
+	}{{1 << 20, "M"}, {1 << 10, "K"}} {
+		if u.m < unit && n%u.m == 0 {
+			return strconv.FormatInt(n/u.m, 10) + u.s
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
 // Errors. Each error a Group returns wraps one of these (and the errno,
 // where there is one), so errors.Is works on either. An interface whose
 // link layer fastop cannot decode gives an error wrapping
@@ -381,6 +452,9 @@ var (
 	ErrFilter = errors.New("filter refused")
 	// ErrInvalidConfig: a Config field is out of range.
 	ErrInvalidConfig = errors.New("invalid configuration")
+	// ErrOutOfRange: a size outside its range (ParseBuffer; the message
+	// gives the range).
+	ErrOutOfRange = errors.New("out of range")
 	// ErrClosed: the group has been closed.
 	ErrClosed = os.ErrClosed
 	// ErrClosePending: Close was called from a Handler, which cannot wait
@@ -395,6 +469,12 @@ var (
 // all defaults, which fails for want of an interface). It returns once every
 // member's ring exists, has joined the fanout group and captures; frames
 // are read by [Group.Run]. On error nothing is left open.
+//
+// Ring memory is kernel memory that is never swapped. Open refuses
+// (ErrRingMemory) rings that would take this process's rings, over all its
+// open groups, beyond half of /proc/meminfo's MemAvailable (a quarter for
+// a user other than root), and (ErrFilter) a filter that cannot fit in the
+// socket option memory net.core.optmem_max allows.
 func Open(cfg *Config) (*Group, error) {
 	var c Config
 	if cfg != nil {

@@ -61,7 +61,9 @@ type group struct {
 	closeErr error
 	prog     filter.Program
 	kprog    []unix.SockFilter
-	ifindex  int // the interface the members' sockets are bound to; 0: no sockets
+	optmem   int64 // net.core.optmem_max at Open, for the filter's errors
+	rings    int64 // ring memory counted in ringsOpen until teardown
+	ifindex  int   // the interface the members' sockets are bound to; 0: no sockets
 	fanoutID int
 	ifState  State
 	iface    IfaceCounters
@@ -80,13 +82,31 @@ func (g *group) is(p phase) bool {
 	return g.phase == p
 }
 
-// openGroup is Open on Linux: it checks the interface and the filter,
-// starts the member threads, and attaches them (behind the gate, then
-// joined, then with the filter); on error it tears down what it made.
+// openGroup is Open on Linux: it checks the ring memory against the limit
+// (memlimit_linux.go), the interface and the filter, starts the member
+// threads, and attaches them (behind the gate, then joined, then with the
+// filter); on error it tears down what it made.
 func openGroup(c *Config) (*group, error) {
 	if len(c.Interface) >= unix.IFNAMSIZ || strings.ContainsAny(c.Interface, "/ \t\n") {
 		return nil, errorf(ErrNoSuchInterface, nil, "%q is not an interface name (at most %d bytes, no '/' or spaces)", c.Interface, unix.IFNAMSIZ-1)
 	}
+	need := int64(c.Members) * int64(c.Blocks) * int64(c.BlockSize)
+	if err := reserveRings(c.Interface, need); err != nil {
+		return nil, err
+	}
+	g, err := newGroup(c)
+	if err != nil {
+		releaseRings(need)
+		return nil, err
+	}
+	g.mu.Lock()
+	g.rings = need // Close releases them
+	g.mu.Unlock()
+	return g, nil
+}
+
+// newGroup is the rest of openGroup, once the ring memory is granted.
+func newGroup(c *Config) (*group, error) {
 	nl, err := openNetlink()
 	if err != nil {
 		return nil, err
@@ -121,6 +141,12 @@ func openGroup(c *Config) (*group, error) {
 		nl.close()
 		return nil, err
 	}
+	// Read here, on Open's thread: its namespace is the interface's.
+	optmem := optmemMax()
+	if err := checkOptmem(c.Interface, len(kprog), optmem); err != nil {
+		nl.close()
+		return nil, err
+	}
 	g := &group{
 		cfg:      *c,
 		link:     link,
@@ -129,6 +155,7 @@ func openGroup(c *Config) (*group, error) {
 		wake:     make(chan struct{}, 1),
 		prog:     c.Filter,
 		kprog:    kprog,
+		optmem:   optmem,
 		closing:  make(chan struct{}),
 		closed:   make(chan struct{}),
 	}
@@ -140,7 +167,7 @@ func openGroup(c *Config) (*group, error) {
 	if err := g.attachAll(info.Index); err != nil {
 		// A kernel older than 6.12 refuses to join a fanout group on a
 		// down interface; with WaitUp the watcher retries once it is up.
-		if !(c.WaitUp && !info.running()) || errors.Is(err, ErrPermission) || errors.Is(err, ErrRingMemory) {
+		if !(c.WaitUp && !info.running()) || errors.Is(err, ErrPermission) || errors.Is(err, ErrRingMemory) || errors.Is(err, ErrFilter) {
 			g.close()
 			return nil, err
 		}
@@ -302,6 +329,8 @@ func (g *group) teardown(runDone chan struct{}) error {
 	}
 	g.mu.Lock()
 	g.phase, g.closeErr = phaseClosed, err
+	releaseRings(g.rings)
+	g.rings = 0
 	g.mu.Unlock()
 	close(g.closed)
 	return err

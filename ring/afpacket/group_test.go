@@ -2,6 +2,7 @@ package afpacket
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestConfigInvalid(t *testing.T) {
 		{"block not a power of two", Config{Interface: "e", BlockSize: 100000}, "power of two"},
 		{"block below a page", Config{Interface: "e", BlockSize: 1024}, "power of two"},
 		{"one block", Config{Interface: "e", Blocks: 1}, "fewer than 2 blocks"},
-		{"tiny buffer", Config{Interface: "e", Buffer: 4096}, "fewer than 2 blocks"},
+		{"tiny buffer", Config{Interface: "e", Buffer: 4096}, "out of range"},
 		{"buffer and blocks", Config{Interface: "e", Buffer: 1 << 20, Blocks: 5}, "not both"},
 		{"timeout too short", Config{Interface: "e", BlockTimeout: time.Microsecond}, "block timeout"},
 		{"snaplen too big", Config{Interface: "e", Snaplen: MaxSnaplen + 1}, "snaplen"},
@@ -176,5 +177,37 @@ func TestLookupInterfaceLoopback(t *testing.T) {
 	_, err = LookupInterface("fastop-no-such0")
 	if !errors.Is(err, ErrNoSuchInterface) || !strings.Contains(err.Error(), lo) || !strings.Contains(err.Error(), "have:") {
 		t.Errorf("missing interface: err = %v, want ErrNoSuchInterface listing %s", err, lo)
+	}
+}
+
+// TestBufferRange: a --buffer outside what a ring can be is a range error
+// in the units typed (issue 12 item 14), not a remark about block counts.
+func TestBufferRange(t *testing.T) {
+	page := int64(os.Getpagesize())
+	lo := 2 * page
+	tests := []struct {
+		in, want string
+	}{
+		{"1", fmt.Sprintf("1 is out of range: use %d to %d (ring memory per fanout member)", lo, int64(MaxBuffer))},
+		{"4K", fmt.Sprintf("4K is out of range: use %dK to %dK (ring memory per fanout member)", lo>>10, int64(MaxBuffer)>>10)},
+		{"2000g", fmt.Sprintf("2000g is out of range: use %dK to 1024g (ring memory per fanout member)", lo>>10)},
+		{"1025GiB", fmt.Sprintf("1025GiB is out of range: use %dK to 1024GiB (ring memory per fanout member)", lo>>10)},
+	}
+	for _, tc := range tests {
+		_, err := ParseBuffer(tc.in)
+		if !errors.Is(err, ErrInvalidConfig) || !errors.Is(err, ErrOutOfRange) || err.Error() != tc.want {
+			t.Errorf("ParseBuffer(%q) = %v\n want %s", tc.in, err, tc.want)
+		}
+	}
+	for _, ok := range []string{"32M", fmt.Sprint(lo), "1024G"} {
+		if _, err := ParseBuffer(ok); err != nil {
+			t.Errorf("ParseBuffer(%q): %v", ok, err)
+		}
+	}
+	// Config.Buffer below the range: the same range, in bytes.
+	c := Config{Interface: "e", Buffer: 1}.withDefaults()
+	err := c.validate()
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), fmt.Sprintf("use --buffer %d to %d", lo, int64(MaxBuffer))) {
+		t.Errorf("Buffer 1: %v", err)
 	}
 }

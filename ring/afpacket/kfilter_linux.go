@@ -1,7 +1,11 @@
 package afpacket
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring/filter"
@@ -145,4 +149,67 @@ func kernelProgram(p filter.Program, link decode.LinkType, snaplen int, loopback
 func attachFilter(fd int, prog []unix.SockFilter) error {
 	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp)
+}
+
+// The kernel keeps an attached filter in the socket's option memory,
+// converted to eBPF: sk_filter_charge (net/core/filter.c) refuses it with
+// ENOMEM unless bpf_prog_size(len) — a header plus 8 bytes per eBPF
+// instruction — fits under net.core.optmem_max (per network namespace
+// since Linux 6.8; 20480 bytes by default before 6.9, 131072 after). The
+// conversion makes at least one eBPF instruction of each classic one (a
+// packet load makes several), so 8 bytes per classic instruction is a
+// lower bound: a program above it is refused before any socket is made,
+// and the kernel's ENOMEM for one below it gets the same explanation.
+const ebpfInsnSize = 8
+
+// optmemMax reads net.core.optmem_max in the calling thread's network
+// namespace; 0 when it cannot be read.
+func optmemMax() int64 {
+	b, err := os.ReadFile("/proc/sys/net/core/optmem_max")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// optmemSuggestion is a limit to suggest for a program of n classic
+// instructions: room for 8 eBPF instructions each (a load converts to
+// about that many), rounded up to a power of two, at least twice now.
+func optmemSuggestion(n int, now int64) int64 {
+	want := max(int64(n)*8*ebpfInsnSize, 2*now)
+	s := int64(4096)
+	for s < want {
+		s *= 2
+	}
+	return s
+}
+
+// checkOptmem refuses a program that cannot fit in optmem bytes of socket
+// option memory whatever the kernel makes of it.
+func checkOptmem(iface string, n int, optmem int64) error {
+	if optmem <= 0 || int64(n)*ebpfInsnSize < optmem {
+		return nil
+	}
+	return errorf(ErrFilter, nil, "the filter for %q has %d instructions, which need at least %d bytes of socket memory once the kernel converts them, more than net.core.optmem_max allows (%d bytes): simplify the filter, or raise the limit (sysctl -w net.core.optmem_max=%d)",
+		iface, n, int64(n)*ebpfInsnSize, optmem, optmemSuggestion(n, optmem))
+}
+
+// attachError explains a failed SO_ATTACH_FILTER of a program of n
+// instructions: ENOMEM is the socket's option memory (see ebpfInsnSize),
+// not the ring; anything else is what syscallError says.
+func attachError(iface string, member, n int, optmem int64, err error) error {
+	if !errors.Is(err, unix.ENOMEM) {
+		return syscallError(iface, member, "setsockopt SO_ATTACH_FILTER", err)
+	}
+	limit := "net.core.optmem_max"
+	if optmem > 0 {
+		limit = fmt.Sprintf("net.core.optmem_max (%d bytes)", optmem)
+	}
+	return errorf(ErrFilter, os.NewSyscallError("setsockopt SO_ATTACH_FILTER", err),
+		"the kernel refused the filter for %q: its %d instructions, converted by the kernel, need more socket memory than %s allows: simplify the filter, or raise the limit (sysctl -w net.core.optmem_max=%d)",
+		iface, n, limit, optmemSuggestion(n, optmem))
 }

@@ -16,10 +16,11 @@ const (
 	// bufSize is the streaming buffer: big enough that a batch rarely
 	// ends early at the buffer's edge, small enough to stay in L2/L3.
 	bufSize = 1 << 20
-	// maxRecord bounds one record or block. Anything larger is taken for
-	// corruption, so a damaged length field cannot make the reader allocate
-	// without limit.
-	maxRecord = 256 << 20
+	// pcapngMaxBlock bounds one pcapng block: libpcap's limit (16 MiB,
+	// MAX_BLOCKSIZE in sf-pcapng.c). A larger block is corrupt, so a damaged
+	// or hostile length field cannot make the reader allocate more. A pcap
+	// record is bounded by pcapMaxSnaplen.
+	pcapngMaxBlock = 16 << 20
 )
 
 // File reads frames from a pcap or pcapng file, in batches. Open one with
@@ -48,7 +49,6 @@ type File struct {
 	pcapLink    decode.LinkType
 	pcapNano    bool
 	pcapSnaplen uint32
-	pcapMaxCap  uint32 // largest caplen accepted
 
 	// pcapng: the interfaces of the current section, and the timestamp
 	// given to a Simple Packet Block (which carries none).

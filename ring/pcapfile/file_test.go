@@ -358,9 +358,9 @@ func TestFileCorrupt(t *testing.T) {
 		open  bool   // the error comes from opening
 	}{
 		{"pcap/caplen over the bound", onePcap(fileLE, 65535).raw(1, 2, 900000, 900000, fileFrame(100, 0)).file().data, 1,
-			"capture.pcap: corrupt at byte 100: record length 900000 exceeds the snapshot length 65535", false},
+			"capture.pcap: corrupt at byte 100: record length 900000 exceeds 262144 bytes, the most libpcap reads in a record", false},
 		{"pcap/caplen over the bound/be", onePcap(fileBE, 300000).raw(1, 2, 300001, 9, nil).file().data, 1,
-			"capture.pcap: corrupt at byte 100: record length 300001 exceeds the snapshot length 300000", false},
+			"capture.pcap: corrupt at byte 100: record length 300001 exceeds 262144 bytes, the most libpcap reads in a record", false},
 		{"pcap/truncated record", onePcap(fileLE, 65535).raw(1, 2, 1500, 1500, fileFrame(312, 0)).file().data, 1,
 			"capture.pcap: truncated record at byte 100: header says 1500 bytes, 312 left", false},
 		{"pcap/truncated record header", append(onePcap(fileBE, 65535).file().data, 1, 2, 3, 4, 5), 1,
@@ -383,13 +383,13 @@ func TestFileCorrupt(t *testing.T) {
 		{"pcapng/trailing length", patch(ngFile, 136, fileLE, 96), 0,
 			"capture.pcap: corrupt at byte 48: block length 92 at the start, 96 at the end", false},
 		{"pcapng/length not a multiple of 4", patch(ngFile, 52, fileLE, 93), 0,
-			"capture.pcap: corrupt at byte 48: block length 93 is invalid (a multiple of 4, from 12 to 268435456)", false},
+			"capture.pcap: corrupt at byte 48: block length 93 is invalid (a multiple of 4, from 12 to 16777216)", false},
 		{"pcapng/length below 12", patch(ngFile, 52, fileLE, 8), 0,
-			"capture.pcap: corrupt at byte 48: block length 8 is invalid (a multiple of 4, from 12 to 268435456)", false},
-		{"pcapng/length above 256 MiB", patch(ngFile, 52, fileLE, 256<<20+4), 0,
-			"capture.pcap: corrupt at byte 48: block length 268435460 is invalid (a multiple of 4, from 12 to 268435456)", false},
-		{"pcapng/lying length", patch(ngFile, 52, fileLE, 256<<20), 0,
-			"capture.pcap: truncated record at byte 48: block length says 268435456 bytes, 92 left", false},
+			"capture.pcap: corrupt at byte 48: block length 8 is invalid (a multiple of 4, from 12 to 16777216)", false},
+		{"pcapng/length above 16 MiB", patch(ngFile, 52, fileLE, 16<<20+4), 0,
+			"capture.pcap: corrupt at byte 48: block length 16777220 is invalid (a multiple of 4, from 12 to 16777216)", false},
+		{"pcapng/lying length", patch(ngFile, 52, fileLE, 16<<20), 0,
+			"capture.pcap: truncated record at byte 48: block length says 16777216 bytes, 92 left", false},
 		{"pcapng/unknown interface", patch(ngFile, 56, fileLE, 3), 0,
 			"capture.pcap: corrupt at byte 48: packet for interface 3, but the section describes 1", false},
 		{"pcapng/caplen past the block", patch(ngFile, 68, fileLE, 61), 0,
@@ -559,15 +559,18 @@ func TestFileRewind(t *testing.T) {
 	}
 }
 
-// TestBufferBounded: a huge record grows the streaming buffer, and a length
-// field that lies about a huge block in a short file does not make the reader
-// allocate what it claims.
+// TestBufferBounded: a huge record (a pcapng block larger than the 1 MiB
+// buffer; a pcap record is at most 256 KiB) grows the streaming buffer, and
+// a length field that lies about a huge block in a short file does not make
+// the reader allocate what it claims.
 func TestFileBufferBounded(t *testing.T) {
 	big := fileFrame(3<<20, 1)
-	data := newPcapBuild("big.pcap", fileLE, false, 4<<20, 1).
-		rec(1, 0, fileFrame(10, 2), 10, 1e9, 10).
-		rec(2, 0, big, 3<<20, 2e9, 3<<20).
-		rec(3, 0, fileFrame(10, 3), 10, 3e9, 10).
+	bb := newPcapngBuild("big.pcapng")
+	bb.shb(fileLE)
+	bb.idb(1, 0)
+	data := bb.epb(0, 1e6, 1e9, fileFrame(10, 2), 10, decode.PktUnknown).
+		epb(0, 2e6, 2e9, big, 3<<20, decode.PktUnknown).
+		epb(0, 3e6, 3e9, fileFrame(10, 3), 10, decode.PktUnknown).
 		file()
 	f, err := NewReader(data.name, bytes.NewReader(data.data))
 	if err != nil {
@@ -586,7 +589,7 @@ func TestFileBufferBounded(t *testing.T) {
 	b.shb(fileLE)
 	b.idb(1, 0)
 	d := b.epb(0, 0, 0, fileFrame(2<<20, 0), 2<<20, 0).file().data
-	fileLE.PutUint32(d[52:], 200<<20) // the EPB claims 200 MiB
+	fileLE.PutUint32(d[52:], 16<<20) // the EPB claims 16 MiB, the most a block may be
 	f, err = NewReader("lie.pcapng", bytes.NewReader(d))
 	if err != nil {
 		t.Fatal(err)

@@ -20,9 +20,10 @@ const (
 	pcapFileHeaderLen   = 24
 	pcapRecordHeaderLen = 16
 
-	// pcapMaxSnaplen is libpcap's MAXIMUM_SNAPLEN: a record may be longer
-	// than the header's snaplen up to this much (libpcap tolerates it,
-	// because some writers put a small snaplen in the header by mistake).
+	// pcapMaxSnaplen is libpcap's MAXIMUM_SNAPLEN, the longest record it
+	// reads whatever the header's snaplen: a record may be longer than the
+	// header's snaplen up to this much (libpcap tolerates it, because some
+	// writers put a small snaplen in the header by mistake), never more.
 	pcapMaxSnaplen = 262144
 
 	// pcapLinkMask keeps the link type of the network field; the bits above
@@ -44,7 +45,6 @@ func (f *File) pcapStart() error {
 		return f.corrupt("unsupported pcap version %d.%d (only 2.x exists)", major, minor)
 	}
 	f.pcapSnaplen = f.u32(h[16:])
-	f.pcapMaxCap = min(max(f.pcapSnaplen, pcapMaxSnaplen), maxRecord)
 	link := f.u32(h[20:]) & pcapLinkMask
 	if link > 0xffff || !decode.LinkType(link).Supported() {
 		return &LinkTypeError{File: f.name, LinkType: link}
@@ -71,8 +71,8 @@ func (f *File) pcapNext(rec *ring.Record) (need int, err error) {
 		sec, frac = binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
 		caplen, wire = binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])
 	}
-	if caplen > f.pcapMaxCap {
-		return 0, f.corrupt("record length %d exceeds the snapshot length %d", caplen, f.pcapSnaplen)
+	if caplen > pcapMaxSnaplen {
+		return 0, f.corrupt("record length %d exceeds %d bytes, the most libpcap reads in a record", caplen, pcapMaxSnaplen)
 	}
 	total := pcapRecordHeaderLen + int(caplen)
 	if len(b) < total {

@@ -133,8 +133,8 @@ func (f *File) pcapngNext(rec *ring.Record) (need int, err error) {
 			}
 		}
 		blen := f.u32(b[4:])
-		if blen < pcapngMinBlock || blen%4 != 0 || blen > maxRecord {
-			return 0, f.corrupt("block length %d is invalid (a multiple of 4, from %d to %d)", blen, pcapngMinBlock, maxRecord)
+		if blen < pcapngMinBlock || blen%4 != 0 || blen > pcapngMaxBlock {
+			return 0, f.corrupt("block length %d is invalid (a multiple of 4, from %d to %d)", blen, pcapngMinBlock, pcapngMaxBlock)
 		}
 		if len(b) < int(blen) {
 			return f.short(int(blen), func(left int) string {

@@ -21,11 +21,12 @@ type Writer struct {
 }
 
 // NewWriter writes the pcap file header to w. snaplen is the largest number
-// of bytes kept per record; 0 means 262144 (libpcap's maximum). The link type
+// of bytes kept per record; 0, or more than 262144 (libpcap's maximum, and
+// the most any reader takes in a record), means 262144. The link type
 // is written as given, supported by fastop or not, so tests can build files
 // that fastop must refuse.
 func NewWriter(w io.Writer, link decode.LinkType, snaplen uint32) (*Writer, error) {
-	if snaplen == 0 {
+	if snaplen == 0 || snaplen > pcapMaxSnaplen {
 		snaplen = pcapMaxSnaplen
 	}
 	var h [pcapFileHeaderLen]byte
