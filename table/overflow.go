@@ -21,15 +21,16 @@ package table
 // The guarantee that follows: let W be all bytes counted in the last 40 s
 // (the totals' 40 s window). Rows' windows and newcomers' ticks are
 // disjoint parts of W, so fewer than N of them can each exceed W/N:
-//   - a row whose 40 s bytes exceed W/N never gives way (the row that
-//     gives way is the lightest of N, hence at most W/N);
+//   - a row whose 40 s bytes exceed W/N never gives way (a row gives way
+//     only to N rows and newcomers at least as heavy, so it holds at
+//     most W/(N+1));
 //   - a newcomer whose first-tick bytes exceed W/N gets a row at once.
 //
 // So a flow whose bytes in the last 40 s exceed 1/N of all bytes in the
 // last 40 s at every tick from its first on has its own row, exact from its
-// first packet. Nothing weaker can be promised to a flow that is light
-// when it starts and heavy later: which flows will be heavy is not known
-// when the table must choose.
+// first packet. No bounded table can promise more to a flow that is light
+// when it starts and heavy later: which flows will grow is not known when
+// the table must choose.
 
 // ranked is a row or a newcomer at settle time.
 type ranked struct {
