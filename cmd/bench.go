@@ -158,20 +158,21 @@ func printBench(streams IO, asJSON bool, r bench.Result) error {
 		return err
 	}
 	b, err := json.Marshal(map[string]any{
-		"name":            r.Name,
-		"packets":         r.Packets,
-		"flows":           r.Flows,
-		"workers":         r.Workers,
-		"rounds":          r.Rounds,
-		"elapsed_ns":      r.Elapsed.Nanoseconds(),
-		"mpps":            r.Mpps,
-		"ns_per_packet":   r.NsPerPacket,
-		"tick_p50_ns":     r.TickP50.Nanoseconds(),
-		"tick_p99_ns":     r.TickP99.Nanoseconds(),
-		"ticks":           r.Ticks,
-		"peak_heap_bytes": r.PeakHeap,
-		"allocs_per_pkt":  r.AllocsPerPk,
-		"counted":         r.Counted,
+		"name":              r.Name,
+		"packets":           r.Packets,
+		"flows":             r.Flows,
+		"workers":           r.Workers,
+		"rounds":            r.Rounds,
+		"elapsed_ns":        r.Elapsed.Nanoseconds(),
+		"mpps":              r.Mpps,
+		"ns_per_packet":     r.NsPerPacket,
+		"cpu_ns_per_packet": r.CPUNsPerPacket,
+		"tick_p50_ns":       r.TickP50.Nanoseconds(),
+		"tick_p99_ns":       r.TickP99.Nanoseconds(),
+		"ticks":             r.Ticks,
+		"peak_heap_bytes":   r.PeakHeap,
+		"allocs_per_pkt":    r.AllocsPerPk,
+		"counted":           r.Counted,
 	})
 	if err != nil {
 		return err
