@@ -192,7 +192,7 @@ func (d *Delta) Counts() Capture {
 func (d *Delta) Other() (sent, recv Counter) { return d.other.sent, d.other.recv }
 
 // addCounters adds a merged entry's counts to p (the merger's table of
-// flows waiting for a record; it has no limit).
+// flows waiting for a record), or to other when the delta is full.
 func (d *Delta) addCounters(p *packed, h uint64, sent, recv *Counter) {
 	s := d.lookup(p, h)
 	s.sent.addCounter(sent)

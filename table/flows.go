@@ -215,7 +215,9 @@ func (f *Flows) Merge(d *Delta) {
 		r := f.find(&ds.k, h)
 		if r == nil {
 			if f.pend == nil {
-				f.pend = NewDelta(0)
+				// Bounded like a worker's delta: beyond, newcomers of
+				// this tick go to "other" at once (settle counts them).
+				f.pend = NewDelta(DeltaLimit(f.maxFlows))
 			}
 			f.pend.addCounters(&ds.k, h, &ds.sent, &ds.recv)
 			continue

@@ -28,7 +28,10 @@ package table
 //
 // So a flow whose bytes in the last 40 s exceed 1/N of all bytes in the
 // last 40 s at every tick from its first on has its own row, exact from its
-// first packet. No bounded table can promise more to a flow that is light
+// first packet, as long as no worker's delta and not the table of waiting
+// newcomers overflows in a tick (each holds DeltaLimit(N) flows, at least
+// 1,048,576; beyond, newcomers go to "other" at once, each counted as a
+// folded flow). No bounded table can promise more to a flow that is light
 // when it starts and heavy later: which flows will grow is not known when
 // the table must choose.
 
@@ -111,6 +114,13 @@ func (f *Flows) settle() {
 		for i := range all {
 			f.admit(-1-all[i].ref, t)
 		}
+	}
+	if p.other.sent.Packets+p.other.recv.Packets > 0 {
+		// More newcomers than the waiting table holds: each one it
+		// turned away counts as a folded flow.
+		f.addTo(&f.other, &p.other.sent, &p.other.recv, t)
+		f.hasOther = true
+		f.folded += p.Folded
 	}
 	f.rankBuf = all[:0]
 	p.Reset()

@@ -294,3 +294,36 @@ func overflowModelRun(t *testing.T, seed uint64) {
 		s.Release()
 	}
 }
+
+// When more newcomers arrive in a tick than the table of waiting
+// newcomers holds, the surplus goes to "other" at once, counted, and the
+// totals still add up.
+func TestOverflowPendingLimit(t *testing.T) {
+	f := NewFlows(FlowsConfig{MaxFlows: 2})
+	f.pend = NewDelta(3) // DeltaLimit's floor is a million; a small one here
+	d := NewDelta(0)
+	for i := byte(1); i <= 10; i++ {
+		addN(d, key4(i, 100, 1, 2), true, int(i), 100) // flow i: i packets
+	}
+	f.Merge(d)
+	s := f.Close(2 * sec)
+	var rows, sum uint64
+	for _, fl := range s.Flows {
+		sum += fl.Sent.Bytes
+		if !fl.Key.IsOther() {
+			rows++
+		}
+	}
+	// Flows 1 and 2 took the two records; 3, 4, 5 waited; 6..10 found the
+	// waiting table full. At settle 4 and 5 outweigh 1 and 2.
+	if rows != 2 || sum != 55*100 {
+		t.Fatalf("%d rows, %d bytes, want 2 and 5500", rows, sum)
+	}
+	findFlow(t, s, key4(5, 100, 1, 2))
+	findFlow(t, s, key4(4, 100, 1, 2))
+	// Folded: 1 and 2 gave way, 3 was refused, and the waiting table
+	// turned away 6..10, one flow each (a delta's entry is one flow).
+	if want := uint64(2 + 1 + 5); s.Folded != want {
+		t.Errorf("folded %d, want %d", s.Folded, want)
+	}
+}
