@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/pcapfile"
 )
 
 // The floods issue's overflow scenario, through `fastop -r`: with
@@ -119,7 +119,7 @@ func writeOverflowCapture(t *testing.T, file string, first, later int, spread in
 		t.Fatal(err)
 	}
 	bw := bufio.NewWriter(fh)
-	w, err := ring.NewWriter(bw, decode.LinkEthernet, 65535)
+	w, err := pcapfile.NewWriter(bw, decode.LinkEthernet, 65535)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ import (
 	"github.com/fastop/fastop/bench"
 	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 )
@@ -93,7 +93,7 @@ func synthetic(flows, packets int, write string) (*bench.Capture, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	w, err := ring.NewWriter(&buf, decode.LinkEthernet, 65535)
+	w, err := pcapfile.NewWriter(&buf, decode.LinkEthernet, 65535)
 	if err != nil {
 		return nil, err
 	}
