@@ -9,7 +9,7 @@ SOAK        ?= 10m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PORTABLE := ./decode/... ./table/... ./display/... ./bench/... ./ring/...
 
-.PHONY: build test bench fuzz soak lint golden clean
+.PHONY: build test bench gopacketcmp fuzz soak lint golden clean
 
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/fastop ./cmd/fastop
@@ -20,6 +20,14 @@ test:
 
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCH_COUNT) ./decode ./table/... ./bench/... ./ring/... | tee bench.txt
+
+# fastop bench --workers 1 against gopacket's DecodingLayerParser feeding a Go
+# map, on the same 64-byte x 1,000-flow capture in one process. A module of
+# its own (bench/gopacketcmp/go.mod), so fastop's go.mod never depends on
+# gopacket; the first run fetches gopacket. GOPACKETCMP_ARGS='-flows 100000'
+# or a pcap file path changes the capture.
+gopacketcmp:
+	cd bench/gopacketcmp && go run . $(GOPACKETCMP_ARGS)
 
 # Every fuzz target in the tree, found by name (`go test -fuzz` takes one
 # package and one target per run).

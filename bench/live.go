@@ -24,14 +24,18 @@ import (
 type LiveOptions struct {
 	Fanout   int                 // fanout members of the capture group (0: 1)
 	Mode     afpacket.FanoutMode // how the kernel spreads packets over them (0: hash)
-	Flows    int                 // distinct 5-tuples sent round-robin (0: 1,000)
+	Flows    int                 // distinct 5-tuples, each sent once per pass in a random order (0: 1,000)
 	Rate     float64             // frames per second offered (0: as fast as the generator can)
 	Duration time.Duration       // sending time of each run (0: 5 s, unless Count is set)
 	Count    uint64              // frames sent by each run (0: as many as Duration allows)
-	Buffer   int64               // ring memory per member in bytes (0: the ring's default, 32 MiB)
-	MaxFlows int                 // bound on the flow table (0: table.DefaultMaxFlows)
-	Rounds   int                 // runs of each capture; the summaries are medians (0: 1)
-	Tcpdump  bool                // also run tcpdump -w /dev/null on the same traffic in every round
+	// Passes is the least number of passes over the flows a run makes when
+	// it is bound by Duration: a run goes on past Duration until every
+	// flow was sent Passes times (0: 3). With Count, Count alone decides.
+	Passes   int
+	Buffer   int64 // ring memory per member in bytes (0: the ring's default, 32 MiB)
+	MaxFlows int   // bound on the flow table (0: table.DefaultMaxFlows)
+	Rounds   int   // runs of each capture; the summaries are medians (0: 1)
+	Tcpdump  bool  // also run tcpdump -w /dev/null on the same traffic in every round
 	// Filter is a pcap-filter expression both captures apply in the kernel
 	// (fastop's compiled program; tcpdump's libpcap one). With a filter,
 	// CPU per million *sent* frames shows what the kernel filter saves.
@@ -43,6 +47,7 @@ type LiveOptions struct {
 const (
 	DefaultLiveFlows    = 1000
 	DefaultLiveDuration = 5 * time.Second
+	DefaultLivePasses   = 3
 	// MaxLiveFlows bounds Flows: the generator keeps one counter per flow.
 	MaxLiveFlows = MaxSynthFlows
 )
@@ -81,6 +86,9 @@ func (o LiveOptions) withDefaults() LiveOptions {
 	if o.Rounds == 0 {
 		o.Rounds = 1
 	}
+	if o.Passes == 0 {
+		o.Passes = DefaultLivePasses
+	}
 	return o
 }
 
@@ -105,6 +113,8 @@ func (o LiveOptions) check() error {
 		return bad("max flows %d is negative", o.MaxFlows)
 	case o.Rounds < 1 || o.Rounds > 100:
 		return bad("%d rounds: use 1 to 100", o.Rounds)
+	case o.Passes < 1 || o.Passes > 1000:
+		return bad("%d passes: use 1 to 1000", o.Passes)
 	}
 	return nil
 }
@@ -162,6 +172,11 @@ type LiveRun struct {
 	// fastop run; for a tcpdump run, the benchmark's own overhead, the
 	// noise floor of fastop's figure.
 	SelfCPU time.Duration `json:"self_cpu_ns"`
+	// PeakRSS is the capture process's peak resident memory over the run
+	// (VmHWM), rings included: for fastop this benchmark's process (its
+	// peak is reset before the run; the generator is another process),
+	// for tcpdump its process.
+	PeakRSS uint64 `json:"peak_rss_bytes"`
 }
 
 // LiveSummary is one capture's figures over all rounds: medians of the
@@ -175,9 +190,11 @@ type LiveSummary struct {
 	CPUPerSentMpkt   time.Duration `json:"cpu_per_sent_mpkt_ns"`
 	ReaderCPUPerMpkt time.Duration `json:"reader_cpu_per_mpkt_ns,omitempty"`
 	GenCPUPerMpkt    time.Duration `json:"gen_cpu_per_mpkt_ns"`
-	Sent             uint64        `json:"sent"`      // frames over all runs
-	MaxDrops         uint64        `json:"max_drops"` // the most any run dropped
-	MaxLost          uint64        `json:"max_lost"`  // the most any run lost
+	PeakRSS          uint64        `json:"peak_rss_bytes"` // the largest of the runs
+	Counted          uint64        `json:"counted"`        // fastop: frames counted, over all runs (tcpdump: captured)
+	Sent             uint64        `json:"sent"`           // frames over all runs
+	MaxDrops         uint64        `json:"max_drops"`      // the most any run dropped
+	MaxLost          uint64        `json:"max_lost"`       // the most any run lost
 }
 
 // LiveResult is what [Live] measured.
@@ -189,6 +206,7 @@ type LiveResult struct {
 	Rate       float64       `json:"rate"` // requested frames/s; 0: as fast as possible
 	Duration   time.Duration `json:"duration_ns"`
 	Count      uint64        `json:"count"`
+	Passes     int           `json:"passes"`      // least passes over the flows per run (with Duration)
 	RingBytes  int64         `json:"ring_bytes"`  // ring memory per member
 	TcpdumpKiB int64         `json:"tcpdump_kib"` // tcpdump's -B: the group's ring memory in all
 	Rounds     int           `json:"rounds"`
@@ -227,6 +245,12 @@ func summarizeRuns(capture string, runs []LiveRun) LiveSummary {
 		}
 		s.Runs++
 		s.Sent += r.Sent
+		s.PeakRSS = max(s.PeakRSS, r.PeakRSS)
+		if r.Capture == "fastop" {
+			s.Counted += r.Counted
+		} else {
+			s.Counted += r.Captured
+		}
 		s.MaxDrops = max(s.MaxDrops, r.Drops)
 		s.MaxLost = max(s.MaxLost, r.Lost)
 		offered = append(offered, r.OfferedPPS)
@@ -272,6 +296,14 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
 }
 
+// mb formats bytes as whole megabytes (10^6).
+func mb(b uint64) string {
+	if b == 0 {
+		return "-"
+	}
+	return strconv.FormatUint((b+500_000)/1_000_000, 10)
+}
+
 // group formats n with thousands separators.
 func group(n uint64) string {
 	s := strconv.FormatUint(n, 10)
@@ -285,17 +317,26 @@ func group(n uint64) string {
 	return b.String()
 }
 
-func (r *LiveResult) header() string {
-	rate := "as fast as possible"
-	if r.Rate > 0 {
-		rate = group(uint64(r.Rate)) + " frames/s"
-	}
+// amount says how much each run sends.
+func (r *LiveResult) amount() string {
 	var amount []string
 	if r.Count > 0 {
 		amount = append(amount, group(r.Count)+" frames")
 	}
 	if r.Duration > 0 {
 		amount = append(amount, r.Duration.String())
+	}
+	s := strings.Join(amount, " or ") + " per run"
+	if r.Count == 0 && r.Passes > 0 {
+		s += fmt.Sprintf(" and at least %d passes over the flows", r.Passes)
+	}
+	return s
+}
+
+func (r *LiveResult) header() string {
+	rate := "as fast as possible"
+	if r.Rate > 0 {
+		rate = group(uint64(r.Rate)) + " frames/s"
 	}
 	ringMem := ""
 	if r.RingBytes > 0 { // known once a group was opened
@@ -305,8 +346,8 @@ func (r *LiveResult) header() string {
 	if r.Filter != "" {
 		filt = fmt.Sprintf(", kernel filter %q", r.Filter)
 	}
-	return fmt.Sprintf("live: %s flows of %d-byte IPv4/UDP frames, %s, %s per run, fanout %d (%s)%s%s, %d round(s); %d CPUs, Linux %s",
-		group(uint64(r.Flows)), r.FrameLen, rate, strings.Join(amount, " or "), r.Fanout, r.Mode,
+	return fmt.Sprintf("live: %s flows of %d-byte IPv4/UDP frames, built before the clock starts, sent in a random order, %s, %s, fanout %d (%s)%s%s, %d round(s); %d CPUs, Linux %s",
+		group(uint64(r.Flows)), r.FrameLen, rate, r.amount(), r.Fanout, r.Mode,
 		ringMem, filt, r.Rounds, r.CPUs, r.Kernel)
 }
 
@@ -317,16 +358,16 @@ func (r LiveResult) String() string {
 	b.WriteString(r.header())
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tcapture\toffered pps\tcaptured pps\tsent\tcaptured\tcounted\tdropped\tlost\tflows\tCPU ms/Mpkt\treaders ms/Mpkt\tgenerator ms/Mpkt\t")
+	fmt.Fprintln(tw, "round\tcapture\toffered pps\tcaptured pps\tsent\tcaptured\tcounted\tdropped\tlost\tflows\tCPU ms/Mpkt\treaders ms/Mpkt\tgenerator ms/Mpkt\tpeak RSS MB\t")
 	for _, run := range r.Runs {
 		counted, flows, readers := "-", "-", "-"
 		if run.Capture == "fastop" {
 			counted, flows, readers = group(run.Counted), group(uint64(run.Flows)), ms(run.ReaderCPUPerMpkt)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			run.Round, run.Capture, group(uint64(run.OfferedPPS)), group(uint64(run.CapturedPPS)),
 			group(run.Sent), group(run.Captured), counted, group(run.Drops), group(run.Lost), flows,
-			ms(run.CPUPerMpkt), readers, ms(run.GenCPUPerMpkt))
+			ms(run.CPUPerMpkt), readers, ms(run.GenCPUPerMpkt), mb(run.PeakRSS))
 	}
 	for _, s := range []*LiveSummary{&r.Fastop, r.Tcpdump} {
 		if s == nil || s.Runs == 0 {
@@ -336,9 +377,9 @@ func (r LiveResult) String() string {
 		if s.Capture == "fastop" {
 			readers = ms(s.ReaderCPUPerMpkt)
 		}
-		fmt.Fprintf(tw, "median\t%s\t%s\t%s\t%s\t\t\t%s\t%s\t\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "median\t%s\t%s\t%s\t%s\t\t\t%s\t%s\t\t%s\t%s\t%s\t%s max\t\n",
 			s.Capture, group(uint64(s.OfferedPPS)), group(uint64(s.CapturedPPS)), group(s.Sent),
-			group(s.MaxDrops)+" max", group(s.MaxLost)+" max", ms(s.CPUPerMpkt), readers, ms(s.GenCPUPerMpkt))
+			group(s.MaxDrops)+" max", group(s.MaxLost)+" max", ms(s.CPUPerMpkt), readers, ms(s.GenCPUPerMpkt), mb(s.PeakRSS))
 	}
 	tw.Flush()
 	fmt.Fprintf(&b, "fastop: %s ms of CPU per million packets (its whole process)", ms(r.Fastop.CPUPerMpkt))
@@ -392,4 +433,50 @@ func parseTcpdumpStats(out string) tcpdumpStats {
 	}
 	s.ok = seen[0] && seen[1] && seen[2]
 	return s
+}
+
+// Limit says what bounded a point run as fast as the generator goes: the
+// generator, when fastop counted every frame it sent (fastop might take
+// more), or the capture, when frames were dropped or lost.
+func (r *LiveResult) Limit() string {
+	switch {
+	case r.Rate > 0:
+		return "rate set"
+	case r.Fastop.MaxDrops == 0 && r.Fastop.MaxLost == 0:
+		return "generator"
+	default:
+		return "fastop"
+	}
+}
+
+// SweepTable formats the points of a --flows sweep as one table: per
+// point the offered rate, what fastop counted, dropped and lost, its CPU
+// per million packets and its peak memory, and tcpdump's figures beside
+// them (medians over the rounds; drops and losses are the worst round).
+func SweepTable(points []LiveResult) string {
+	var b strings.Builder
+	if len(points) > 0 {
+		p := points[0]
+		fmt.Fprintf(&b, "live sweep: %d-byte frames, built before the clock starts, random order; %s; fanout %d (%s), %d round(s) per point; %d CPUs, Linux %s\n",
+			p.FrameLen, p.amount(), p.Fanout, p.Mode, p.Rounds, p.CPUs, p.Kernel)
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "flows\toffered pps\tsent\tcounted\tdropped\tlost\tCPU ms/Mpkt\tpeak RSS MB\ttcpdump captured\tdropped\tCPU ms/Mpkt\tpeak RSS MB\tCPU vs tcpdump\tlimit\t")
+	for i := range points {
+		p := &points[i]
+		f := &p.Fastop
+		td := []string{"-", "-", "-", "-", "-"}
+		if t := p.Tcpdump; t != nil {
+			td = []string{group(t.Counted), group(t.MaxDrops), ms(t.CPUPerMpkt), mb(t.PeakRSS), "-"}
+			if p.Ratio > 0 {
+				td[4] = strconv.FormatFloat(1/p.Ratio, 'f', 2, 64) + "×"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			group(uint64(p.Flows)), group(uint64(f.OfferedPPS)), group(f.Sent), group(f.Counted), group(f.MaxDrops), group(f.MaxLost),
+			ms(f.CPUPerMpkt), mb(f.PeakRSS), td[0], td[1], td[2], td[3], td[4], p.Limit())
+	}
+	tw.Flush()
+	b.WriteString("CPU vs tcpdump: fastop's CPU per packet over tcpdump's (below 1: fastop spends less). limit: \"generator\" when fastop counted every frame sent (the generator's top rate bounds the point), \"fastop\" when frames were dropped or lost.\n")
+	return b.String()
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,7 @@ func Live(ctx context.Context, o LiveOptions) (res LiveResult, err error) {
 		Rate:     o.Rate,
 		Duration: o.Duration,
 		Count:    o.Count,
+		Passes:   o.Passes,
 		Rounds:   o.Rounds,
 		Filter:   o.Filter,
 		CPUs:     runtime.NumCPU(),
@@ -101,9 +103,18 @@ func Live(ctx context.Context, o LiveOptions) (res LiveResult, err error) {
 	}
 	lab.logf("%s", res.header())
 	for round := 1; round <= o.Rounds; round++ {
+		// This process's peak memory, from here: what fastop needs (the
+		// heap earlier rounds left goes back to the kernel first).
+		debug.FreeOSMemory()
+		if err := gen.ResetPeakRSS(); err != nil {
+			return LiveResult{}, fmt.Errorf("live benchmark: %w", err)
+		}
 		run, err := lab.runFastop(ctx, o, round)
 		if err != nil {
 			return LiveResult{}, err
+		}
+		if run.PeakRSS, err = gen.PeakRSS(0); err != nil {
+			return LiveResult{}, fmt.Errorf("live benchmark: %w", err)
 		}
 		res.RingBytes = lab.ringBytes / int64(o.Fanout)
 		res.Runs = append(res.Runs, run)
@@ -216,6 +227,7 @@ type genConfig struct {
 	Flows          int
 	Count          uint64
 	Duration       time.Duration
+	Passes         int // with Duration: send every flow at least this many times
 	Rate           float64
 }
 
@@ -246,11 +258,22 @@ func generatorMain(cfgJSON string, in io.Reader, out io.Writer) int {
 		return fail(err)
 	}
 	defer s.Close()
-	src := &gen.Synth{N: cfg.Flows, Base: gen.Flow{
+	synth := &gen.Synth{N: cfg.Flows, Base: gen.Flow{
 		DstMAC: cfg.DstMAC, SrcMAC: cfg.SrcMAC,
 		Src: netip.MustParseAddr("10.1.0.1"), Dst: netip.MustParseAddr("10.2.0.1"),
 		Proto: gen.ProtoUDP, DstPort: 9,
 	}}
+	// Every frame is built, and the order drawn, before the clock starts:
+	// sending then costs one sendto per frame, at any flow count.
+	src, err := synth.Pack()
+	if err != nil {
+		return fail(err)
+	}
+	order := gen.Shuffled(cfg.Flows, 1)
+	var minCount uint64
+	if cfg.Count == 0 {
+		minCount = uint64(cfg.Passes) * uint64(cfg.Flows)
+	}
 	fmt.Fprintln(out, "ready")
 	if _, err := bufio.NewReader(in).ReadString('\n'); err != nil {
 		return 1 // the benchmark is gone
@@ -260,7 +283,7 @@ func generatorMain(cfgJSON string, in io.Reader, out io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	res, err := s.Run(context.Background(), gen.RunConfig{Source: src, Count: cfg.Count, Duration: cfg.Duration, Rate: cfg.Rate})
+	res, err := s.Run(context.Background(), gen.RunConfig{Source: src, Order: order, Count: cfg.Count, Duration: cfg.Duration, MinCount: minCount, Rate: cfg.Rate})
 	if err != nil {
 		return fail(err)
 	}
@@ -296,7 +319,7 @@ func (l *liveLab) startGenerator(ctx context.Context, o LiveOptions) (*genProc, 
 		return nil, fmt.Errorf("live benchmark: find this program to run the generator: %w", err)
 	}
 	cfg, err := json.Marshal(genConfig{Iface: l.veth.A, SrcMAC: l.genMAC, DstMAC: [6]byte(l.capIface.MAC),
-		Flows: o.Flows, Count: o.Count, Duration: o.Duration, Rate: o.Rate})
+		Flows: o.Flows, Count: o.Count, Duration: o.Duration, Passes: o.Passes, Rate: o.Rate})
 	if err != nil {
 		return nil, err
 	}
@@ -732,6 +755,9 @@ func (l *liveLab) runTcpdump(ctx context.Context, o LiveOptions, round int, kib 
 	}
 	t1, err := gen.ProcCPU(pid)
 	if err != nil {
+		return run, err
+	}
+	if run.PeakRSS, err = gen.PeakRSS(pid); err != nil {
 		return run, err
 	}
 	p1, err := gen.ProcessCPU()

@@ -36,6 +36,7 @@ func TestLiveOptionsCheck(t *testing.T) {
 		{"negative buffer", LiveOptions{Buffer: -1}, "ring buffer -1"},
 		{"negative max flows", LiveOptions{MaxFlows: -1}, "max flows -1"},
 		{"too many rounds", LiveOptions{Rounds: 101}, "101 rounds"},
+		{"negative passes", LiveOptions{Passes: -2}, "-2 passes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.o.withDefaults().check()
@@ -53,11 +54,11 @@ func TestLiveOptionsDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		in, want LiveOptions
 	}{
-		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1}},
+		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1, Passes: DefaultLivePasses}},
 		// A count alone bounds the run: no default duration is added.
-		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1}},
-		{LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3},
-			LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3}},
+		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1, Passes: DefaultLivePasses}},
+		{LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1},
+			LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1}},
 	} {
 		if got := tc.in.withDefaults(); got != tc.want {
 			t.Errorf("withDefaults(%+v) = %+v, want %+v", tc.in, got, tc.want)
@@ -152,19 +153,20 @@ func TestLiveSummaryAndString(t *testing.T) {
 	}{{200, 900, 0}, {100, 700, 5}, {300, 800, 0}} {
 		r.Runs = append(r.Runs,
 			LiveRun{Capture: "fastop", Round: i + 1, Sent: 1_000_000, Captured: 1_000_000, Counted: 1_000_000, Flows: 1000,
-				OfferedPPS: float64(900_000 + i), CapturedPPS: float64(900_000 + i),
+				OfferedPPS: float64(900_000 + i), CapturedPPS: float64(900_000 + i), PeakRSS: uint64(70+i) * 1e6,
 				CPUPerMpkt: f.fastopCPU * time.Millisecond, ReaderCPUPerMpkt: f.fastopCPU * time.Millisecond / 2, GenCPUPerMpkt: time.Second},
 			LiveRun{Capture: "tcpdump", Round: i + 1, Sent: 1_000_000, Captured: 1_000_000 - f.drops, Drops: f.drops, Lost: f.drops,
-				OfferedPPS: 800_000, CapturedPPS: 800_000,
+				OfferedPPS: 800_000, CapturedPPS: 800_000, PeakRSS: 40e6,
 				CPUPerMpkt: f.tcpdumpCPU * time.Millisecond, GenCPUPerMpkt: time.Second})
 	}
 	r.summarize()
 	if r.Fastop.Runs != 3 || r.Fastop.CPUPerMpkt != 200*time.Millisecond || r.Fastop.ReaderCPUPerMpkt != 100*time.Millisecond ||
-		r.Fastop.OfferedPPS != 900_001 || r.Fastop.Sent != 3_000_000 || r.Fastop.MaxDrops != 0 {
+		r.Fastop.OfferedPPS != 900_001 || r.Fastop.Sent != 3_000_000 || r.Fastop.MaxDrops != 0 ||
+		r.Fastop.PeakRSS != 72e6 || r.Fastop.Counted != 3_000_000 {
 		t.Errorf("fastop summary %+v", r.Fastop)
 	}
 	if r.Tcpdump == nil || r.Tcpdump.Runs != 3 || r.Tcpdump.CPUPerMpkt != 800*time.Millisecond ||
-		r.Tcpdump.MaxDrops != 5 || r.Tcpdump.MaxLost != 5 {
+		r.Tcpdump.MaxDrops != 5 || r.Tcpdump.MaxLost != 5 || r.Tcpdump.Counted != 3_000_000-5 || r.Tcpdump.PeakRSS != 40e6 {
 		t.Fatalf("tcpdump summary %+v", r.Tcpdump)
 	}
 	if r.Ratio != 4 {
@@ -172,7 +174,8 @@ func TestLiveSummaryAndString(t *testing.T) {
 	}
 	s := r.String()
 	for _, want := range []string{
-		"1,000 flows of 60-byte IPv4/UDP frames, as fast as possible, 5s per run, fanout 2 (hash), ring 32 MiB per member",
+		"1,000 flows of 60-byte IPv4/UDP frames, built before the clock starts, sent in a random order, as fast as possible, 5s per run, fanout 2 (hash), ring 32 MiB per member",
+		"72 max",
 		"median   fastop",
 		"200.0",
 		"5 max",
@@ -199,6 +202,28 @@ func TestLiveSummaryAndString(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"cpu_per_mpkt_ns":200000000`) {
 		t.Errorf("JSON lacks fastop's cpu_per_mpkt_ns: %s", b)
+	}
+
+	// A sweep of two points: one row each, with tcpdump beside fastop.
+	r2 := r
+	r2.Flows = 1_000_000
+	r2.Runs = slices.Clone(r.Runs)
+	r2.Runs[0].Drops, r2.Runs[0].Lost = 17, 17
+	r2.summarize()
+	r2.Runs[0].Counted -= 17
+	r2.summarize()
+	sw := SweepTable([]LiveResult{r, r2})
+	lines := strings.Split(sw, "\n")
+	if len(lines) != 1+1+2+1+1 || !strings.HasPrefix(lines[0], "live sweep: 60-byte frames") {
+		t.Fatalf("sweep table:\n%s", sw)
+	}
+	for i, want := range [][]string{
+		{"1,000", "900,001", "3,000,000", "3,000,000", "0", "0", "200.0", "72", "2,999,995", "5", "800.0", "40", "0.25×", "generator"},
+		{"1,000,000", "900,001", "3,000,000", "2,999,983", "17", "17", "200.0", "72", "2,999,995", "5", "800.0", "40", "0.25×", "fastop"},
+	} {
+		if got := strings.Fields(lines[2+i]); !slices.Equal(got, want) {
+			t.Errorf("sweep row %d: %q, want %q", i, got, want)
+		}
 	}
 
 	// fastop dearer than tcpdump: the comparison says "more".
@@ -295,6 +320,9 @@ func TestLive(t *testing.T) {
 			if f.ReaderCPU > f.CPU || f.FinishCPU > f.CPU {
 				t.Errorf("reader CPU %v or finishing CPU %v exceeds the capture side's %v, which includes them", f.ReaderCPU, f.FinishCPU, f.CPU)
 			}
+			if f.PeakRSS < 10<<20 || f.PeakRSS > 2<<30 {
+				t.Errorf("fastop's peak RSS %d bytes: not a plausible figure", f.PeakRSS)
+			}
 			if res.Fastop.Runs != 1 || res.Fastop.MaxLost != 0 || res.Fastop.CPUPerMpkt != f.CPUPerMpkt {
 				t.Errorf("fastop summary %+v", res.Fastop)
 			}
@@ -308,7 +336,7 @@ func TestLive(t *testing.T) {
 			if d.Capture != "tcpdump" || d.Sent != count || d.Captured != d.Sent || d.Seen != d.Sent || d.Drops != 0 || d.Lost != 0 {
 				t.Errorf("tcpdump: sent %d, seen %d, captured %d, dropped %d, lost %d", d.Sent, d.Seen, d.Captured, d.Drops, d.Lost)
 			}
-			if d.CPU <= 0 || d.CPUPerMpkt <= 0 || d.GenCPU <= 0 {
+			if d.CPU <= 0 || d.CPUPerMpkt <= 0 || d.GenCPU <= 0 || d.PeakRSS < 1<<20 {
 				t.Errorf("tcpdump figures not all positive: %+v", d)
 			}
 			if res.Tcpdump == nil || res.Ratio <= 0 || res.TcpdumpKiB != int64(tc.fanout)*res.RingBytes>>10 {
@@ -318,8 +346,23 @@ func TestLive(t *testing.T) {
 	}
 }
 
+// A run bound by a duration far too short for its passes goes on until
+// every flow was sent that many times, and fastop counts every frame.
+func TestLivePasses(t *testing.T) {
+	requireLive(t)
+	const flows, passes = 5000, 2
+	res, err := Live(context.Background(), LiveOptions{Flows: flows, Duration: time.Millisecond, Passes: passes, Rate: 50000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Runs[0]
+	if f.Sent+f.Failed < flows*passes || f.Counted != f.Sent || f.Flows != flows {
+		t.Errorf("sent %d (%d refused) for %d flows × %d passes; counted %d; %d flows in the table", f.Sent, f.Failed, flows, passes, f.Counted, f.Flows)
+	}
+}
+
 // With a kernel filter that passes a tenth of the flows, both captures see
-// exactly that tenth (the generator sends round-robin), fastop counts all of
+// exactly that tenth (every flow is sent once per pass), fastop counts all of
 // it, and the CPU per frame sent is reported.
 func TestLiveKernelFilter(t *testing.T) {
 	requireLive(t)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/pcapfile"
@@ -76,12 +77,17 @@ type Result struct {
 	Elapsed     time.Duration // wall time of the replay (all workers)
 	Mpps        float64       // packets / Elapsed
 	NsPerPacket float64       // per worker: the busiest worker's time / its packets, not counting time spent waiting for the merger
-	TickP50     time.Duration // merge + snapshot per tick
-	TickP99     time.Duration
-	Ticks       int
-	PeakHeap    uint64  // bytes, sampled at every tick
-	AllocsPerPk float64 // heap allocations per packet over the whole replay
-	Counted     uint64  // packets accounted to flows
+	// CPUNsPerPacket is the same worker's CPU time (its thread's
+	// getrusage) per packet: on a shared machine it leaves out the time
+	// the worker waited for a CPU, which wall time counts. 0 where the
+	// thread's CPU time cannot be read (outside Linux).
+	CPUNsPerPacket float64
+	TickP50        time.Duration // merge + snapshot per tick
+	TickP99        time.Duration
+	Ticks          int
+	PeakHeap       uint64  // bytes, sampled at every tick
+	AllocsPerPk    float64 // heap allocations per packet over the whole replay
+	Counted        uint64  // packets accounted to flows
 }
 
 // Replay runs c through the pipeline. Records are spread over the workers
@@ -183,6 +189,7 @@ func replayOnce(c *Capture, parts []share, o Options) Result {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	busy := make([]time.Duration, o.Workers)
+	cpu := make([]time.Duration, o.Workers)
 	var wg sync.WaitGroup
 	t0 := time.Now()
 	for w := range o.Workers {
@@ -194,6 +201,7 @@ func replayOnce(c *Capture, parts []share, o Options) Result {
 			m := e.Member(w)
 			sh := &parts[w]
 			batch := make([]ring.Record, o.Batch)
+			c0, cerr := gen.ThreadCPU()
 			ws := time.Now()
 			for i := 0; i < len(sh.pkts); {
 				// Fill a batch as a ring reader fills one from a block.
@@ -206,6 +214,9 @@ func replayOnce(c *Capture, parts []share, o Options) Result {
 				i += n
 			}
 			busy[w] = time.Since(ws) - m.Waited()
+			if c1, err := gen.ThreadCPU(); err == nil && cerr == nil {
+				cpu[w] = c1.Sub(c0).Total()
+			}
 			m.Flush()
 		}()
 	}
@@ -221,7 +232,10 @@ func replayOnce(c *Capture, parts []share, o Options) Result {
 	res.Mpps = float64(res.Packets) / res.Elapsed.Seconds() / 1e6
 	for w := range parts {
 		if n := len(parts[w].pkts); n > 0 {
-			res.NsPerPacket = max(res.NsPerPacket, float64(busy[w].Nanoseconds())/float64(n))
+			if v := float64(busy[w].Nanoseconds()) / float64(n); v > res.NsPerPacket {
+				res.NsPerPacket = v
+				res.CPUNsPerPacket = float64(cpu[w].Nanoseconds()) / float64(n)
+			}
 		}
 	}
 	ticks := slices.Clone(e.TickTimes())
@@ -238,6 +252,6 @@ func replayOnce(c *Capture, parts []share, o Options) Result {
 
 // String formats r as one line for people.
 func (r Result) String() string {
-	return fmt.Sprintf("%s: %d packets, %d flows, %d workers: %.2f Mpps, %.1f ns/packet per worker, tick p50 %v p99 %v (%d ticks), peak heap %.1f MiB, %.3f allocs/packet",
-		r.Name, r.Packets, r.Flows, r.Workers, r.Mpps, r.NsPerPacket, r.TickP50, r.TickP99, r.Ticks, float64(r.PeakHeap)/(1<<20), r.AllocsPerPk)
+	return fmt.Sprintf("%s: %d packets, %d flows, %d workers: %.2f Mpps, %.1f ns/packet per worker (%.1f ns of CPU), tick p50 %v p99 %v (%d ticks), peak heap %.1f MiB, %.3f allocs/packet",
+		r.Name, r.Packets, r.Flows, r.Workers, r.Mpps, r.NsPerPacket, r.CPUNsPerPacket, r.TickP50, r.TickP99, r.Ticks, float64(r.PeakHeap)/(1<<20), r.AllocsPerPk)
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/fastop/fastop/bench"
@@ -24,6 +26,7 @@ type benchOptions struct {
 	JSON      bool
 	Synthetic bool
 	Synth     bench.SynthOptions
+	Flows     flowList // --flows: one count, or (--live) a sweep
 	Profile   string
 
 	Live       bool
@@ -33,7 +36,35 @@ type benchOptions struct {
 	Buffer     string
 	Tcpdump    bool
 	Filter     string
+	Passes     int
 }
+
+// flowList is --flows: a flow count, or a comma-separated list of them
+// (a --live sweep).
+type flowList []int
+
+func (l *flowList) String() string {
+	parts := make([]string, len(*l))
+	for i, n := range *l {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *flowList) Set(v string) error {
+	var out flowList
+	for part := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a flow count (a positive whole number; several: 1000,10000)", part)
+		}
+		out = append(out, n)
+	}
+	*l = out
+	return nil
+}
+
+func (l *flowList) Type() string { return "n[,n...]" }
 
 func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs := c.Flags()
@@ -42,7 +73,8 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.IntVar(&o.MaxFlows, "max-flows", table.DefaultMaxFlows, "bound on the flow table")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object per result")
 	fs.BoolVar(&o.Synthetic, "synthetic", false, "generate traffic in memory instead of reading files")
-	fs.IntVar(&o.Synth.Flows, "flows", 1000, "synthetic: distinct flows (both directions of each)")
+	o.Flows = flowList{1000}
+	fs.Var(&o.Flows, "flows", "distinct flows (synthetic: both directions of each); --live takes a list for a sweep: 1000,10000,100000,1000000")
 	fs.IntVar(&o.Synth.Packets, "packets", 0, "synthetic: frames in all (default: max(4M, 4 × flows))")
 	fs.Var(&o.Synth.Size, "size", "synthetic: frame sizes, 64 or imix")
 	fs.Var(&o.Synth.Mix, "mix", "synthetic: traffic shapes, any of v4,v6,vlan,qinq (default v4)")
@@ -57,6 +89,7 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.StringVar(&o.Buffer, "buffer", "32M", "live: ring memory per member")
 	fs.BoolVar(&o.Tcpdump, "tcpdump", false, "live: also capture the same traffic with tcpdump -w /dev/null and compare CPU and drops")
 	fs.StringVar(&o.Filter, "filter", "", "live: a pcap-filter `expression` both captures apply in the kernel")
+	fs.IntVar(&o.Passes, "passes", bench.DefaultLivePasses, "live: a run goes on past --duration until every flow was sent this many times")
 }
 
 func newBenchCommand(streams IO) *cobra.Command {
@@ -92,6 +125,10 @@ per tick, peak heap and allocations per packet.`,
 				}
 				return runBenchLive(c.Context(), o, streams)
 			}
+			if len(o.Flows) != 1 {
+				return usageErrorf("--flows %s: a list is a sweep, for --live only", o.Flows.String())
+			}
+			o.Synth.Flows = o.Flows[0]
 			if o.Synthetic == (len(args) > 0) {
 				return usageErrorf("bench: give capture files, --synthetic or --live (one of them)")
 			}
@@ -132,20 +169,21 @@ func printBench(streams IO, asJSON bool, r bench.Result) error {
 		return err
 	}
 	b, err := json.Marshal(map[string]any{
-		"name":            r.Name,
-		"packets":         r.Packets,
-		"flows":           r.Flows,
-		"workers":         r.Workers,
-		"rounds":          r.Rounds,
-		"elapsed_ns":      r.Elapsed.Nanoseconds(),
-		"mpps":            r.Mpps,
-		"ns_per_packet":   r.NsPerPacket,
-		"tick_p50_ns":     r.TickP50.Nanoseconds(),
-		"tick_p99_ns":     r.TickP99.Nanoseconds(),
-		"ticks":           r.Ticks,
-		"peak_heap_bytes": r.PeakHeap,
-		"allocs_per_pkt":  r.AllocsPerPk,
-		"counted":         r.Counted,
+		"name":              r.Name,
+		"packets":           r.Packets,
+		"flows":             r.Flows,
+		"workers":           r.Workers,
+		"rounds":            r.Rounds,
+		"elapsed_ns":        r.Elapsed.Nanoseconds(),
+		"mpps":              r.Mpps,
+		"ns_per_packet":     r.NsPerPacket,
+		"cpu_ns_per_packet": r.CPUNsPerPacket,
+		"tick_p50_ns":       r.TickP50.Nanoseconds(),
+		"tick_p99_ns":       r.TickP99.Nanoseconds(),
+		"ticks":             r.Ticks,
+		"peak_heap_bytes":   r.PeakHeap,
+		"allocs_per_pkt":    r.AllocsPerPk,
+		"counted":           r.Counted,
 	})
 	if err != nil {
 		return err
@@ -189,34 +227,46 @@ func runBenchLive(ctx context.Context, o *benchOptions, streams IO) error {
 	if err != nil {
 		return usageErrorf("--buffer: %v", err)
 	}
-	res, err := bench.Live(ctx, bench.LiveOptions{
-		Fanout:   o.Fanout,
-		Mode:     mode,
-		Flows:    o.Synth.Flows,
-		Rate:     o.Rate,
-		Duration: o.Synth.Duration,
-		Count:    uint64(o.Synth.Packets),
-		Buffer:   buf,
-		MaxFlows: o.MaxFlows,
-		Rounds:   o.Rounds,
-		Tcpdump:  o.Tcpdump,
-		Filter:   o.Filter,
-		Log:      streams.ErrOut,
-	})
-	if errors.Is(err, bench.ErrLiveOptions) {
-		return &usageError{err}
-	}
-	if err != nil {
-		return err
-	}
-	if o.JSON {
-		b, err := json.Marshal(res)
+	var points []bench.LiveResult
+	for _, flows := range o.Flows {
+		res, err := bench.Live(ctx, bench.LiveOptions{
+			Fanout:   o.Fanout,
+			Mode:     mode,
+			Flows:    flows,
+			Rate:     o.Rate,
+			Duration: o.Synth.Duration,
+			Count:    uint64(o.Synth.Packets),
+			Passes:   o.Passes,
+			Buffer:   buf,
+			MaxFlows: o.MaxFlows,
+			Rounds:   o.Rounds,
+			Tcpdump:  o.Tcpdump,
+			Filter:   o.Filter,
+			Log:      streams.ErrOut,
+		})
+		if errors.Is(err, bench.ErrLiveOptions) {
+			return &usageError{err}
+		}
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(streams.Out, "%s\n", b)
-		return err
+		points = append(points, res)
+		if o.JSON {
+			b, err := json.Marshal(res)
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintf(streams.Out, "%s\n", b); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := fmt.Fprintln(streams.Out, res.String()); err != nil {
+			return err
+		}
 	}
-	_, err = fmt.Fprint(streams.Out, res.String())
+	if !o.JSON && len(points) > 1 {
+		_, err = fmt.Fprint(streams.Out, bench.SweepTable(points))
+	}
 	return err
 }

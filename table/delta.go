@@ -38,13 +38,21 @@ type Delta struct {
 
 	TX, RX  Counter   // by interface direction
 	other   deltaSlot // packets of keys that did not fit (limit reached)
-	Folded  uint64    // packets folded into other because the delta was full
+	Folded  uint64    // packets folded into other because the delta was full (the merger counts each as a folded flow)
 	Capture Capture   // what the worker saw this tick
 	Tick    int64     // the tick this delta belongs to (set by the worker)
 	Iface   int       // which interface (source) the worker captures from
 }
 
 const minDeltaSize = 1024
+
+// DeltaLimit is how many distinct flows a worker's delta holds in one tick
+// when the merged table holds maxFlows: never fewer than DefaultMaxFlows,
+// so a small --max-flows does not make the workers fold flows before the
+// merged table can rank them (a worker folding an elephant's first packets
+// would break the table's guarantee; see overflow.go). It bounds a
+// worker's memory in a flood of new flows.
+func DeltaLimit(maxFlows int) int { return max(maxFlows, DefaultMaxFlows) }
 
 // NewDelta returns an empty Delta that holds at most limit keys (0: no
 // limit beyond memory) before folding new ones into the "other" row.
@@ -182,6 +190,14 @@ func (d *Delta) Counts() Capture {
 
 // Other returns the traffic of the keys that did not fit.
 func (d *Delta) Other() (sent, recv Counter) { return d.other.sent, d.other.recv }
+
+// addCounters adds a merged entry's counts to p (the merger's table of
+// flows waiting for a record), or to other when the delta is full.
+func (d *Delta) addCounters(p *packed, h uint64, sent, recv *Counter) {
+	s := d.lookup(p, h)
+	s.sent.addCounter(sent)
+	s.recv.addCounter(recv)
+}
 
 // Reset empties the delta for reuse, keeping its memory.
 func (d *Delta) Reset() {

@@ -46,7 +46,7 @@ type ifaceAcc struct {
 // FlowsConfig configures a merged table.
 type FlowsConfig struct {
 	Start      int64    // capture start, Unix nanoseconds: slot 0 begins here
-	MaxFlows   int      // most flows kept; more are folded into the "other" row (0: DefaultMaxFlows)
+	MaxFlows   int      // most flows kept; the lightest give way to "other" (0: DefaultMaxFlows)
 	Interfaces []string // names of the sources, indexed by Delta.Iface
 }
 
@@ -79,9 +79,15 @@ type Flows struct {
 	global    [Slots]globalSlot
 	tx, rx    Counter
 	capture   Capture
-	folded    uint64
+	folded    uint64 // flows folded into other since the start (see Capture.Folded)
 	ifaces    []ifaceAcc
-	pool      chan []Flow // Flows slices of released snapshots, for reuse
+
+	// Overflow: new flows met while the table is full wait in pend until
+	// the tick is settled (settle, in overflow.go); the scratch slice is
+	// kept between ticks.
+	pend    *Delta
+	rankBuf []ranked
+	pool    chan []Flow // Flows slices of released snapshots, for reuse
 }
 
 // Records live in chunks that never move: growing the table allocates a
@@ -156,7 +162,6 @@ func (f *Flows) Skip(tick, slotStart int64) {
 			f.ifaces[i].hist[j%Slots] = [2]uint64{}
 		}
 	}
-	f.folded = 0
 	f.tick = tick
 	f.slotStart = slotStart
 	f.global[tick%Slots] = globalSlot{}
@@ -182,6 +187,11 @@ func (f *Flows) AddDropped(i int, n uint64) {
 
 // Merge adds a worker's delta to the slot being filled. The delta is not
 // modified; the caller resets it before giving it back to its worker.
+//
+// A flow not yet in the table gets a record at once while there is room.
+// When the table is full it waits, with this tick's counts, until the tick
+// is settled (Snapshot or Close): then the lightest flows give way to it or
+// it goes to "other" itself (overflow.go).
 func (f *Flows) Merge(d *Delta) {
 	t := f.tick
 	s := &f.global[t%Slots]
@@ -201,22 +211,30 @@ func (f *Flows) Merge(d *Delta) {
 	}
 	for j, i := range d.used {
 		ds := &d.slots[i]
-		r := f.find(&ds.k, d.hash[j])
+		h := d.hash[j]
+		r := f.find(&ds.k, h)
 		if r == nil {
-			f.folded++
-			r = &f.other
-			f.hasOther = true
+			if f.pend == nil {
+				// Bounded like a worker's delta: beyond, newcomers of
+				// this tick go to "other" at once (settle counts them).
+				f.pend = NewDelta(DeltaLimit(f.maxFlows))
+			}
+			f.pend.addCounters(&ds.k, h, &ds.sent, &ds.recv)
+			continue
 		}
 		f.addTo(r, &ds.sent, &ds.recv, t)
 	}
 	if d.other.sent.Packets+d.other.recv.Packets > 0 {
+		// The worker's own table was full: each packet it could not
+		// give a slot counts as a folded flow (it cannot tell them apart).
 		f.addTo(&f.other, &d.other.sent, &d.other.recv, t)
 		f.hasOther = true
+		f.folded += d.Folded
 	}
 }
 
 // find returns the record of p, inserting it if there is room; nil when
-// the table is full.
+// the table is full and p is not in it.
 func (f *Flows) find(p *packed, h uint64) *flowRec {
 	tag := ctrlTag(h)
 	i := h & f.mask
@@ -318,23 +336,34 @@ func (f *Flows) addTo(r *flowRec, sent, recv *Counter, t int64) {
 	}
 	r.sent.addCounter(sent)
 	r.recv.addCounter(recv)
-	slot := t % Slots
-	if r.big != 0 {
-		b := &f.bigs[r.big-1][slot]
-		b[0] += sent.Bytes
-		b[1] += recv.Bytes
-		return
-	}
-	h := &r.hist[slot]
-	s, v := uint64(h[0])+sent.Bytes, uint64(h[1])+recv.Bytes
-	if s > 0xffffffff || v > 0xffffffff {
+	f.addSlot(r, t%Slots, sent.Bytes, recv.Bytes)
+}
+
+// addSlot adds bytes sent and received to one history slot of r, moving
+// r's history to the uint64 side table if a uint32 would overflow.
+func (f *Flows) addSlot(r *flowRec, slot int64, sent, recv uint64) {
+	if r.big == 0 {
+		h := &r.hist[slot]
+		s, v := uint64(h[0])+sent, uint64(h[1])+recv
+		if s <= 0xffffffff && v <= 0xffffffff {
+			h[0], h[1] = uint32(s), uint32(v)
+			return
+		}
 		f.makeBig(r)
-		b := &f.bigs[r.big-1][slot]
-		b[0] += sent.Bytes
-		b[1] += recv.Bytes
-		return
 	}
-	h[0], h[1] = uint32(s), uint32(v)
+	b := &f.bigs[r.big-1][slot]
+	b[0] += sent
+	b[1] += recv
+}
+
+// slot returns r's bytes sent and received in history slot j.
+func (f *Flows) slot(r *flowRec, j int64) (sent, recv uint64) {
+	if r.big != 0 {
+		x := &f.bigs[r.big-1][j]
+		return x[0], x[1]
+	}
+	x := &r.hist[j]
+	return uint64(x[0]), uint64(x[1])
 }
 
 // clearStale zeroes the slots between r's last tick and t, which hold
@@ -393,14 +422,7 @@ func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 	var s [3]uint64
 	var v [3]uint64
 	for j := max(t-Slots+1, 0); j <= last; j++ {
-		var a, b uint64
-		if r.big != 0 {
-			x := &f.bigs[r.big-1][j%Slots]
-			a, b = x[0], x[1]
-		} else {
-			x := &r.hist[j%Slots]
-			a, b = uint64(x[0]), uint64(x[1])
-		}
+		a, b := f.slot(r, j%Slots)
 		s[2] += a
 		v[2] += b
 		if j > t-5 {
@@ -428,6 +450,7 @@ func (f *Flows) Close(end int64) *Snapshot {
 // Snapshot returns an immutable view of the table with the slot being
 // filled counted up to time end, without closing it.
 func (f *Flows) Snapshot(end int64) *Snapshot {
+	f.settle()
 	t := f.tick
 	g := &f.global[t%Slots]
 	g.dur = max(end-f.slotStart, 0)
@@ -534,7 +557,6 @@ func (f *Flows) rotate(end int64) {
 		f.other = flowRec{}
 		f.hasOther = false
 	}
-	f.folded = 0
 	f.tick++
 	f.slotStart = end
 	n := f.tick % Slots

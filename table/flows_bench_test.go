@@ -60,3 +60,48 @@ func BenchmarkTick(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOverflowTick is a tick of a flood beyond --max-flows: the table
+// is full and every flow of the tick is new, half of them heavier than the
+// rows (they take their places), half lighter (they go to "other").
+func BenchmarkOverflowTick(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("flows=%d", n), func(b *testing.B) {
+			f := NewFlows(FlowsConfig{MaxFlows: n})
+			d := NewDelta(0)
+			next := 0
+			fill := func(count int, heavy func(i int) bool) {
+				for i := range count {
+					k := key4(byte(next), byte(next>>8), uint16(next>>16), 80)
+					k.A[1], k.B[1] = byte(next>>24), 7
+					size := uint32(64)
+					if heavy(i) {
+						size = 1500
+					}
+					d.Add(&k, DirOut, true, size)
+					next++
+				}
+			}
+			fill(n, func(int) bool { return false })
+			f.Merge(d)
+			d.Reset()
+			f.Close(2 * sec).Release()
+			var settle time.Duration
+			ticks := 0
+			for b.Loop() {
+				b.StopTimer()
+				fill(n, func(i int) bool { return i%2 == 0 })
+				b.StartTimer()
+				t0 := time.Now()
+				f.Merge(d)
+				f.Close((f.Tick() + 1) * 2 * sec).Release()
+				settle += time.Since(t0)
+				ticks++
+				b.StopTimer()
+				d.Reset()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(settle.Nanoseconds())/1e6/float64(ticks), "ms/tick")
+		})
+	}
+}

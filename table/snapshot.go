@@ -48,7 +48,13 @@ type Capture struct {
 	Filtered    uint64 // rejected by the filter (files; live filters run in the kernel)
 	Ignored     uint64 // dropped by the direction rules: -F/-G both-in or both-out, IPv6 link-local without -l
 	Counted     uint64 // packets accounted to flows
-	Folded      uint64 // flows folded into the "other" row in the last tick because the table was full (not cumulative)
+	// Folded counts, since the start, the flows folded into the "other"
+	// row because the table was full: each row that gave way to a heavier
+	// flow, and each new flow that got no row in a tick (a flow refused
+	// in k ticks counts k times: the table keeps nothing of a flow it has
+	// no row for). A worker's own per-tick table, when more than
+	// DeltaLimit flows arrive in one tick, counts each packet it folds.
+	Folded uint64
 }
 
 // Interface holds per-interface totals when several interfaces are captured.

@@ -3,6 +3,8 @@ package gen
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fastop/fastop/ring/cputime"
@@ -62,4 +64,48 @@ func ProcCPU(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("gen: %w", err)
 	}
 	return d, nil
+}
+
+// ResetPeakRSS resets this process's peak resident set size (VmHWM) to
+// its current size, so PeakRSS then measures one phase (clear_refs, value
+// 5: Linux 4.0 and later).
+func ResetPeakRSS() error {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		return fmt.Errorf("gen: reset peak RSS: %w", err)
+	}
+	return nil
+}
+
+// PeakRSS returns the peak resident set size (VmHWM) of process pid, or
+// of this process when pid is 0, in bytes.
+func PeakRSS(pid int) (uint64, error) {
+	path := "/proc/self/status"
+	if pid != 0 {
+		path = "/proc/" + strconv.Itoa(pid) + "/status"
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("gen: peak RSS: %w", err)
+	}
+	return parseHWM(string(b))
+}
+
+// parseHWM reads the VmHWM line ("VmHWM:    1234 kB") of a status file.
+func parseHWM(status string) (uint64, error) {
+	for line := range strings.Lines(status) {
+		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			break
+		}
+		kb, err := strconv.ParseUint(f[0], 10, 64)
+		if err != nil {
+			break
+		}
+		return kb << 10, nil
+	}
+	return 0, fmt.Errorf("gen: no VmHWM line in the status file")
 }

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -142,5 +143,48 @@ func TestResultAdd(t *testing.T) {
 	}
 	if PerMillion(2e9, 4e6) != 5e8 {
 		t.Errorf("PerMillion(2s, 4M) = %v", PerMillion(2e9, 4e6))
+	}
+}
+
+func TestPackAndShuffled(t *testing.T) {
+	s := &Synth{N: 70000, Base: Flow{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.9.0.1"), Proto: ProtoUDP, DstPort: 9}}
+	p, err := s.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Len() != s.N {
+		t.Fatalf("%d frames, want %d", p.Len(), s.N)
+	}
+	var scratch []byte
+	for _, i := range []int{0, 1, 49999, 50000, s.N - 1} {
+		if want := s.Frame(i, scratch); string(p.Frame(i, nil)) != string(want) {
+			t.Errorf("packed frame %d differs from the synthesized one", i)
+		}
+	}
+	if _, err := (&Synth{}).Pack(); err == nil {
+		t.Error("packing no flows")
+	}
+	bad := &Synth{N: 3, Base: Flow{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("fd00::1"), Proto: ProtoUDP}}
+	if _, err := bad.Pack(); err == nil {
+		t.Error("packing an invalid flow")
+	}
+
+	order := Shuffled(1000, 1)
+	seen := make([]bool, 1000)
+	inPlace := 0
+	for i, f := range order {
+		if f < 0 || f >= 1000 || seen[f] {
+			t.Fatalf("order %v is not a permutation", order)
+		}
+		seen[f] = true
+		if int(f) == i {
+			inPlace++
+		}
+	}
+	if inPlace > 10 { // a random permutation fixes about one point
+		t.Errorf("%d of 1000 flows in place: not shuffled", inPlace)
+	}
+	if again := Shuffled(1000, 1); fmt.Sprint(again) != fmt.Sprint(order) {
+		t.Error("the same seed gave another order")
 	}
 }

@@ -7,7 +7,14 @@ type RunConfig struct {
 	Source   Source
 	Count    uint64        // frames to attempt (0: no limit)
 	Duration time.Duration // how long to send (0: no limit)
-	Rate     float64       // frames per second (0: as fast as possible)
+	// MinCount keeps a Duration-bound run going until this many frames
+	// were attempted (several passes over a million flows take longer
+	// than a short Duration). Count and ctx still stop it.
+	MinCount uint64
+	Rate     float64 // frames per second (0: as fast as possible)
+	// Order is the order flows are sent in, one pass after another: a
+	// permutation of 0..Source.Len()-1 (see Shuffled). Nil: 0, 1, 2, ….
+	Order []int32
 }
 
 // Result is what a run sent.

@@ -55,12 +55,13 @@ func (s *Sender) Close() error {
 	return err
 }
 
-// Run sends frames of cfg.Source round-robin over its flows until
-// cfg.Count frames were attempted, cfg.Duration passed or ctx is done,
-// whichever comes first (at least one of Count and Duration, or a ctx that
-// ends, must be set). With cfg.Rate it paces to that many frames per
-// second (bursting to catch up after a late wake-up); without, it sends as
-// fast as the kernel takes them.
+// Run sends frames of cfg.Source, pass after pass over its flows (in
+// cfg.Order, or round-robin), until cfg.Count frames were attempted,
+// cfg.Duration passed (and at least cfg.MinCount frames were attempted) or
+// ctx is done, whichever comes first (at least one of Count and Duration,
+// or a ctx that ends, must be set). With cfg.Rate it paces to that many
+// frames per second (bursting to catch up after a late wake-up); without,
+// it sends as fast as the kernel takes them.
 //
 // A frame counts as sent when sendto accepted it: the kernel passed it
 // through the sending device's taps and handed it to the driver (for veth:
@@ -73,6 +74,9 @@ func (s *Sender) Run(ctx context.Context, cfg RunConfig) (Result, error) {
 		return Result{}, errors.New("gen: no flows to send")
 	}
 	nflows := src.Len()
+	if cfg.Order != nil && len(cfg.Order) != nflows {
+		return Result{}, fmt.Errorf("gen: an order of %d flows for %d", len(cfg.Order), nflows)
+	}
 	res := Result{PerFlow: make([]uint64, nflows)}
 	scratch := make([]byte, 0, 2048)
 	start := time.Now()
@@ -84,7 +88,7 @@ func (s *Sender) Run(ctx context.Context, cfg RunConfig) (Result, error) {
 	if cfg.Rate > 0 {
 		perFrame = time.Duration(float64(time.Second) / cfg.Rate)
 	}
-	flow := 0
+	pos := 0
 	var attempts uint64
 	defer func() { res.Elapsed = time.Since(start) }()
 	for cfg.Count == 0 || attempts < cfg.Count {
@@ -92,7 +96,7 @@ func (s *Sender) Run(ctx context.Context, cfg RunConfig) (Result, error) {
 			if ctx.Err() != nil {
 				break
 			}
-			if !deadline.IsZero() && time.Now().After(deadline) {
+			if !deadline.IsZero() && attempts >= cfg.MinCount && time.Now().After(deadline) {
 				break
 			}
 		}
@@ -101,6 +105,10 @@ func (s *Sender) Run(ctx context.Context, cfg RunConfig) (Result, error) {
 			if ahead := time.Until(due); ahead > 0 {
 				time.Sleep(ahead)
 			}
+		}
+		flow := pos
+		if cfg.Order != nil {
+			flow = int(cfg.Order[pos])
 		}
 		frame := src.Frame(flow, scratch)
 		if len(frame) >= 14 {
@@ -129,8 +137,8 @@ func (s *Sender) Run(ctx context.Context, cfg RunConfig) (Result, error) {
 			res.Elapsed = time.Since(start)
 			return res, fmt.Errorf("gen: %w", os.NewSyscallError("sendto", err))
 		}
-		if flow++; flow == nflows {
-			flow = 0
+		if pos++; pos == nflows {
+			pos = 0
 		}
 	}
 	res.Elapsed = time.Since(start)

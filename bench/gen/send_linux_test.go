@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -76,6 +77,26 @@ func TestSend(t *testing.T) {
 		t.Errorf("bytes %d for %d minimum-size frames", res.Bytes, res.Sent)
 	}
 
+	// In a random order, pass after pass: every flow once per pass.
+	order := Shuffled(src.N, 7)
+	res, err = s.Run(context.Background(), RunConfig{Source: src, Count: 3000, Order: order})
+	if err != nil || res.Failed != 0 {
+		t.Fatalf("ordered run: %v, %d refused", err, res.Failed)
+	}
+	for i, n := range res.PerFlow {
+		if n != 3 {
+			t.Fatalf("ordered run: flow %d sent %d times, want 3", i, n)
+		}
+	}
+	if _, err := s.Run(context.Background(), RunConfig{Source: src, Count: 1, Order: order[:10]}); err == nil {
+		t.Error("an order of 10 flows for 1000 was accepted")
+	}
+	// A duration shorter than MinCount frames take: MinCount wins.
+	res, err = s.Run(context.Background(), RunConfig{Source: src, Duration: time.Nanosecond, MinCount: 2000})
+	if err != nil || res.Sent+res.Failed < 2000 {
+		t.Errorf("MinCount run: %d sent, %d refused, %v", res.Sent, res.Failed, err)
+	}
+
 	// Bounded by time, and by the context.
 	res, err = s.Run(context.Background(), RunConfig{Source: src, Duration: 50 * time.Millisecond, Rate: 10000})
 	if err != nil || res.Sent == 0 || res.Elapsed < 50*time.Millisecond {
@@ -128,4 +149,35 @@ func TestCPU(t *testing.T) {
 	if d, err := TaskCPU(os.Getpid(), unix.Gettid()); err != nil || d <= 0 {
 		t.Errorf("TaskCPU = %v, %v", d, err)
 	}
+}
+
+func TestPeakRSS(t *testing.T) {
+	if _, err := parseHWM("Name:\tx\nVmHWM:\t  1234 kB\nVmRSS:\t 1000 kB\n"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := parseHWM("VmHWM:\t  1234 kB\n"); v != 1234<<10 {
+		t.Errorf("VmHWM 1234 kB read as %d", v)
+	}
+	if _, err := parseHWM("VmRSS:\t 1000 kB\n"); err == nil {
+		t.Error("a status without VmHWM")
+	}
+	if err := ResetPeakRSS(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := PeakRSS(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 64<<20)
+	for i := range b {
+		b[i] = 1
+	}
+	after, err := PeakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after < before+60<<20 {
+		t.Errorf("peak RSS %d then %d after touching 64 MiB", before, after)
+	}
+	runtime.KeepAlive(b)
 }

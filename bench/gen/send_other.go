@@ -42,3 +42,9 @@ func TaskCPU(pid, tid int) (time.Duration, error) { return 0, errUnsupported }
 
 // ProcCPU fails outside Linux.
 func ProcCPU(pid int) (time.Duration, error) { return 0, errUnsupported }
+
+// ResetPeakRSS is Linux only.
+func ResetPeakRSS() error { return errUnsupported }
+
+// PeakRSS is Linux only.
+func PeakRSS(pid int) (uint64, error) { return 0, errUnsupported }

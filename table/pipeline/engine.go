@@ -104,7 +104,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 		if cfg.Source != nil {
 			m.w.delta.Iface = cfg.Source(i)
 		}
-		m.spare <- table.NewDelta(cfg.MaxFlows)
+		m.spare <- table.NewDelta(table.DeltaLimit(cfg.MaxFlows))
 		e.members = append(e.members, m)
 	}
 	go e.merge()

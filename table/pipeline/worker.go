@@ -49,9 +49,10 @@ type Worker struct {
 // SetFilter makes the worker run f's program on every record (nil: none).
 func (w *Worker) SetFilter(f *Filter) { w.filter = f }
 
-// NewWorker returns a worker that counts into a fresh Delta.
+// NewWorker returns a worker that counts into a fresh Delta sized for a
+// merged table of maxFlows.
 func NewWorker(cls *table.Classifier, maxFlows int) *Worker {
-	return &Worker{cls: cls, delta: table.NewDelta(maxFlows)}
+	return &Worker{cls: cls, delta: table.NewDelta(table.DeltaLimit(maxFlows))}
 }
 
 // Delta returns the delta the worker is counting into.

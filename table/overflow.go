@@ -1,0 +1,205 @@
+package table
+
+// Overflow: what happens when the table is full.
+//
+// The table keeps the heaviest flows, Space-Saving style, with one
+// difference: a flow that gets a record starts from its own exact counts
+// (it does not inherit the counts of the flow it replaces), so every row
+// on screen is exact from its first packet, and whatever gave way is
+// counted in the "other" row.
+//
+// New flows met while the table is full wait in f.pend, with this tick's
+// counts, until the tick is settled (settle, called by Snapshot and
+// Close). Then rows and newcomers are ranked by weight: a row's bytes (both
+// directions) in the last 40 s (the 20 history slots, this tick
+// included), a newcomer's bytes this tick. The table keeps the N heaviest
+// (N = MaxFlows); a row that loses its place moves its counts and history
+// to "other", a newcomer that wins none is counted in "other" directly.
+// Ties keep the row, unless the row was idle this tick (an idle row gives
+// way to a newcomer as heavy as it).
+//
+// The guarantee that follows: let W be all bytes counted in the last 40 s
+// (the totals' 40 s window). Rows' windows and newcomers' ticks are
+// disjoint parts of W, so fewer than N of them can each exceed W/N:
+//   - a row whose 40 s bytes exceed W/N never gives way (a row gives way
+//     only to N rows and newcomers at least as heavy, so it holds at
+//     most W/(N+1));
+//   - a newcomer whose first-tick bytes exceed W/N gets a row at once.
+//
+// So a flow whose bytes in the last 40 s exceed 1/N of all bytes in the
+// last 40 s at every tick from its first on has its own row, exact from its
+// first packet, as long as no worker's delta and not the table of waiting
+// newcomers overflows in a tick (each holds DeltaLimit(N) flows, at least
+// 1,048,576; beyond, newcomers go to "other" at once, each counted as a
+// folded flow). No bounded table can promise more to a flow that is light
+// when it starts and heavy later: which flows will grow is not known when
+// the table must choose.
+
+// ranked is a row or a newcomer at settle time.
+type ranked struct {
+	w    uint64 // a row's bytes in the last 40 s; a newcomer's bytes this tick
+	last int32  // the last tick with traffic (a newcomer: this tick)
+	ref  int32  // a row: its record (≥ 0); a newcomer: -1 - its index in pend.used
+}
+
+// heavier is the order of the competition, a strict total order: more
+// bytes; then more recent traffic (an idle row gives way to a newcomer as
+// heavy as it); then a row before a newcomer (equals keep their row); then
+// the lower reference, so a replay settles the same way every time.
+func heavier(a, b *ranked) bool {
+	if a.w != b.w {
+		return a.w > b.w
+	}
+	if a.last != b.last {
+		return a.last > b.last
+	}
+	if (a.ref >= 0) != (b.ref >= 0) {
+		return a.ref >= 0
+	}
+	return a.ref < b.ref
+}
+
+// settle gives the flows waiting in f.pend their records, or folds them:
+// see the comment at the top of this file. It ranks rows and newcomers
+// together and keeps the N heaviest: linear on average (a quickselect), no
+// sort.
+func (f *Flows) settle() {
+	if f.pend == nil || f.pend.Len() == 0 {
+		return
+	}
+	t := f.tick
+	p := f.pend
+	all := f.rankBuf[:0]
+	for i, si := range p.used {
+		s := &p.slots[si]
+		all = append(all, ranked{w: s.sent.Bytes + s.recv.Bytes, last: int32(t), ref: -1 - int32(i)})
+	}
+	if room := f.maxFlows - f.n; room < len(all) {
+		// Not everyone fits: rows compete too.
+		f.eachRec(func(j int32, r *flowRec) {
+			if r.k[4] == 0 {
+				return
+			}
+			var win uint64
+			for i := max(t-Slots+1, 0); i <= min(int64(r.last), t); i++ {
+				a, b := f.slot(r, i%Slots)
+				win += a + b
+			}
+			all = append(all, ranked{w: win, last: r.last, ref: j})
+		})
+		// The rows and newcomers that may stay: the table's size, less
+		// the rows outside the competition (none today: every row is in).
+		keep := min(f.maxFlows, len(all))
+		selectLeast(all, keep, heavier)
+		// Losing rows give way first, so that winners find room.
+		for i := keep; i < len(all); i++ {
+			if all[i].ref >= 0 {
+				f.evict(all[i].ref, t)
+			}
+		}
+		for i := range keep {
+			if all[i].ref < 0 {
+				f.admit(-1-all[i].ref, t)
+			}
+		}
+		for i := keep; i < len(all); i++ {
+			if all[i].ref < 0 {
+				s := &p.slots[p.used[-1-all[i].ref]]
+				f.addTo(&f.other, &s.sent, &s.recv, t)
+				f.hasOther = true
+				f.folded++
+			}
+		}
+	} else {
+		for i := range all {
+			f.admit(-1-all[i].ref, t)
+		}
+	}
+	if p.other.sent.Packets+p.other.recv.Packets > 0 {
+		// More newcomers than the waiting table holds: each one it
+		// turned away counts as a folded flow.
+		f.addTo(&f.other, &p.other.sent, &p.other.recv, t)
+		f.hasOther = true
+		f.folded += p.Folded
+	}
+	f.rankBuf = all[:0]
+	p.Reset()
+}
+
+// admit gives newcomer i (an index into pend.used) a record, with its
+// counts of this tick.
+func (f *Flows) admit(i int32, t int64) {
+	p := f.pend
+	s := &p.slots[p.used[i]]
+	r := f.find(&s.k, p.hash[i])
+	f.addTo(r, &s.sent, &s.recv, t)
+}
+
+// evict moves record j's counts and history to "other" and frees it.
+func (f *Flows) evict(j int32, t int64) {
+	r := f.rec(j)
+	o := &f.other
+	if !f.hasOther {
+		*o = flowRec{last: r.last}
+		f.hasOther = true
+	} else if o.last < r.last {
+		f.clearStale(o, int64(r.last))
+		o.last = r.last
+	}
+	o.sent.addCounter(&r.sent)
+	o.recv.addCounter(&r.recv)
+	for i := max(t-Slots+1, 0); i <= int64(r.last); i++ {
+		a, b := f.slot(r, i%Slots)
+		f.addSlot(o, i%Slots, a, b)
+	}
+	f.remove(j)
+	f.folded++
+}
+
+// selectLeast reorders s so that s[:k] holds its k least elements by less
+// (a strict total order), in no particular order: quickselect, linear on
+// average.
+func selectLeast[T any](s []T, k int, less func(a, b *T) bool) {
+	lo, hi := 0, len(s)
+	if k <= 0 || k >= hi {
+		return
+	}
+	for hi-lo > 12 {
+		// Median of three as the pivot, placed at s[lo].
+		m := lo + (hi-lo)/2
+		if less(&s[m], &s[lo]) {
+			s[m], s[lo] = s[lo], s[m]
+		}
+		if less(&s[hi-1], &s[m]) {
+			s[hi-1], s[m] = s[m], s[hi-1]
+			if less(&s[m], &s[lo]) {
+				s[m], s[lo] = s[lo], s[m]
+			}
+		}
+		s[lo], s[m] = s[m], s[lo]
+		// Lomuto partition around s[lo]: [lo+1, p] less than the pivot.
+		p := lo
+		for i := lo + 1; i < hi; i++ {
+			if less(&s[i], &s[lo]) {
+				p++
+				s[p], s[i] = s[i], s[p]
+			}
+		}
+		s[lo], s[p] = s[p], s[lo]
+		// s[p] is in its sorted place.
+		switch {
+		case p == k || p == k-1:
+			return
+		case p < k:
+			lo = p + 1
+		default:
+			hi = p
+		}
+	}
+	// Insertion sort the short rest.
+	for i := lo + 1; i < hi; i++ {
+		for j := i; j > lo && less(&s[j], &s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

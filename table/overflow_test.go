@@ -1,0 +1,329 @@
+package table
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestSelectLeast(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	less := func(a, b *int) bool { return *a < *b }
+	for _, n := range []int{0, 1, 2, 5, 13, 14, 100, 1000} {
+		for _, k := range []int{0, 1, n / 3, n / 2, n - 1, n, n + 1} {
+			for _, shape := range []string{"random", "sorted", "reversed", "few values"} {
+				s := make([]int, n)
+				for i := range s {
+					switch shape {
+					case "random":
+						s[i] = r.IntN(1 << 30)
+					case "sorted":
+						s[i] = i
+					case "reversed":
+						s[i] = n - i
+					case "few values":
+						// Distinct, but in a few runs of near values.
+						s[i] = (i%4)*n + i
+					}
+				}
+				if shape == "few values" {
+					r.Shuffle(n, func(i, j int) { s[i], s[j] = s[j], s[i] })
+				}
+				want := slices.Clone(s)
+				slices.Sort(want)
+				selectLeast(s, k, less)
+				kk := min(max(k, 0), n)
+				got := slices.Clone(s[:kk])
+				slices.Sort(got)
+				if !slices.Equal(got, want[:kk]) {
+					t.Fatalf("n=%d k=%d %s: least %v, want %v", n, k, shape, got, want[:kk])
+				}
+				all := slices.Clone(s)
+				slices.Sort(all)
+				if !slices.Equal(all, want) {
+					t.Fatalf("n=%d k=%d %s: elements lost", n, k, shape)
+				}
+			}
+		}
+	}
+}
+
+// The scenario of the floods issue at table level: the table fills with
+// one-packet flows, then an elephant starts among more new one-packet
+// flows. The elephant gets its row at its first tick and keeps it, exact;
+// every flow without a row was folded exactly once.
+func TestOverflowElephantAfterTableFull(t *testing.T) {
+	const n = 200
+	f := NewFlows(FlowsConfig{MaxFlows: n})
+	d := NewDelta(0)
+	mouse := 0
+	newMouse := func() {
+		k := key4(byte(mouse), byte(mouse>>8), uint16(mouse>>16), 53)
+		k.A[1] = 1
+		d.Add(&k, DirOut, true, 100)
+		mouse++
+	}
+	elephant := key4(1, 2, 7000, 9000)
+	elephant.A[1], elephant.B[1] = 98, 98
+	tick := int64(0)
+	closeTick := func() *Snapshot {
+		f.Merge(d)
+		d.Reset()
+		tick++
+		return f.Close(tick * 2 * sec)
+	}
+	// Three ticks of mice: 3n flows for a table of n.
+	for range 3 {
+		for range n {
+			newMouse()
+		}
+		closeTick().Release()
+	}
+	var s *Snapshot
+	for range 4 {
+		for i := range 4 * n {
+			if i%4 == 0 {
+				d.Add(&elephant, DirOut, true, 1000)
+			} else {
+				newMouse()
+			}
+		}
+		s = closeTick()
+		el := findFlow(t, s, elephant)
+		if el.Sent.Packets != uint64(tick-3)*n || el.Sent.Bytes != uint64(tick-3)*n*1000 {
+			t.Fatalf("tick %d: elephant %+v, want %d packets", tick, el.Sent, (tick-3)*n)
+		}
+	}
+	var rows, sum uint64
+	for _, fl := range s.Flows {
+		sum += fl.Sent.Bytes + fl.Recv.Bytes
+		if !fl.Key.IsOther() {
+			rows++
+		}
+	}
+	if rows != n {
+		t.Errorf("%d rows, want %d", rows, n)
+	}
+	if total := s.TX.Bytes + s.RX.Bytes; sum != total {
+		t.Errorf("rows add up to %d bytes, totals say %d", sum, total)
+	}
+	// Each mouse had one packet: it was folded once (given way or
+	// refused), unless it holds one of the n-1 rows the elephant leaves.
+	if want := uint64(mouse - (n - 1)); s.Folded != want {
+		t.Errorf("folded %d, want %d", s.Folded, want)
+	}
+}
+
+// A row that gives way takes its history with it: "other" shows its past
+// slots, and the windows of all rows still add up to the totals' windows.
+func TestOverflowEvictedHistoryMovesToOther(t *testing.T) {
+	f := NewFlows(FlowsConfig{MaxFlows: 1})
+	d := NewDelta(0)
+	a, b := key4(1, 2, 1, 1), key4(3, 4, 1, 1)
+	addN(d, a, true, 3, 100) // tick 0: a, 300 B
+	f.Merge(d)
+	d.Reset()
+	f.Close(2 * sec).Release()
+	addN(d, b, false, 5, 100) // tick 1: b, 500 B, heavier: a gives way
+	f.Merge(d)
+	d.Reset()
+	s := f.Close(4 * sec)
+	fb := findFlow(t, s, b)
+	if fb.Recv.Bytes != 500 || fb.Recv.Win != [3]uint64{500, 500, 500} {
+		t.Errorf("b = %+v", fb.Recv)
+	}
+	o := findFlow(t, s, Key{})
+	if o.Sent.Bytes != 300 || o.Sent.Packets != 3 || o.Sent.Win != [3]uint64{0, 300, 300} {
+		t.Errorf("other = %+v", o.Sent)
+	}
+	if s.Folded != 1 {
+		t.Errorf("folded %d", s.Folded)
+	}
+}
+
+// Random streams against a model of the guarantee stated in overflow.go:
+// a flow whose 40 s bytes exceed 1/N of all bytes of the last 40 s at every
+// tick since its first has its row, exact from its first packet. Also:
+// never more than N rows, rows never count more than the flow sent, all
+// rows and "other" add up to the totals, and every flow without a row was
+// folded at least once.
+func TestOverflowGuaranteeAgainstModel(t *testing.T) {
+	for seed := range uint64(40) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { overflowModelRun(t, seed) })
+	}
+}
+
+func overflowModelRun(t *testing.T, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 77))
+	n := 1 + r.IntN(12)
+	if seed%5 == 0 {
+		n = 50 + r.IntN(50)
+	}
+	universe := n * (2 + r.IntN(6))
+	keys := make([]Key, universe)
+	weight := make([]float64, universe) // skewed: a few heavy keys
+	for i := range keys {
+		keys[i] = key4(byte(i), byte(i>>8), uint16(seed), uint16(i))
+		weight[i] = 1 / float64(1+i) / float64(1+i)
+		if r.IntN(4) == 0 {
+			weight[i] = r.Float64()
+		}
+	}
+	r.Shuffle(universe, func(i, j int) { weight[i], weight[j] = weight[j], weight[i] })
+	var wsum float64
+	for _, w := range weight {
+		wsum += w
+	}
+	pick := func() int {
+		x := r.Float64() * wsum
+		for i, w := range weight {
+			x -= w
+			if x < 0 {
+				return i
+			}
+		}
+		return universe - 1
+	}
+	const ticks = 19 // nothing expires: the totals check stays exact
+	type hist struct {
+		first   int64
+		perTick [ticks][2]uint64 // bytes sent, received
+		pkts    [2]uint64
+	}
+	model := map[Key]*hist{}
+	var total [ticks]uint64
+	f := NewFlows(FlowsConfig{MaxFlows: n})
+	workers := [2]*Delta{NewDelta(0), NewDelta(0)}
+	for tick := range int64(ticks) {
+		// Some ticks bring new keys into play only now.
+		events := r.IntN(8 * n)
+		for range events {
+			i := pick()
+			if tick < 3 && i%3 == 0 {
+				continue // keys that start late
+			}
+			k := keys[i]
+			sent := r.IntN(3) != 0
+			size := uint32(40 + r.IntN(1460))
+			workers[i%2].Add(&k, DirOut, sent, size)
+			h := model[k]
+			if h == nil {
+				h = &hist{first: tick}
+				model[k] = h
+			}
+			side := 1
+			if sent {
+				side = 0
+			}
+			h.perTick[tick][side] += uint64(size)
+			h.pkts[side]++
+			total[tick] += uint64(size)
+		}
+		for _, d := range workers {
+			f.Merge(d)
+			d.Reset()
+		}
+		s := f.Close((tick + 1) * 2 * sec)
+
+		rows := map[Key]Flow{}
+		var sumB, sumP uint64
+		var sumWin [3]uint64
+		for _, fl := range s.Flows {
+			sumB += fl.Sent.Bytes + fl.Recv.Bytes
+			sumP += fl.Sent.Packets + fl.Recv.Packets
+			for w := range sumWin {
+				sumWin[w] += fl.Sent.Win[w] + fl.Recv.Win[w]
+			}
+			if !fl.Key.IsOther() {
+				rows[fl.Key] = fl
+			}
+		}
+		if len(rows) > n {
+			t.Fatalf("tick %d: %d rows for a table of %d", tick, len(rows), n)
+		}
+		if sumB != s.TX.Bytes+s.RX.Bytes || sumP != s.TX.Packets+s.RX.Packets {
+			t.Fatalf("tick %d: rows add up to %d B %d pkts, totals %d B %d pkts", tick, sumB, sumP, s.TX.Bytes+s.RX.Bytes, s.TX.Packets+s.RX.Packets)
+		}
+		for w := range sumWin {
+			if sumWin[w] != s.TX.Win[w]+s.RX.Win[w] {
+				t.Fatalf("tick %d: window %d of the rows %d, totals %d", tick, w, sumWin[w], s.TX.Win[w]+s.RX.Win[w])
+			}
+		}
+		if lower := uint64(len(model) - len(rows)); s.Folded < lower {
+			t.Fatalf("tick %d: folded %d, but %d flows have no row", tick, s.Folded, lower)
+		}
+		var W uint64 // all bytes of the last 40 s: every tick so far
+		for j := int64(0); j <= tick; j++ {
+			W += total[j]
+		}
+		for k, h := range model {
+			var want Flow
+			want.Key = k
+			heavy := true
+			var win uint64
+			for j := h.first; j <= tick; j++ {
+				win += h.perTick[j][0] + h.perTick[j][1]
+				var Wj uint64
+				for i := int64(0); i <= j; i++ {
+					Wj += total[i]
+				}
+				if uint64(n)*win <= Wj {
+					heavy = false
+				}
+				want.Sent.Bytes += h.perTick[j][0]
+				want.Recv.Bytes += h.perTick[j][1]
+			}
+			want.Sent.Packets, want.Recv.Packets = h.pkts[0], h.pkts[1]
+			row, ok := rows[k]
+			if ok && (row.Sent.Bytes > want.Sent.Bytes || row.Recv.Bytes > want.Recv.Bytes ||
+				row.Sent.Packets > want.Sent.Packets || row.Recv.Packets > want.Recv.Packets) {
+				t.Fatalf("tick %d: row %+v counts more than the flow sent: %+v %+v, want at most %+v %+v", tick, k, row.Sent, row.Recv, want.Sent, want.Recv)
+			}
+			if !heavy {
+				continue
+			}
+			if !ok {
+				t.Fatalf("tick %d (N=%d, W=%d): flow %v carried more than 1/N of the traffic at every tick since %d but has no row", tick, n, W, k, h.first)
+			}
+			if row.Sent.Bytes != want.Sent.Bytes || row.Recv.Bytes != want.Recv.Bytes ||
+				row.Sent.Packets != want.Sent.Packets || row.Recv.Packets != want.Recv.Packets {
+				t.Fatalf("tick %d: heavy flow %v: row %+v %+v, want %+v %+v (exact from its first packet)", tick, k, row.Sent, row.Recv, want.Sent, want.Recv)
+			}
+		}
+		s.Release()
+	}
+}
+
+// When more newcomers arrive in a tick than the table of waiting
+// newcomers holds, the surplus goes to "other" at once, counted, and the
+// totals still add up.
+func TestOverflowPendingLimit(t *testing.T) {
+	f := NewFlows(FlowsConfig{MaxFlows: 2})
+	f.pend = NewDelta(3) // DeltaLimit's floor is a million; a small one here
+	d := NewDelta(0)
+	for i := byte(1); i <= 10; i++ {
+		addN(d, key4(i, 100, 1, 2), true, int(i), 100) // flow i: i packets
+	}
+	f.Merge(d)
+	s := f.Close(2 * sec)
+	var rows, sum uint64
+	for _, fl := range s.Flows {
+		sum += fl.Sent.Bytes
+		if !fl.Key.IsOther() {
+			rows++
+		}
+	}
+	// Flows 1 and 2 took the two records; 3, 4, 5 waited; 6..10 found the
+	// waiting table full. At settle 4 and 5 outweigh 1 and 2.
+	if rows != 2 || sum != 55*100 {
+		t.Fatalf("%d rows, %d bytes, want 2 and 5500", rows, sum)
+	}
+	findFlow(t, s, key4(5, 100, 1, 2))
+	findFlow(t, s, key4(4, 100, 1, 2))
+	// Folded: 1 and 2 gave way, 3 was refused, and the waiting table
+	// turned away 6..10, one flow each (a delta's entry is one flow).
+	if want := uint64(2 + 1 + 5); s.Folded != want {
+		t.Errorf("folded %d, want %d", s.Folded, want)
+	}
+}
