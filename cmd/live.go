@@ -16,6 +16,7 @@ import (
 	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/crash"
 	"github.com/fastop/fastop/table/pipeline"
 )
 
@@ -238,6 +239,7 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 	for gi, g := range lc.groups {
 		off := lc.offsets[gi]
 		go func() {
+			defer crash.Guard()
 			err := g.Run(ctx, func(m int) afpacket.Handler { return lc.engine.Member(off + m) })
 			if err != nil && ctx.Err() == nil {
 				err = fmt.Errorf("%s: %w", g.Interface(), err)
@@ -353,6 +355,7 @@ func (lc *liveCapture) runScreen(ctx context.Context, o *Options, streams IO, na
 	snaps := make(chan *table.Snapshot, 1)
 	done := make(chan error, 1)
 	go func() {
+		defer crash.Guard()
 		// The screen takes the newest snapshot; an older one it has not
 		// taken yet is dropped rather than let the merger wait.
 		emit := func(s *table.Snapshot) {

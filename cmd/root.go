@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fastop/fastop/table/crash"
 	"github.com/spf13/cobra"
 )
 
@@ -106,6 +107,7 @@ func flagError(err error) error {
 
 // Main runs fastop with os.Args and returns the exit status.
 func Main() int {
+	defer crash.Guard()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	streams := IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}

@@ -11,6 +11,7 @@ import (
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/crash"
 	"github.com/fastop/fastop/table/pipeline"
 )
 
@@ -31,6 +32,10 @@ func runScreen(ctx context.Context, o *Options, streams IO, snaps <-chan *table.
 		return err
 	}
 	defer tty.Close()
+	// A panic in any other goroutine, or SIGQUIT, must not leave the shell
+	// on the alternate screen in raw mode.
+	defer crash.Register(func() { tty.Abandon(term.LeaveScreen) })()
+	defer crash.RelayQuit()()
 	names := naming.NewResolver(naming.ResolverConfig{})
 	defer names.Close()
 	cfg := o.screenConfig(ctl, os.Getenv)
@@ -111,6 +116,7 @@ func runFileScreen(ctx context.Context, o *Options, streams IO) error {
 	// The replay reads f: it must end before the deferred f.Close runs.
 	defer func() { cancel(); <-replayDone }()
 	go func() {
+		defer crash.Guard()
 		defer close(replayDone)
 		defer close(snaps)
 		cfg := pipeline.FileConfig{

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastop/fastop/bench/netns"
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring/pcapfile"
 )
@@ -147,6 +149,17 @@ func tmuxPath(t *testing.T) string {
 // that saves the terminal mode before and after it, and its exit status.
 func startPane(t *testing.T, args []string, env ...string) *tmuxPane {
 	t.Helper()
+	return startPaneWith(t, paneOptions{}, args, env...)
+}
+
+// paneOptions change how startPaneWith runs fastop.
+type paneOptions struct {
+	tags  string // go build -tags for the binary
+	netns string // run it in this network namespace (ip netns exec)
+}
+
+func startPaneWith(t *testing.T, po paneOptions, args []string, env ...string) *tmuxPane {
+	t.Helper()
 	tmuxPath(t)
 	dir := t.TempDir()
 	p := &tmuxPane{t: t, sock: fmt.Sprintf("fastop-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), dir: dir}
@@ -157,7 +170,7 @@ func startPane(t *testing.T, args []string, env ...string) *tmuxPane {
 	prog := self + " -test.run='^TestScreenHelperProcess$'"
 	if e2eRealBinary {
 		bin := filepath.Join(dir, "fastop")
-		if out, err := exec.Command("go", "build", "-o", bin, "github.com/fastop/fastop/cmd/fastop").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-tags", po.tags, "-o", bin, "github.com/fastop/fastop/cmd/fastop").CombinedOutput(); err != nil {
 			t.Fatalf("go build: %v: %s", err, out)
 		}
 		prog = bin
@@ -171,6 +184,9 @@ func startPane(t *testing.T, args []string, env ...string) *tmuxPane {
 			t.Fatal(err)
 		}
 		prog = "sh " + wrapper
+		if po.netns != "" {
+			prog = "ip netns exec " + po.netns + " " + prog
+		}
 	}
 	script := fmt.Sprintf("stty -g > %[1]s/before; %[2]s 2>%[1]s/stderr; echo $? > %[1]s/rc; stty -g > %[1]s/after; echo %[3]s; exec sleep 600",
 		dir, prog, doneMark)
@@ -229,6 +245,34 @@ func (p *tmuxPane) waitFor(what string, ok func(rows []string) bool) []string {
 func (p *tmuxPane) keys(keys ...string) {
 	p.t.Helper()
 	p.tmux(append([]string{"send-keys", "-t", "e2e"}, keys...)...)
+}
+
+// pid returns fastop's process id.
+func (p *tmuxPane) pid() int {
+	p.t.Helper()
+	b, err := os.ReadFile(filepath.Join(p.dir, "pid"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return pid
+}
+
+// kill sends sig to fastop.
+func (p *tmuxPane) kill(sig syscall.Signal) {
+	p.t.Helper()
+	if err := syscall.Kill(p.pid(), sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		p.t.Fatal(err)
+	}
+}
+
+// stderr returns what fastop wrote to stderr.
+func (p *tmuxPane) stderr() string {
+	b, _ := os.ReadFile(filepath.Join(p.dir, "stderr"))
+	return string(b)
 }
 
 // format returns a tmux format variable of the pane, e.g. alternate_on.
@@ -372,18 +416,18 @@ func TestScreenE2ESignals(t *testing.T) {
 	t.Run("SIGTERM", func(t *testing.T) {
 		p := startPane(t, replayArgs(t))
 		p.waitFor("the screen", finished)
-		b, err := os.ReadFile(filepath.Join(p.dir, "pid"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-			t.Fatal(err)
-		}
+		p.kill(syscall.SIGTERM)
 		p.checkRestored("130")
+	})
+	// SIGQUIT: the terminal first, then Go's goroutine dump and status 2.
+	t.Run("SIGQUIT", func(t *testing.T) {
+		p := startPane(t, replayArgs(t))
+		p.waitFor("the screen", finished)
+		p.kill(syscall.SIGQUIT)
+		p.checkRestored("2")
+		if s := p.stderr(); !strings.Contains(s, "SIGQUIT: quit") || !strings.Contains(s, "goroutine ") {
+			t.Errorf("no goroutine dump on stderr: %q", s)
+		}
 	})
 	t.Run("CtrlC", func(t *testing.T) {
 		p := startPane(t, replayArgs(t))
@@ -431,5 +475,146 @@ func TestScreenNoTerminal(t *testing.T) {
 	want := "fastop: open the terminal: open /dev/tty: no such device or address (the full screen needs one; use -t or --json)\n"
 	if stderr.String() != want || stdout.Len() != 0 {
 		t.Errorf("stderr %q, stdout %q; want stderr %q", stderr.String(), stdout.String(), want)
+	}
+}
+
+// TestScreenE2ESuspend checks Ctrl-Z as iftop has it: fastop stops, the
+// shell's screen and terminal mode are back while it is stopped, and once
+// continued (what fg does: SIGCONT) the screen is drawn again in full.
+func TestScreenE2ESuspend(t *testing.T) {
+	p := startPane(t, replayArgs(t))
+	p.waitFor("the screen", finished)
+	pid := p.pid()
+	p.keys("C-z")
+	deadline := time.Now().Add(20 * time.Second)
+	for procState(t, pid) != "T" {
+		if time.Now().After(deadline) {
+			t.Fatalf("fastop did not stop on Ctrl-Z (state %s); the pane shows:\n%s", procState(t, pid), strings.Join(p.screen(), "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	before, err := os.ReadFile(filepath.Join(p.dir, "before"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// tmux reads the pane's output on its own time: wait for the shell's
+	// screen, cursor and mode.
+	var alt, cursor, mode string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		alt, cursor, mode = p.format("alternate_on"), p.format("cursor_flag"), ttyMode(t, p.format("pane_tty"))
+		if alt == "0" && cursor == "1" && mode == strings.TrimSpace(string(before)) {
+			break
+		}
+	}
+	if alt != "0" || cursor != "1" {
+		t.Errorf("while stopped: alternate_on = %s, cursor_flag = %s; want 0 and 1", alt, cursor)
+	}
+	if mode != strings.TrimSpace(string(before)) {
+		t.Errorf("terminal mode while stopped:\n%s\nwant the shell's\n%s", mode, before)
+	}
+	p.kill(syscall.SIGCONT)
+	p.waitFor("the screen again", func(rows []string) bool { return finished(rows) && p.format("alternate_on") == "1" })
+	if mode := ttyMode(t, p.format("pane_tty")); mode == strings.TrimSpace(string(before)) {
+		t.Error("the terminal is not in raw mode again after SIGCONT")
+	}
+	p.keys("q")
+	p.checkRestored("0")
+}
+
+// procState returns the state letter of /proc/PID/stat (T: stopped).
+func procState(t *testing.T, pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		t.Fatalf("bad stat %q", s)
+	}
+	return s[i+2 : i+3]
+}
+
+// ttyMode returns stty -g of the terminal at path.
+func ttyMode(t *testing.T, path string) string {
+	out, err := exec.Command("stty", "-g", "-F", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("stty -F %s: %v: %s", path, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestScreenE2EPanic makes a goroutine other than the screen's panic (a
+// binary built with -tags fastop_crashtest panics where $FASTOP_CRASH says,
+// once the file $FASTOP_CRASH_ARM exists): the terminal is restored, then
+// Go prints the panic and fastop exits with status 2. The file replay's
+// dispatcher and workers run under a file; the ring reader and the merger
+// under a live capture on lo in a test namespace.
+func TestScreenE2EPanic(t *testing.T) {
+	for _, where := range []string{"replay", "file-worker", "reader", "merger"} {
+		t.Run(where, func(t *testing.T) {
+			arm := filepath.Join(t.TempDir(), "arm")
+			po := paneOptions{tags: "fastop_crashtest"}
+			var args []string
+			var ns *netns.NS
+			ready := func(rows []string) bool {
+				return hasRow(rows, "10.0.0.1:40000 ") && len(rows) == 24 && strings.HasPrefix(rows[23], "TOTAL:")
+			}
+			switch where {
+			case "replay", "file-worker":
+				// At speed 1 the replay lasts 20 s: the crash is armed while
+				// it runs.
+				args = replayArgs(t, "--speed", "1", "--workers", "2")
+			default:
+				ns = netns.NewT(t)
+				if out, err := exec.Command("ip", "-n", ns.Name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+					t.Fatalf("ip link set lo up: %v: %s", err, out)
+				}
+				po.netns = ns.Name
+				args = []string{"-i", "lo", "-n", "-N"}
+				ready = func(rows []string) bool { return len(rows) == 24 && strings.HasPrefix(rows[23], "TOTAL:") }
+			}
+			p := startPaneWith(t, po, args, "FASTOP_CRASH="+where, "FASTOP_CRASH_ARM="+arm)
+			p.waitFor("the screen", ready)
+			if v := p.format("alternate_on"); v != "1" {
+				t.Fatalf("alternate_on = %s with the screen up", v)
+			}
+			if err := os.WriteFile(arm, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if po.netns != "" {
+				// The reader waits for a block: give it packets, on lo in
+				// the test namespace.
+				stop := make(chan struct{})
+				defer close(stop)
+				go sendLoopback(t, ns, stop)
+			}
+			p.checkRestored("2")
+			if s := p.stderr(); !strings.Contains(s, "panic: crash test: a panic in the "+where+" goroutine") {
+				t.Errorf("stderr does not show the panic: %q", s)
+			}
+		})
+	}
+}
+
+// sendLoopback sends a UDP datagram to 127.0.0.1:9 every 20 ms inside ns
+// until stop closes (the socket belongs to the namespace it was made in).
+func sendLoopback(t *testing.T, ns *netns.NS, stop <-chan struct{}) {
+	var conn net.Conn
+	if err := ns.Do(func() (err error) {
+		conn, err = net.Dial("udp", "127.0.0.1:9")
+		return err
+	}); err != nil {
+		t.Error(err)
+		return
+	}
+	defer conn.Close()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(20 * time.Millisecond):
+			conn.Write([]byte("x"))
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fastop/fastop/table/crash"
 )
 
 // ResolverConfig configures a Resolver. Zero fields take the defaults.
@@ -201,12 +203,14 @@ func (r *Resolver) evict(now time.Time) {
 }
 
 func (r *Resolver) work() {
+	defer crash.Guard()
 	defer r.wg.Done()
 	for {
 		select {
 		case <-r.ctx.Done():
 			return
 		case a := <-r.queue:
+			crash.Point("resolver")
 			r.resolve(a)
 		}
 	}

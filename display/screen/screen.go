@@ -10,6 +10,7 @@ import (
 	"github.com/fastop/fastop/display/naming"
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/crash"
 )
 
 // Terminal is what the screen draws on: a terminal in raw mode (TTY), or a
@@ -148,6 +149,7 @@ func Run(ctx context.Context, t Terminal, snaps <-chan *table.Snapshot, cfg Conf
 
 // readTerminal sends what t reads to keys until an error or done.
 func readTerminal(t Terminal, keys chan<- []byte, readErr chan<- error, done <-chan struct{}) {
+	defer crash.Guard()
 	for {
 		buf := make([]byte, 256)
 		n, err := t.Read(buf)
@@ -271,6 +273,9 @@ func (s *screen) onKeys(keys []term.Key) bool {
 		if a.Quit {
 			return true
 		}
+		if a.Suspend {
+			s.suspend()
+		}
 		if a.SetFilter {
 			err := errNoFilterChange
 			if s.cfg.SetFilter != nil {
@@ -299,6 +304,31 @@ func (s *screen) onKeys(keys []term.Key) bool {
 		s.dirty = true
 	}
 	return false
+}
+
+// suspender is a Terminal that can stop the process (TTY.Suspend).
+type suspender interface {
+	Suspend() error
+}
+
+// suspend is Ctrl-Z: leave the alternate screen, stop until continued,
+// then take the screen again and draw it in full. A terminal that cannot
+// stop the process keeps the screen as it is.
+func (s *screen) suspend() {
+	sp, ok := s.t.(suspender)
+	if !ok {
+		return
+	}
+	s.t.Write([]byte(term.LeaveScreen))
+	if err := sp.Suspend(); err != nil {
+		s.st.Msg, s.st.MsgSticky = "Cannot suspend: "+err.Error(), false
+		s.msgAt = s.now()
+	}
+	s.t.Write([]byte(term.EnterScreen))
+	if w, h, err := s.t.Size(); err == nil {
+		s.grid.Resize(w, h)
+	}
+	s.p.Invalidate()
 }
 
 func (s *screen) onTimer() {

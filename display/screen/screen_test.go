@@ -385,3 +385,51 @@ func TestRunScreenNoChangeBytes(t *testing.T) {
 		t.Errorf("redrawing an unchanged 300x100 screen wrote %d bytes, want 0: %q", n, f.out.Bytes()[before:])
 	}
 }
+
+// suspendTerm is a fakeTerm that can stop the process (TTY.Suspend); it
+// records what the terminal showed when asked to.
+type suspendTerm struct {
+	*fakeTerm
+	suspends  int
+	altThen   bool // the alternate screen was on at Suspend
+	cursorOff bool // the cursor was hidden at Suspend
+}
+
+func (s *suspendTerm) Suspend() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.suspends++
+	s.altThen, s.cursorOff = s.emu.Alt, !s.emu.CursorOn
+	return nil
+}
+
+// TestRunScreenSuspend checks Ctrl-Z: the screen leaves the alternate
+// screen and shows the cursor before it stops, and once continued takes
+// the alternate screen again and draws everything.
+func TestRunScreenSuspend(t *testing.T) {
+	f := &suspendTerm{fakeTerm: newFakeTerm(t, 80, 24)}
+	snaps := make(chan *table.Snapshot, 1)
+	snaps <- testSnapshot(1 << 20)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, f, snaps, numericConfig()) }()
+	defer f.keys.Close()
+	rows := func(s string) bool { return strings.Contains(s, "10.0.0.1:40000             => 10.0.0.2:80") }
+	f.waitScreen("the rows", rows)
+	f.send("\x1a")
+	f.waitScreen("the rows after the suspend", func(s string) bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.suspends == 1 && f.emu.Alt && rows(s)
+	})
+	f.mu.Lock()
+	if f.altThen || f.cursorOff {
+		t.Errorf("at the stop: alternate screen %v, cursor hidden %v; want the shell's screen and cursor", f.altThen, f.cursorOff)
+	}
+	f.mu.Unlock()
+	f.send("q")
+	if err := waitDone(t, done); err != nil || f.restores != 1 {
+		t.Errorf("err %v, restores %d", err, f.restores)
+	}
+}

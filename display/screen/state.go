@@ -58,6 +58,7 @@ const (
 // state.
 type action struct {
 	Quit      bool   // q, Ctrl-C
+	Suspend   bool   // Ctrl-Z: stop the process until fg (raw mode makes it a key)
 	Repaint   bool   // ^L: clear the terminal and redraw every cell
 	NewMsg    bool   // Msg changed: restart its expiry clock
 	Freeze    bool   // capture the current order (o, or the view changed while frozen)
@@ -124,6 +125,8 @@ func (s UIState) key(k term.Key) (UIState, action) {
 	switch k {
 	case 'q', term.KeyCtrlC:
 		a.Quit = true
+	case term.KeyCtrlZ:
+		a.Suspend = true
 	case 'h', '?':
 		s.Help = !s.Help
 	case 'n':

@@ -36,6 +36,7 @@ const (
 	KeyEnter     Key = 0x0d
 	KeyCtrlU     Key = 0x15
 	KeyCtrlW     Key = 0x17
+	KeyCtrlZ     Key = 0x1a
 	KeyEsc       Key = 0x1b
 	KeyBackspace Key = 0x7f
 )

@@ -27,6 +27,12 @@ func (t *TTY) Resized() <-chan struct{} { return nil }
 // Size fails.
 func (t *TTY) Size() (int, int, error) { return 0, 0, errors.ErrUnsupported }
 
+// Suspend fails.
+func (t *TTY) Suspend() error { return errors.ErrUnsupported }
+
+// Abandon does nothing.
+func (t *TTY) Abandon(string) {}
+
 // Restore does nothing.
 func (t *TTY) Restore() error { return nil }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/fastop/fastop/table/crash"
 	"golang.org/x/term"
 )
 
@@ -27,6 +28,9 @@ type TTY struct {
 	stop    chan struct{}
 	once    sync.Once
 	restErr error
+
+	wmu  sync.Mutex // Write against Abandon
+	gone bool       // Abandon ran: writes go nowhere
 }
 
 // OpenTTY opens /dev/tty and puts it in raw mode. It fails, with an error
@@ -48,7 +52,7 @@ func openTTY(path string) (*TTY, error) {
 		f.Close()
 		return nil, fmt.Errorf("put the terminal in raw mode: %w", rawErr)
 	}
-	signal.Notify(t.winch, syscall.SIGWINCH)
+	signal.Notify(t.winch, syscall.SIGWINCH, syscall.SIGCONT)
 	go t.watch()
 	return t, nil
 }
@@ -67,8 +71,11 @@ func (t *TTY) control(fn func(fd int)) error {
 	return nil
 }
 
-// watch turns SIGWINCH into a non-blocking send on a one-slot channel.
+// watch turns SIGWINCH into a non-blocking send on a one-slot channel; so
+// does SIGCONT, since after a stop (kill -STOP, then fg) the screen must
+// be drawn again in full.
 func (t *TTY) watch() {
+	defer crash.Guard()
 	for {
 		select {
 		case <-t.winch:
@@ -86,7 +93,28 @@ func (t *TTY) watch() {
 func (t *TTY) Read(p []byte) (int, error) { return t.f.Read(p) }
 
 // Write writes to the terminal.
-func (t *TTY) Write(p []byte) (int, error) { return t.f.Write(p) }
+func (t *TTY) Write(p []byte) (int, error) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.gone {
+		return 0, os.ErrClosed
+	}
+	return t.f.Write(p)
+}
+
+// Abandon gives the terminal back from any goroutine while the process
+// dies (a panic elsewhere, SIGQUIT): it writes last (LeaveScreen), restores
+// the mode, and makes every later Write fail, so that no frame drawn in
+// the meantime lands on the shell's screen.
+func (t *TTY) Abandon(last string) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if !t.gone {
+		t.gone = true
+		t.f.Write([]byte(last))
+	}
+	t.Restore()
+}
 
 // Resized delivers a value after SIGWINCH.
 func (t *TTY) Resized() <-chan struct{} { return t.resized }
@@ -110,6 +138,37 @@ func (t *TTY) Size() (w, h int, err error) {
 		sizeErr = errors.New("the terminal reports a size of 0")
 	}
 	return 0, 0, sizeErr
+}
+
+// Suspend stops the process, as Ctrl-Z does in a shell (in raw mode the
+// key is only a byte, so the screen calls this): the terminal goes back to
+// the mode it had, the process stops with SIGSTOP, and once continued (fg,
+// SIGCONT) the terminal is put in raw mode again. The caller leaves the
+// alternate screen before and redraws everything after.
+func (t *TTY) Suspend() error {
+	var err error
+	if cerr := t.control(func(fd int) { err = term.Restore(fd, t.state) }); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return fmt.Errorf("restore the terminal: %w", err)
+	}
+	// kill returns before every thread has stopped, so the raw mode is
+	// taken again only once SIGCONT says the process was continued.
+	cont := make(chan os.Signal, 1)
+	signal.Notify(cont, syscall.SIGCONT)
+	defer signal.Stop(cont)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	<-cont
+	if cerr := t.control(func(fd int) { _, err = term.MakeRaw(fd) }); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return fmt.Errorf("put the terminal in raw mode: %w", err)
+	}
+	return nil
 }
 
 // Restore puts the terminal back in the mode it had before OpenTTY and

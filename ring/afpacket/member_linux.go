@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/table/crash"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,6 +75,7 @@ type request struct {
 // returns the runtime ends the thread, taking the namespace and CPU
 // affinity it was given along.
 func (m *member) main(ready chan<- error) {
+	defer crash.Guard()
 	runtime.LockOSThread()
 	defer close(m.done)
 	g := m.g
@@ -234,6 +236,7 @@ func (m *member) read(h Handler) {
 
 // consume hands block m.cur to the handler and gives it back.
 func (m *member) consume(h Handler) {
+	crash.Point("reader")
 	s := m.sock
 	recs, info, err := walkBlock(s.ring.block(m.cur), m.g.link, m.recs)
 	if cap(recs) > cap(m.recs) {

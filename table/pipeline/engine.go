@@ -5,6 +5,7 @@ import (
 
 	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/crash"
 )
 
 // EngineConfig configures a streaming engine: N members (fanout members,
@@ -206,6 +207,7 @@ func (e *Engine) TickTimes() []time.Duration { return e.ticks }
 
 // merge is the merger goroutine.
 func (e *Engine) merge() {
+	defer crash.Guard()
 	defer close(e.done)
 	n := len(e.members)
 	doneBefore := make([]int64, n) // member m has handed over every tick < doneBefore[m]
@@ -213,6 +215,7 @@ func (e *Engine) merge() {
 	finished := 0
 	tick := int64(0) // the tick the table is filling
 	for h := range e.hand {
+		crash.Point("merger")
 		if h.next >= 1<<62 {
 			finished++
 		}

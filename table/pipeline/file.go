@@ -10,6 +10,7 @@ import (
 	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/crash"
 )
 
 // FileConfig configures a file replay.
@@ -83,8 +84,10 @@ func newFileRun(f *pcapfile.File, cfg FileConfig) *fileRun {
 
 // serve runs worker i: each kick processes its share of the segment.
 func (r *fileRun) serve(i int, kick <-chan struct{}) {
+	defer crash.Guard()
 	w := r.workers[i]
 	for range kick {
+		crash.Point("file-worker")
 		if w.filter != nil {
 			w.loadFilter()
 		}
@@ -107,6 +110,7 @@ func (r *fileRun) run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		crash.Point("replay")
 		n, err := r.f.ReadBatch(r.recs)
 		if n > 0 {
 			if done, err := r.batch(r.recs[:n]); done || err != nil {
