@@ -13,6 +13,7 @@ import (
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/display/naming"
 	"github.com/fastop/fastop/display/report"
+	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/ring/filter"
 	"github.com/fastop/fastop/table"
@@ -116,7 +117,7 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 		lc.ifaces = append(lc.ifaces, ifc)
 		if o.Verbose {
 			fmt.Fprintf(errOut, "fastop: %s: %d fanout members (%s), ring memory %d MiB per member, %d MiB in all\n",
-				name, g.Members(), mode, g.RingBytes()/int64(g.Members())>>20, g.RingBytes()>>20)
+				term.Clean(name), g.Members(), mode, g.RingBytes()/int64(g.Members())>>20, g.RingBytes()>>20)
 		}
 	}
 	lc.lastDrops = make([]uint64, len(lc.groups))
@@ -291,7 +292,7 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 		defer res.Close()
 		rep.text.Namer = res
 	}
-	if err := rep.header("Listening on " + names); err != nil {
+	if err := rep.header("Listening on", names); err != nil {
 		return err
 	}
 	runCtx := ctx
@@ -326,7 +327,7 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 
 // printInterface writes iftop's startup lines to stderr.
 func printInterface(w io.Writer, ifc afpacket.Interface) {
-	fmt.Fprintf(w, "interface: %s\n", ifc.Name)
+	fmt.Fprintf(w, "interface: %s\n", term.Clean(ifc.Name))
 	var v4, v6 netip.Addr
 	for _, p := range ifc.Addrs {
 		a := p.Addr()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table/crash"
 	"github.com/spf13/cobra"
 )
@@ -129,7 +130,10 @@ func exitStatus(err error, ctx context.Context, errOut io.Writer) int {
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return exitInterrupt
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	// Errors quote what came from outside (paths, interface names, an
+	// unknown flag as typed): cleaned, so that none of it can act on the
+	// terminal.
+	msg := term.Clean(strings.ReplaceAll(err.Error(), "\n", " "))
 	fmt.Fprintf(errOut, "fastop: %s\n", msg)
 	var ue *usageError
 	if errors.As(err, &ue) || strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand") {

@@ -79,12 +79,13 @@ func newReporter(o *Options, out io.Writer, iface string) *reporter {
 	return r
 }
 
-// header writes what comes before the first report.
-func (r *reporter) header(line string) error {
+// header writes what comes before the first report: verb and the
+// (cleaned) name of what is read.
+func (r *reporter) header(verb, name string) error {
 	if r.json {
 		return nil
 	}
-	fmt.Fprintln(r.w, line)
+	r.w.Write(report.AppendHeader(nil, verb, name))
 	return r.w.Flush()
 }
 
@@ -123,7 +124,7 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 		return err
 	}
 	rep := newReporter(o, streams.Out, f.Name())
-	if err := rep.header("Reading " + f.Name()); err != nil {
+	if err := rep.header("Reading", f.Name()); err != nil {
 		return err
 	}
 	cfg := pipeline.FileConfig{

@@ -261,17 +261,14 @@ func appendDownLines(dst []byte, ifaces []table.Interface) []byte {
 	return dst
 }
 
-// AppendListening appends the line text mode prints once at start on
-// stdout: "Listening on " and the interface name(s) in full (the screen's
-// 19-character cut is an iftop bug not copied). The name is cleaned.
-func AppendListening(dst []byte, iface string) []byte {
-	dst = append(dst, "Listening on "...)
-	dst = term.AppendClean(dst, iface, -1)
+// AppendHeader appends the line text mode prints once at start on stdout:
+// verb ("Listening on", "Reading"), a space and the name of what is read
+// (interfaces, comma-joined, or a file) in full (the screen's 19-character
+// cut is an iftop bug not copied). The name comes from outside (a command
+// line, an interface an attacker may have named) and is cleaned.
+func AppendHeader(dst []byte, verb, name string) []byte {
+	dst = append(dst, verb...)
+	dst = append(dst, ' ')
+	dst = term.AppendClean(dst, name, -1)
 	return append(dst, '\n')
-}
-
-// writeListening writes AppendListening's line.
-func writeListening(w io.Writer, iface string) error {
-	_, err := w.Write(AppendListening(nil, iface))
-	return err
 }

@@ -130,7 +130,7 @@ func TestTextIftopCapture(t *testing.T) {
 		t.Fatalf("read %d flows from the capture, want 9", len(s.Flows))
 	}
 	o := &TextOptions{View: table.View{Ports: table.PortsOn}, NumericPorts: true, Limit: 10}
-	got := AppendListening(nil, "fva")
+	got := AppendHeader(nil, "Listening on", "fva")
 	got = AppendText(got, s, o)
 	if !bytes.HasPrefix(got, want) {
 		t.Fatalf("report differs from iftop's:\n%s", displaytest.LineDiff(string(want), string(got[:min(len(got), len(want))])))
@@ -339,15 +339,14 @@ func TestCaptureLines(t *testing.T) {
 	}
 }
 
-func TestListening(t *testing.T) {
-	var b bytes.Buffer
-	if err := writeListening(&b, "fvlongname0123"); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := b.String(), "Listening on fvlongname0123\n"; got != want {
+func TestHeader(t *testing.T) {
+	if got, want := string(AppendHeader(nil, "Listening on", "fvlongname0123")), "Listening on fvlongname0123\n"; got != want {
 		t.Errorf("got %q, want %q (no 19-character cut in text mode)", got, want)
 	}
-	if got, want := string(AppendListening(nil, "eth0,\x1b[2Jwlan0")), "Listening on eth0,?[2Jwlan0\n"; got != want {
+	if got, want := string(AppendHeader(nil, "Listening on", "eth0,\x1b[2Jwlan0")), "Listening on eth0,?[2Jwlan0\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := string(AppendHeader(nil, "Reading", "a\x1b]0;title\x07.pcap")), "Reading a?]0;title?.pcap\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
