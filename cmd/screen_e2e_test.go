@@ -140,7 +140,7 @@ type tmuxPane struct {
 func tmuxPath(t *testing.T) string {
 	p, err := exec.LookPath("tmux")
 	if err != nil {
-		t.Skip("tmux is not installed (the CI script installs it)")
+		t.Fatal("tmux runs the end-to-end screen tests: apt-get install tmux (.ci/run installs it)")
 	}
 	return p
 }
