@@ -4,13 +4,35 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
+	"time"
 
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
-	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
 )
+
+// Source is what a replay reads, in capture order: a capture file
+// (*pcapfile.File), or records held in memory (fastop bench).
+type Source interface {
+	Name() string
+	// ReadBatch fills recs and returns how many it filled; their Data may
+	// be valid only until the next call. It returns io.EOF at the end.
+	ReadBatch(recs []ring.Record) (int, error)
+}
+
+// FileStats is what a replay measured, for fastop bench.
+type FileStats struct {
+	Ticks   []time.Duration // per closed tick: merge and close, the snapshot included, Emit excluded
+	Busy    []time.Duration // per worker: time spent counting
+	Packets []uint64        // per worker: packets counted
+	CPU     []time.Duration // per worker: its thread's CPU time counting (with ThreadCPU)
+	// ThreadCPU, when set, returns the calling thread's CPU time; each
+	// worker is then locked to its thread for the replay. An error
+	// leaves CPU at 0.
+	ThreadCPU func() (time.Duration, error)
+}
 
 // FileConfig configures a file replay.
 type FileConfig struct {
@@ -24,27 +46,35 @@ type FileConfig struct {
 	// Emit receives each report, on the reader's goroutine, and should
 	// Release it when done. An error stops the replay and is returned.
 	Emit func(*table.Snapshot) error
+	// Stats, when set, is filled with timings (a few clock reads per
+	// batch).
+	Stats *FileStats
 }
 
-// RunFile replays f through the pipeline. It emits a report at every tick
+// RunFile replays a capture through the pipeline: the one tick driver for
+// files, which fastop -r and fastop bench both run. It emits a report at every tick
 // when cfg.Every is set, and always one final report: at cfg.StopAfter, or
 // at the end of the file. If the file is damaged, the packets before the
 // damage are counted and reported, and the file's error is returned after
 // the final report.
-func RunFile(ctx context.Context, f *pcapfile.File, cfg FileConfig) error {
+func RunFile(ctx context.Context, f Source, cfg FileConfig) error {
+	if st := cfg.Stats; st != nil && st.ThreadCPU != nil && cfg.Workers <= 1 {
+		// The one worker counts on this goroutine.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	r := newFileRun(f, cfg)
 	defer r.stop()
 	return r.run(ctx)
 }
 
 type fileRun struct {
-	f        *pcapfile.File
+	f        Source
 	cfg      FileConfig
 	workers  []*Worker
-	lists    [][]int32 // per worker: indexes into recs of the current segment
 	recs     []ring.Record
-	kick     []chan struct{}
-	wg       sync.WaitGroup
+	queues   []*workQueue   // per worker, with more than one
+	wg       sync.WaitGroup // sync: workers still busy
 	flows    *table.Flows
 	started  bool
 	boundary int64         // end of the slot being filled
@@ -54,7 +84,7 @@ type fileRun struct {
 	hashPkt  decode.Packet // the dispatcher's, for the flow hash
 }
 
-func newFileRun(f *pcapfile.File, cfg FileConfig) *fileRun {
+func newFileRun(f Source, cfg FileConfig) *fileRun {
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
 	}
@@ -65,39 +95,133 @@ func newFileRun(f *pcapfile.File, cfg FileConfig) *fileRun {
 		cfg.Classifier = table.NewClassifier(table.ClassifierConfig{})
 	}
 	r := &fileRun{f: f, cfg: cfg, recs: make([]ring.Record, cfg.BatchSize)}
+	if st := cfg.Stats; st != nil {
+		st.Busy = make([]time.Duration, cfg.Workers)
+		st.Packets = make([]uint64, cfg.Workers)
+		st.CPU = make([]time.Duration, cfg.Workers)
+	}
 	for range cfg.Workers {
 		w := NewWorker(cfg.Classifier, cfg.MaxFlows)
 		w.SetFilter(cfg.Filter)
 		r.workers = append(r.workers, w)
 	}
 	if cfg.Workers > 1 {
-		r.lists = make([][]int32, cfg.Workers)
 		for i := range r.workers {
-			ch := make(chan struct{})
-			r.kick = append(r.kick, ch)
-			go r.serve(i, ch)
+			q := &workQueue{todo: make(chan *chunk, queueChunks), free: make(chan *chunk, queueChunks)}
+			for range queueChunks {
+				q.free <- &chunk{recs: make([]ring.Record, 0, chunkRecords), arena: make([]byte, 0, chunkArena)}
+			}
+			r.queues = append(r.queues, q)
+			go r.serve(i, q)
 		}
 	}
 	return r
 }
 
-// serve runs worker i: each kick processes its share of the segment.
-func (r *fileRun) serve(i int, kick <-chan struct{}) {
+// With more than one worker the reader hands each worker its records in
+// chunks, copied out of the file's buffer (which the next read reuses), and
+// goes on reading while the workers count: the workers wait for each other
+// only at a tick's end, not at every batch.
+const (
+	queueChunks  = 4         // chunks per worker: bounds the memory and how far the reader runs ahead
+	chunkRecords = 1024      // records per chunk
+	chunkArena   = 256 << 10 // frame bytes per chunk (a larger frame gets a chunk of its own)
+)
+
+// chunk is a run of records for one worker, their bytes in its arena.
+type chunk struct {
+	recs  []ring.Record
+	arena []byte
+}
+
+// workQueue carries chunks to one worker and back. A nil chunk asks the
+// worker to say (r.wg.Done) that it has counted everything before it.
+type workQueue struct {
+	todo chan *chunk
+	free chan *chunk
+	cur  *chunk // being filled by the reader
+}
+
+// serve runs worker i: it counts each chunk and gives it back.
+func (r *fileRun) serve(i int, q *workQueue) {
 	w := r.workers[i]
-	for range kick {
-		if w.filter != nil {
-			w.loadFilter()
+	st := r.cfg.Stats
+	var cpu0 time.Duration
+	cpuOK := false
+	if st != nil && st.ThreadCPU != nil {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		c, err := st.ThreadCPU()
+		cpu0, cpuOK = c, err == nil
+	}
+	for c := range q.todo {
+		if c == nil {
+			if cpuOK {
+				// This thread only counts: its CPU time so far is
+				// the worker's.
+				if c1, err := st.ThreadCPU(); err == nil {
+					st.CPU[i] = c1 - cpu0
+				}
+			}
+			r.wg.Done()
+			continue
 		}
-		for _, j := range r.lists[i] {
-			w.Record(&r.recs[j])
+		var t0 time.Time
+		if st != nil {
+			t0 = time.Now()
 		}
-		r.wg.Done()
+		w.Process(c.recs)
+		if st != nil {
+			st.Busy[i] += time.Since(t0)
+			st.Packets[i] += uint64(len(c.recs))
+		}
+		c.recs, c.arena = c.recs[:0], c.arena[:0]
+		q.free <- c
 	}
 }
 
+// send hands q's chunk being filled to its worker.
+func (q *workQueue) send() {
+	if q.cur != nil && len(q.cur.recs) > 0 {
+		q.todo <- q.cur
+		q.cur = nil
+	}
+}
+
+// push copies rec into q's chunk, handing full chunks to the worker.
+func (q *workQueue) push(rec *ring.Record) {
+	c := q.cur
+	if c != nil && (len(c.recs) == cap(c.recs) || len(c.arena)+len(rec.Data) > cap(c.arena) && len(c.recs) > 0) {
+		q.send()
+		c = nil
+	}
+	if c == nil {
+		c = <-q.free
+		q.cur = c
+	}
+	start := len(c.arena)
+	c.arena = append(c.arena, rec.Data...) // grows only for a frame larger than chunkArena
+	end := len(c.arena)
+	c.recs = append(c.recs, ring.Record{Data: c.arena[start:end:end], TS: rec.TS, Meta: rec.Meta})
+}
+
+// sync waits until every worker has counted every record handed to it, so
+// that their deltas can be read.
+func (r *fileRun) sync() {
+	if len(r.queues) == 0 {
+		return
+	}
+	r.wg.Add(len(r.queues))
+	for _, q := range r.queues {
+		q.send()
+		q.todo <- nil
+	}
+	r.wg.Wait()
+}
+
 func (r *fileRun) stop() {
-	for _, ch := range r.kick {
-		close(ch)
+	for _, q := range r.queues {
+		close(q.todo)
 	}
 }
 
@@ -155,7 +279,7 @@ func (r *fileRun) batch(recs []ring.Record) (done bool, err error) {
 			if ts < next {
 				break
 			}
-			r.process(recs[seg:i], seg)
+			r.process(recs[seg:i])
 			seg = i
 			if next == r.stopAt {
 				return true, r.final(r.stopAt)
@@ -170,22 +294,36 @@ func (r *fileRun) batch(recs []ring.Record) (done bool, err error) {
 		}
 		r.last = max(r.last, ts)
 	}
-	r.process(recs[seg:], seg)
+	r.process(recs[seg:])
 	return false, nil
 }
 
-// process counts a segment that lies within one slot; base is its offset
-// in r.recs.
-func (r *fileRun) process(seg []ring.Record, base int) {
+// process counts a segment that lies within one slot (with more than one
+// worker: hands it out, to be counted by the next sync).
+func (r *fileRun) process(seg []ring.Record) {
 	if len(seg) == 0 {
 		return
 	}
 	if len(r.workers) == 1 {
+		if st := r.cfg.Stats; st != nil {
+			var c0 time.Duration
+			var cerr error
+			if st.ThreadCPU != nil {
+				c0, cerr = st.ThreadCPU()
+			}
+			t0 := time.Now()
+			r.workers[0].Process(seg)
+			st.Busy[0] += time.Since(t0)
+			st.Packets[0] += uint64(len(seg))
+			if st.ThreadCPU != nil && cerr == nil {
+				if c1, err := st.ThreadCPU(); err == nil {
+					st.CPU[0] += c1 - c0
+				}
+			}
+			return
+		}
 		r.workers[0].Process(seg)
 		return
-	}
-	for i := range r.lists {
-		r.lists[i] = r.lists[i][:0]
 	}
 	nw := uint64(len(r.workers))
 	p := &r.hashPkt
@@ -196,13 +334,8 @@ func (r *fileRun) process(seg []ring.Record, base int) {
 		if decode.Frame(seg[i].Data, &seg[i].Meta, p) == nil {
 			w = p.FlowHash() % nw
 		}
-		r.lists[w] = append(r.lists[w], int32(base+i))
+		r.queues[w].push(&seg[i])
 	}
-	r.wg.Add(len(r.workers))
-	for _, ch := range r.kick {
-		ch <- struct{}{}
-	}
-	r.wg.Wait()
 }
 
 // skipSilence jumps over a stretch of capture with no traffic and nothing
@@ -214,6 +347,7 @@ func (r *fileRun) skipSilence(ts int64) bool {
 	if !r.flows.Empty() || r.shown {
 		return false
 	}
+	r.sync()
 	for _, w := range r.workers {
 		if w.Delta().Capture.Packets != 0 {
 			return false
@@ -234,6 +368,7 @@ func (r *fileRun) skipSilence(ts int64) bool {
 }
 
 func (r *fileRun) mergeAll() {
+	r.sync()
 	for _, w := range r.workers {
 		d := w.Delta()
 		r.flows.Merge(d)
@@ -242,9 +377,16 @@ func (r *fileRun) mergeAll() {
 }
 
 func (r *fileRun) closeTick(end int64) error {
+	var t0 time.Time
+	if r.cfg.Stats != nil {
+		t0 = time.Now()
+	}
 	r.mergeAll()
 	snap := r.flows.Close(end)
 	snap.Members = len(r.workers)
+	if r.cfg.Stats != nil {
+		r.cfg.Stats.Ticks = append(r.cfg.Stats.Ticks, time.Since(t0))
+	}
 	r.shown = len(snap.Flows) > 0
 	if r.cfg.Every && r.cfg.Emit != nil {
 		return r.cfg.Emit(snap)

@@ -6,10 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"testing"
 
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
 )
@@ -228,5 +230,51 @@ func TestRunFileSkipsSilence(t *testing.T) {
 	}
 	if r := last.Rate(table.Win10s, last.Flows[0].Sent.Win[table.Win10s]); r <= 0 {
 		t.Fatalf("10 s rate after the gap = %v", r)
+	}
+}
+
+// sliceSource is a Source over records in memory.
+type sliceSource struct{ recs []ring.Record }
+
+func (s *sliceSource) Name() string { return "mem" }
+
+func (s *sliceSource) ReadBatch(recs []ring.Record) (int, error) {
+	n := copy(recs, s.recs)
+	s.recs = s.recs[n:]
+	if len(s.recs) == 0 {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Frames larger than a worker chunk's arena, and more records than a
+// chunk holds, reach the workers whole: every byte is counted whatever
+// the number of workers.
+func TestRunFileWorkersBigFrames(t *testing.T) {
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	t0 := int64(1_700_000_000) * sec
+	var recs []ring.Record
+	var bytes uint64
+	for i := range 3000 {
+		n := 46
+		if i%100 == 0 {
+			n = chunkArena + 1000 // a frame of its own
+		}
+		data := udpFrame(a, b, uint16(1000+i%37), 53, n)
+		bytes += uint64(len(data))
+		recs = append(recs, ring.Record{Data: data, TS: t0 + int64(i)*sec/1000, Meta: decode.Meta{Link: decode.LinkEthernet, WireLen: uint32(len(data)), PktType: decode.PktUnknown}})
+	}
+	for _, workers := range []int{1, 2, 3} {
+		var last *table.Snapshot
+		err := RunFile(context.Background(), &sliceSource{recs}, FileConfig{
+			Workers: workers,
+			Emit:    func(s *table.Snapshot) error { last = s; return nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last.Packets != 3000 || last.Counted != 3000 || last.Bytes != bytes || len(last.Flows) != 37 {
+			t.Fatalf("workers=%d: capture %+v, %d flows; want 3000 packets, %d bytes, 37 flows", workers, last.Capture, len(last.Flows), bytes)
+		}
 	}
 }
