@@ -222,6 +222,7 @@ func appendJSONCapture(dst []byte, c *table.Capture) []byte {
 		{`,"ignored":`, c.Ignored},
 		{`,"counted":`, c.Counted},
 		{`,"folded":`, c.Folded},
+		{`,"outliers":`, c.Outliers},
 	}
 	for _, f := range fields {
 		dst = append(dst, f.name...)

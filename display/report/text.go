@@ -215,6 +215,11 @@ func appendRight(dst, v []byte, width int) []byte {
 //
 //	Folded: 17 flows into the (other) row (flow table full)
 //
+// and a third only when a capture file held packets whose timestamps the
+// clock could not follow (table.Capture.Outliers):
+//
+//	Timestamps: 1 packet out of line with its neighbours, counted at the capture's time
+//
 // A blank line ends them, as one ends iftop's block.
 func appendCaptureLines(dst []byte, c *table.Capture) []byte {
 	dst = append(dst, "Capture: "...)
@@ -240,6 +245,16 @@ func appendCaptureLines(dst []byte, c *table.Capture) []byte {
 		}
 		dst = append(dst, display.OtherHost...)
 		dst = append(dst, " row (flow table full)\n"...)
+	}
+	if c.Outliers > 0 {
+		dst = append(dst, "Timestamps: "...)
+		dst = strconv.AppendUint(dst, c.Outliers, 10)
+		if c.Outliers == 1 {
+			dst = append(dst, " packet out of line with its neighbours"...)
+		} else {
+			dst = append(dst, " packets out of line with their neighbours"...)
+		}
+		dst = append(dst, ", counted at the capture's time\n"...)
 	}
 	return append(dst, '\n')
 }

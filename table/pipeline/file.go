@@ -79,9 +79,14 @@ type fileRun struct {
 	started  bool
 	boundary int64         // end of the slot being filled
 	stopAt   int64         // 0: none
-	last     int64         // timestamp of the newest record
+	last     int64         // timestamp of the newest record on the clock
+	haveLast bool          // last is set
 	shown    bool          // the last closed tick had flows to show
 	hashPkt  decode.Packet // the dispatcher's, for the flow hash
+	outliers uint64        // records whose timestamps the clock ignored
+	carry    []ring.Record // records waiting for the next batch to be judged
+	carryBuf []byte        // their bytes
+	carryLen []int
 }
 
 func newFileRun(f Source, cfg FileConfig) *fileRun {
@@ -225,6 +230,37 @@ func (r *fileRun) stop() {
 	}
 }
 
+// Timestamps the replay's clock follows. A record outside [0, maxTS) (after
+// the year 2116, or before 1970: a wrapped or absurd value) cannot be placed
+// on the clock without overflowing its arithmetic; one that jumps more than
+// outlierGap ahead of the clock and of the record after it is a glitch, not
+// a gap in the traffic. Either is an outlier: counted with its neighbours,
+// in the slot being filled, and reported in Capture.Outliers.
+const (
+	maxTS      = int64(1) << 62
+	outlierGap = int64(table.SlotDuration)
+)
+
+// lookahead is the first usable timestamp after a run of records, when the
+// records after it are not in hand.
+type lookahead struct {
+	ts    int64
+	known bool // ts is set, or there is nothing after (at the end)
+	has   bool // a record follows
+}
+
+func sane(ts int64) bool { return ts >= 0 && ts < maxTS }
+
+// firstSane returns the first usable timestamp in recs.
+func firstSane(recs []ring.Record) (int64, bool) {
+	for i := range recs {
+		if sane(recs[i].TS) {
+			return recs[i].TS, true
+		}
+	}
+	return 0, false
+}
+
 func (r *fileRun) run(ctx context.Context) error {
 	var readErr error
 	for {
@@ -232,8 +268,17 @@ func (r *fileRun) run(ctx context.Context) error {
 			return err
 		}
 		n, err := r.f.ReadBatch(r.recs)
+		end := err != nil
+		if len(r.carry) > 0 {
+			// Records whose fate waited for this batch.
+			la := lookahead{known: true}
+			la.ts, la.has = firstSane(r.recs[:n])
+			if done, err := r.finishCarry(ctx, la); done || err != nil {
+				return err
+			}
+		}
 		if n > 0 {
-			if done, err := r.batch(r.recs[:n]); done || err != nil {
+			if done, err := r.batch(ctx, r.recs[:n], lookahead{known: end}); done || err != nil {
 				return err
 			}
 		}
@@ -253,24 +298,56 @@ func (r *fileRun) run(ctx context.Context) error {
 	return readErr
 }
 
+// finishCarry counts the records carried over from the last batch.
+func (r *fileRun) finishCarry(ctx context.Context, la lookahead) (bool, error) {
+	carry := r.carry
+	r.carry = r.carry[:0]
+	done, err := r.batch(ctx, carry, la)
+	r.carryBuf = r.carryBuf[:0]
+	return done, err
+}
+
 func (r *fileRun) begin(t0 int64) {
 	r.started = true
 	r.flows = table.NewFlows(table.FlowsConfig{Start: t0, MaxFlows: r.cfg.MaxFlows, Interfaces: []string{r.f.Name()}})
 	r.boundary = t0 + int64(table.SlotDuration)
 	if r.cfg.StopAfter > 0 {
-		r.stopAt = t0 + r.cfg.StopAfter
+		r.stopAt = t0 + min(r.cfg.StopAfter, maxTS)
 	}
 }
 
 // batch counts recs, closing ticks where their timestamps cross slot
-// boundaries. It reports done when the stop time was reached.
-func (r *fileRun) batch(recs []ring.Record) (done bool, err error) {
-	if !r.started {
-		r.begin(recs[0].TS)
-	}
+// boundaries. It reports done when the stop time was reached. A record
+// that jumps ahead of the clock is judged by the next usable timestamp:
+// when that is not in recs, la gives it, or, when la does not know it yet,
+// the records from that one on are copied aside and counted with the next
+// batch.
+func (r *fileRun) batch(ctx context.Context, recs []ring.Record, la lookahead) (done bool, err error) {
 	seg := 0
 	for i := range recs {
 		ts := recs[i].TS
+		if !sane(ts) {
+			r.outliers++
+			continue
+		}
+		if !r.haveLast || ts > r.last+outlierGap {
+			next, ok := firstSane(recs[i+1:])
+			if !ok {
+				if !la.known {
+					r.process(recs[seg:i])
+					r.keep(recs[i:])
+					return false, nil
+				}
+				next, ok = la.ts, la.has
+			}
+			if ok && ts > next+outlierGap {
+				r.outliers++
+				continue
+			}
+		}
+		if !r.started {
+			r.begin(ts)
+		}
 		for {
 			next := r.boundary
 			if r.stopAt > 0 && r.stopAt <= next {
@@ -278,6 +355,9 @@ func (r *fileRun) batch(recs []ring.Record) (done bool, err error) {
 			}
 			if ts < next {
 				break
+			}
+			if err := ctx.Err(); err != nil {
+				return false, err
 			}
 			r.process(recs[seg:i])
 			seg = i
@@ -293,9 +373,31 @@ func (r *fileRun) batch(recs []ring.Record) (done bool, err error) {
 			r.boundary += int64(table.SlotDuration)
 		}
 		r.last = max(r.last, ts)
+		r.haveLast = true
 	}
 	r.process(recs[seg:])
 	return false, nil
+}
+
+// keep copies recs aside, their bytes too (the next read reuses the
+// file's buffer).
+func (r *fileRun) keep(recs []ring.Record) {
+	for i := range recs {
+		start := len(r.carryBuf)
+		r.carryBuf = append(r.carryBuf, recs[i].Data...)
+		rec := recs[i]
+		rec.Data = nil
+		r.carry = append(r.carry, rec)
+		r.carryLen = append(r.carryLen, len(r.carryBuf)-start)
+	}
+	// Point the copies at the buffer once it has stopped growing.
+	off := 0
+	for i := range r.carry {
+		n := r.carryLen[i]
+		r.carry[i].Data = r.carryBuf[off : off+n : off+n]
+		off += n
+	}
+	r.carryLen = r.carryLen[:0]
 }
 
 // process counts a segment that lies within one slot (with more than one
@@ -384,6 +486,7 @@ func (r *fileRun) closeTick(end int64) error {
 	r.mergeAll()
 	snap := r.flows.Close(end)
 	snap.Members = len(r.workers)
+	snap.Outliers = r.outliers
 	if r.cfg.Stats != nil {
 		r.cfg.Stats.Ticks = append(r.cfg.Stats.Ticks, time.Since(t0))
 	}
@@ -399,6 +502,7 @@ func (r *fileRun) final(end int64) error {
 	r.mergeAll()
 	snap := r.flows.Snapshot(end)
 	snap.Members = len(r.workers)
+	snap.Outliers = r.outliers
 	if r.cfg.Emit != nil {
 		return r.cfg.Emit(snap)
 	}
