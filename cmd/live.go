@@ -224,16 +224,21 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 	if err := rep.header("Listening on " + names); err != nil {
 		return err
 	}
-	runCtx := ctx
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	if o.Seconds > 0 {
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, time.Duration(o.Seconds)*time.Second)
+		runCtx, cancel = context.WithTimeout(runCtx, time.Duration(o.Seconds)*time.Second)
 		defer cancel()
 	}
 	emit := func(s *table.Snapshot) {
 		switch {
 		case o.Seconds == 0:
-			rep.report(s)
+			// The first report that cannot be written (a full disk, a
+			// closed pipe) ends the capture: rep keeps the error.
+			if rep.report(s) != nil {
+				stop()
+			}
 		case rep.text.Namer != nil:
 			// Only the last report is printed; laying out the others
 			// unprinted starts the lookups of their hosts, so that the
@@ -247,6 +252,9 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 	snap, err := lc.run(runCtx, o, emit)
 	if err != nil {
 		return err
+	}
+	if rep.err != nil {
+		return rep.err
 	}
 	if o.Seconds > 0 && ctx.Err() == nil {
 		return rep.report(snap)
