@@ -52,9 +52,9 @@ type FileConfig struct {
 }
 
 // RunFile replays a capture through the pipeline: the one tick driver for
-// files, which fastop -r and fastop bench both run. It emits a report at every tick
-// when cfg.Every is set, and always one final report: at cfg.StopAfter, or
-// at the end of the file. If the file is damaged, the packets before the
+// files, which fastop -r and fastop bench both run. It emits a report at
+// every tick when cfg.Every is set, and always one final report: at
+// cfg.StopAfter, or at the end of the file. If the file is damaged, the packets before the
 // damage are counted and reported, and the file's error is returned after
 // the final report.
 func RunFile(ctx context.Context, f Source, cfg FileConfig) error {
@@ -86,7 +86,6 @@ type fileRun struct {
 	outliers uint64        // records whose timestamps the clock ignored
 	carry    []ring.Record // records waiting for the next batch to be judged
 	carryBuf []byte        // their bytes
-	carryLen []int
 }
 
 func newFileRun(f Source, cfg FileConfig) *fileRun {
@@ -380,24 +379,19 @@ func (r *fileRun) batch(ctx context.Context, recs []ring.Record, la lookahead) (
 }
 
 // keep copies recs aside, their bytes too (the next read reuses the
-// file's buffer).
+// file's buffer). Whatever was kept before has been counted by now.
 func (r *fileRun) keep(recs []ring.Record) {
 	for i := range recs {
-		start := len(r.carryBuf)
 		r.carryBuf = append(r.carryBuf, recs[i].Data...)
-		rec := recs[i]
-		rec.Data = nil
-		r.carry = append(r.carry, rec)
-		r.carryLen = append(r.carryLen, len(r.carryBuf)-start)
 	}
-	// Point the copies at the buffer once it has stopped growing.
 	off := 0
-	for i := range r.carry {
-		n := r.carryLen[i]
-		r.carry[i].Data = r.carryBuf[off : off+n : off+n]
+	for i := range recs {
+		rec := recs[i]
+		n := len(rec.Data)
+		rec.Data = r.carryBuf[off : off+n : off+n]
+		r.carry = append(r.carry, rec)
 		off += n
 	}
-	r.carryLen = r.carryLen[:0]
 }
 
 // process counts a segment that lies within one slot (with more than one
