@@ -75,7 +75,7 @@ func newLiveRig(t *testing.T) *liveRig {
 	return r
 }
 
-// run starts fastop with args (plus -i VETH --json) in the capture
+// run starts fastop with args (plus -i VETH --json -L 0) in the capture
 // namespace, sends count frames over flows once it is capturing, and
 // returns what was sent and fastop's last report.
 func (r *liveRig) run(t *testing.T, flows []gen.Flow, count uint64, args ...string) (gen.Result, jsonReport) {
@@ -90,7 +90,7 @@ func (r *liveRig) run(t *testing.T, flows []gen.Flow, count uint64, args ...stri
 	go func() {
 		done <- r.cns.Do(func() error {
 			root := NewRootCommand(IO{In: strings.NewReader(""), Out: &out, ErrOut: errOut}, nil)
-			root.SetArgs(append([]string{"-i", r.veth.B, "--json"}, args...))
+			root.SetArgs(append([]string{"-i", r.veth.B, "--json", "-L", "0"}, args...))
 			return root.ExecuteContext(context.Background())
 		})
 	}()

@@ -17,6 +17,10 @@ const (
 	textLabelWidth = 48 // the summary labels
 	textRateWidth  = 10 // each %10s value
 	DefaultLimit   = 10 // iftop's -L default: pairs per report
+	// DefaultJSONLimit is fastop's default -L for --json: enough for any
+	// dashboard, while one report of a table of millions of flows would
+	// be a line of hundreds of MB.
+	DefaultJSONLimit = 100
 )
 
 var (
