@@ -502,40 +502,30 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 	defer g.Close()
 	l.ringBytes = g.RingBytes()
 
-	var lastDrops uint64 // the merger's alone: OnClose runs on it, and in Wait after it ended
-	e := pipeline.NewEngine(pipeline.EngineConfig{
-		Members:    g.Members(),
-		Start:      time.Now().UnixNano(),
-		Classifier: l.classifier(),
-		MaxFlows:   o.MaxFlows,
-		Sources:    []string{l.veth.B},
-		Grace:      150 * time.Millisecond,
-		OnClose: func(f *table.Flows) {
-			st := g.Stats()
-			if st.Drops > lastDrops {
-				f.AddDropped(0, st.Drops-lastDrops)
-				lastDrops = st.Drops
-			}
-			f.SetInterfaceDown(0, g.State() != afpacket.StateUp)
-		},
-	})
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	runDone := make(chan error, 1)
-	go func() { runDone <- g.Run(runCtx, func(m int) afpacket.Handler { return e.Member(m) }) }()
-	// finish stops the readers, flushes every member (their readers have
-	// returned, so this goroutine may) and waits for the final snapshot.
+	type result struct {
+		snap *table.Snapshot
+		err  error
+	}
+	runDone := make(chan result, 1)
+	go func() {
+		snap, err := pipeline.RunLive(runCtx, pipeline.LiveConfig{
+			Groups:     []pipeline.Group{g},
+			Classifier: l.classifier(),
+			MaxFlows:   o.MaxFlows,
+		})
+		runDone <- result{snap, err}
+	}()
+	// finish stops the readers and waits for the final snapshot.
 	var snap *table.Snapshot
 	var runErr error
 	var finishOnce sync.Once
 	finish := func() {
 		finishOnce.Do(func() {
 			stop()
-			runErr = <-runDone
-			for m := range g.Members() {
-				e.Member(m).Flush()
-			}
-			snap = e.Wait(time.Now().UnixNano())
+			r := <-runDone
+			snap, runErr = r.snap, r.err
 		})
 	}
 	defer finish()
@@ -578,7 +568,7 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 		return run, err
 	}
 	if runErr != nil {
-		return run, fmt.Errorf("live benchmark: capture on %s: %w", l.veth.B, runErr)
+		return run, fmt.Errorf("live benchmark: capture on %w", runErr)
 	}
 
 	fillSent(&run, sent)

@@ -1,13 +1,13 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/fastop/fastop/bench/gen"
@@ -57,7 +57,7 @@ func Load(path string) (*Capture, error) {
 
 // Options configure a replay.
 type Options struct {
-	Workers  int // members, each on its own locked OS thread (≥ 1)
+	Workers  int // workers to spread packets over (≥ 1)
 	Rounds   int // replays; the figures are medians (≥ 1)
 	MaxFlows int // bound on the merged table (0: table.DefaultMaxFlows)
 	Batch    int // records per Batch call, like a ring block (0: 1024)
@@ -76,7 +76,7 @@ type Result struct {
 	Rounds      int
 	Elapsed     time.Duration // wall time of the replay (all workers)
 	Mpps        float64       // packets / Elapsed
-	NsPerPacket float64       // per worker: the busiest worker's time / its packets, not counting time spent waiting for the merger
+	NsPerPacket float64       // per worker: the busiest worker's counting time / its packets (reading, dispatch and merges not included)
 	// CPUNsPerPacket is the same worker's CPU time (its thread's
 	// getrusage) per packet: on a shared machine it leaves out the time
 	// the worker waited for a CPU, which wall time counts. 0 where the
@@ -90,14 +90,13 @@ type Result struct {
 	Counted        uint64  // packets accounted to flows
 }
 
-// Replay runs c through the pipeline. Records are spread over the workers
-// by the symmetric flow hash before the clock starts, as the kernel's fanout
-// would, the first Snaplen bytes of each worker's frames copied into one arena as into a ring; each
-// worker then replays its share in batches of Batch records, handing deltas
-// to the merger at every 2 s of capture time, as a live member does. Unlike
-// a live member, it waits for the merger when the merger is a tick behind
-// (the replay runs faster than real time): the figures are those of the
-// whole pipeline, merger included.
+// Replay runs c through the pipeline exactly as fastop -r runs a file
+// (pipeline.RunFile, with a report closed at every 2 s of capture time):
+// one reader spreads each batch of Batch records over the workers by the
+// symmetric flow hash, as the kernel's fanout would, and the deltas are
+// merged at every tick. Only the source differs: the first Snaplen bytes
+// of each frame are copied into one arena before the clock starts, as a
+// ring keeps them, so no disk read is measured.
 func Replay(c *Capture, o Options) Result {
 	if o.Workers < 1 {
 		o.Workers = 1
@@ -111,10 +110,10 @@ func Replay(c *Capture, o Options) Result {
 	if o.Snaplen <= 0 {
 		o.Snaplen = 128
 	}
-	parts := spread(c.Records, o.Workers, o.Snaplen)
+	src := newMemSource(c, o.Snaplen)
 	var rounds []Result
 	for range o.Rounds {
-		rounds = append(rounds, replayOnce(c, parts, o))
+		rounds = append(rounds, replayOnce(c, src, o))
 	}
 	slices.SortFunc(rounds, func(a, b Result) int { return int(a.Elapsed - b.Elapsed) })
 	r := rounds[len(rounds)/2]
@@ -122,13 +121,15 @@ func Replay(c *Capture, o Options) Result {
 	return r
 }
 
-// share is one worker's part of a capture, laid out as a ring reader
-// would see it: frame bytes one after another in one arena, and
-// per-packet metadata without pointers, so the garbage collector never
-// scans millions of records during a replay.
-type share struct {
+// memSource is a capture laid out as a ring reader would see it: frame
+// bytes one after another in one arena, and per-packet metadata without
+// pointers, so the garbage collector never scans millions of records
+// during a replay. It implements pipeline.Source.
+type memSource struct {
+	name  string
 	arena []byte
 	pkts  []packet
+	next  int
 }
 
 type packet struct {
@@ -138,107 +139,93 @@ type packet struct {
 	meta decode.Meta
 }
 
-// spread deals the records out to the workers by the symmetric flow hash.
-func spread(recs []ring.Record, workers, snaplen int) []share {
-	parts := make([]share, workers)
+func newMemSource(c *Capture, snaplen int) *memSource {
 	var size uint64
-	for i := range recs {
-		size += uint64(min(len(recs[i].Data), snaplen))
+	for i := range c.Records {
+		size += uint64(min(len(c.Records[i].Data), snaplen))
 	}
-	for w := range parts {
-		// Room for an even share and a little more: the hash spreads
-		// evenly, and append grows the rare part that outgrows it.
-		parts[w].arena = make([]byte, 0, size/uint64(workers)+size/16+64)
-		parts[w].pkts = make([]packet, 0, len(recs)/workers+len(recs)/16+16)
-	}
-	var p decode.Packet
-	for i := range recs {
-		w := 0
-		if workers > 1 && decode.Frame(recs[i].Data, &recs[i].Meta, &p) == nil {
-			w = int(p.FlowHash() % uint64(workers))
-		}
-		s := &parts[w]
-		data := recs[i].Data[:min(len(recs[i].Data), snaplen)]
-		meta := recs[i].Meta
-		meta.WireLen = max(meta.WireLen, uint32(len(recs[i].Data)))
-		s.pkts = append(s.pkts, packet{off: uint64(len(s.arena)), n: uint32(len(data)), ts: recs[i].TS, meta: meta})
+	s := &memSource{name: c.Name, arena: make([]byte, 0, size), pkts: make([]packet, 0, len(c.Records))}
+	for i := range c.Records {
+		r := &c.Records[i]
+		data := r.Data[:min(len(r.Data), snaplen)]
+		meta := r.Meta
+		meta.WireLen = max(meta.WireLen, uint32(len(r.Data)))
+		s.pkts = append(s.pkts, packet{off: uint64(len(s.arena)), n: uint32(len(data)), ts: r.TS, meta: meta})
 		s.arena = append(s.arena, data...)
 	}
-	return parts
+	return s
 }
 
-func replayOnce(c *Capture, parts []share, o Options) Result {
+func (s *memSource) Name() string { return s.name }
+
+// ReadBatch fills recs as a ring reader fills a batch from a block.
+func (s *memSource) ReadBatch(recs []ring.Record) (int, error) {
+	n := min(len(s.pkts)-s.next, len(recs))
+	for j := range n {
+		pk := &s.pkts[s.next+j]
+		end := pk.off + uint64(pk.n)
+		recs[j] = ring.Record{Data: s.arena[pk.off:end:end], TS: pk.ts, Meta: pk.meta}
+	}
+	s.next += n
+	if s.next == len(s.pkts) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func replayOnce(c *Capture, src *memSource, o Options) Result {
 	res := Result{Name: c.Name, Packets: len(c.Records), Workers: o.Workers}
 	if len(c.Records) == 0 {
 		return res
 	}
-	start := c.Records[0].TS
+	src.next = 0
 	var peakHeap uint64
 	var ms runtime.MemStats
-	e := pipeline.NewEngine(pipeline.EngineConfig{
-		Members:      o.Workers,
-		Start:        start,
-		MaxFlows:     o.MaxFlows,
-		WaitForSpare: true,
-		OnClose: func(*table.Flows) {
+	var last *table.Snapshot
+	st := pipeline.FileStats{ThreadCPU: func() (time.Duration, error) {
+		c, err := gen.ThreadCPU()
+		return c.Total(), err
+	}}
+	cfg := pipeline.FileConfig{
+		Workers:   o.Workers,
+		MaxFlows:  o.MaxFlows,
+		BatchSize: o.Batch,
+		Every:     true,
+		Stats:     &st,
+		Emit: func(s *table.Snapshot) error {
 			runtime.ReadMemStats(&ms)
 			peakHeap = max(peakHeap, ms.HeapInuse)
+			if last != nil {
+				last.Release()
+			}
+			last = s // the final report is the last one
+			return nil
 		},
-	})
+	}
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	busy := make([]time.Duration, o.Workers)
-	cpu := make([]time.Duration, o.Workers)
-	var wg sync.WaitGroup
 	t0 := time.Now()
-	for w := range o.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			m := e.Member(w)
-			sh := &parts[w]
-			batch := make([]ring.Record, o.Batch)
-			c0, cerr := gen.ThreadCPU()
-			ws := time.Now()
-			for i := 0; i < len(sh.pkts); {
-				// Fill a batch as a ring reader fills one from a block.
-				n := min(len(sh.pkts)-i, o.Batch)
-				for j := range n {
-					pk := &sh.pkts[i+j]
-					batch[j] = ring.Record{Data: sh.arena[pk.off : pk.off+uint64(pk.n) : pk.off+uint64(pk.n)], TS: pk.ts, Meta: pk.meta}
-				}
-				m.Batch(batch[:n])
-				i += n
-			}
-			busy[w] = time.Since(ws) - m.Waited()
-			if c1, err := gen.ThreadCPU(); err == nil && cerr == nil {
-				cpu[w] = c1.Sub(c0).Total()
-			}
-			m.Flush()
-		}()
+	if err := pipeline.RunFile(context.Background(), src, cfg); err != nil {
+		panic(fmt.Sprintf("bench: replay of an in-memory capture failed: %v", err)) // nothing in it can fail
 	}
-	wg.Wait()
-	last := c.Records[len(c.Records)-1].TS
-	snap := e.Wait(max(last, start))
 	res.Elapsed = time.Since(t0)
 	runtime.ReadMemStats(&after)
 	peakHeap = max(peakHeap, after.HeapInuse)
 
-	res.Flows = len(snap.Flows)
-	res.Counted = snap.Counted
+	res.Flows = len(last.Flows)
+	res.Counted = last.Counted
+	last.Release()
 	res.Mpps = float64(res.Packets) / res.Elapsed.Seconds() / 1e6
-	for w := range parts {
-		if n := len(parts[w].pkts); n > 0 {
-			if v := float64(busy[w].Nanoseconds()) / float64(n); v > res.NsPerPacket {
+	for w, busy := range st.Busy {
+		if n := st.Packets[w]; n > 0 {
+			if v := float64(busy.Nanoseconds()) / float64(n); v > res.NsPerPacket {
 				res.NsPerPacket = v
-				res.CPUNsPerPacket = float64(cpu[w].Nanoseconds()) / float64(n)
+				res.CPUNsPerPacket = float64(st.CPU[w].Nanoseconds()) / float64(n)
 			}
 		}
 	}
-	ticks := slices.Clone(e.TickTimes())
+	ticks := slices.Clone(st.Ticks)
 	slices.Sort(ticks)
 	res.Ticks = len(ticks)
 	if len(ticks) > 0 {

@@ -68,7 +68,7 @@ func (l *flowList) Type() string { return "n[,n...]" }
 
 func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs := c.Flags()
-	fs.IntVar(&o.Workers, "workers", runtime.NumCPU(), "workers (one OS thread each) to spread packets over by flow hash")
+	fs.IntVar(&o.Workers, "workers", runtime.NumCPU(), "workers to spread packets over by flow hash (as fastop -r --workers)")
 	fs.IntVar(&o.Rounds, "rounds", 3, "replays per file; figures are medians")
 	fs.IntVar(&o.MaxFlows, "max-flows", table.DefaultMaxFlows, "bound on the flow table")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object per result")
@@ -97,10 +97,10 @@ func newBenchCommand(streams IO) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "bench [FILE... | --synthetic]",
 		Short: "replay captures through decode and the flow tables and report packets per second",
-		Long: `bench loads each capture into memory and replays it through the same workers and
-merger that live capture uses: frames are spread over --workers by the symmetric
-flow hash (as the kernel's fanout spreads them), and deltas are merged every 2 s
-of capture time. It prints packets, flows, Mpps, ns/packet per worker, merge time
+		Long: `bench loads each capture into memory and replays it exactly as fastop -r replays
+a file: one reader spreads the frames over --workers by the symmetric flow hash
+(as the kernel's fanout spreads them), and the deltas are merged every 2 s of
+capture time. It prints packets, flows, Mpps, ns/packet per worker, merge time
 per tick, peak heap and allocations per packet.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if o.Profile != "" {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/report"
 	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/pflag"
@@ -19,6 +20,7 @@ type settings struct {
 	order      display.Order
 	buffer     int64
 	view       table.View
+	jsonLimit  int // flows per JSON report; 0: all
 }
 
 // complete validates the options and fills o.set. Every error is a usage
@@ -52,6 +54,13 @@ func (o *Options) complete(fs *pflag.FlagSet, errOut io.Writer) error {
 	}
 	if err := o.checkRanges(); err != nil {
 		return err
+	}
+	// JSON reports are bounded by default too: a line per report of every
+	// flow in a table of millions would be hundreds of MB. -L 0 asks for
+	// all of them.
+	s.jsonLimit = report.DefaultJSONLimit
+	if fs.Changed("lines") || o.Lines > 0 {
+		s.jsonLimit = o.Lines
 	}
 	if o.Read != "" && o.Interface != "" {
 		return usageErrorf("-r and -i cannot be used together: read a file or capture live")

@@ -29,7 +29,7 @@ func TestCorpusThroughFastop(t *testing.T) {
 		if _, err := runFastop(t, "-r", f, "-t", "-P", "-L", "100"); err != nil {
 			t.Errorf("%s: -t: %v", name, err)
 		}
-		out, err := runFastop(t, "-r", f, "--json", "-l", "--workers", "2")
+		out, err := runFastop(t, "-r", f, "--json", "-L", "0", "-l", "--workers", "2")
 		if err != nil {
 			t.Errorf("%s: --json: %v", name, err)
 			continue
@@ -61,7 +61,7 @@ func TestTruncatedCaptureReportsAndFails(t *testing.T) {
 	if err := os.WriteFile(cut, data[:len(data)*2/3], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runFastop(t, "-r", cut, "--json")
+	out, err := runFastop(t, "-r", cut, "--json", "-L", "0")
 	if err == nil {
 		t.Fatal("a truncated capture must fail")
 	}

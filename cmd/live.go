@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fastop/fastop/decode"
@@ -58,14 +57,7 @@ func (o *Options) interfaces() ([]string, error) {
 type liveCapture struct {
 	groups  []*afpacket.Group
 	ifaces  []afpacket.Interface
-	offsets []int // first engine member of each group
 	members int
-	engine  *pipeline.Engine
-	start   int64
-
-	mu        sync.Mutex
-	lastDrops []uint64 // per group, for the per-tick difference
-	filterSrc string
 }
 
 // openLive looks up and opens every interface.
@@ -82,7 +74,7 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--fanout-mode: %w", err)}
 	}
-	lc := &liveCapture{filterSrc: o.Filter}
+	lc := &liveCapture{}
 	for _, name := range names {
 		ifc, err := afpacket.LookupInterface(name)
 		if err != nil {
@@ -111,7 +103,6 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 			lc.close()
 			return nil, err
 		}
-		lc.offsets = append(lc.offsets, lc.members)
 		lc.members += g.Members()
 		lc.groups = append(lc.groups, g)
 		lc.ifaces = append(lc.ifaces, ifc)
@@ -120,7 +111,6 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 				term.Clean(name), g.Members(), mode, g.RingBytes()/int64(g.Members())>>20, g.RingBytes()>>20)
 		}
 	}
-	lc.lastDrops = make([]uint64, len(lc.groups))
 	return lc, nil
 }
 
@@ -162,21 +152,6 @@ func (lc *liveCapture) classifier(o *Options) *table.Classifier {
 	return table.NewClassifier(cfg)
 }
 
-// onClose runs on the merger at every tick: kernel drops since the last
-// tick and interface state.
-func (lc *liveCapture) onClose(f *table.Flows) {
-	lc.mu.Lock()
-	defer lc.mu.Unlock()
-	for i, g := range lc.groups {
-		st := g.Stats()
-		if st.Drops > lc.lastDrops[i] {
-			f.AddDropped(i, st.Drops-lc.lastDrops[i])
-			lc.lastDrops[i] = st.Drops
-		}
-		f.SetInterfaceDown(i, g.State() != afpacket.StateUp)
-	}
-}
-
 // setFilter compiles expr and installs it on every member of every group.
 // A bad filter leaves the old one in place.
 func (lc *liveCapture) setFilter(expr string, snaplen int) error {
@@ -197,9 +172,6 @@ func (lc *liveCapture) setFilter(expr string, snaplen int) error {
 			return err
 		}
 	}
-	lc.mu.Lock()
-	lc.filterSrc = expr
-	lc.mu.Unlock()
 	return nil
 }
 
@@ -209,60 +181,19 @@ func (lc *liveCapture) close() {
 	}
 }
 
-// run starts the engine and the readers and blocks until ctx ends or a
-// group fails. It returns the final snapshot, counted up to the end.
+// run captures until ctx ends or a group fails and returns the final
+// snapshot, counted up to the end.
 func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Snapshot)) (*table.Snapshot, error) {
-	lc.start = time.Now().UnixNano()
-	source := make([]int, lc.members)
-	for gi := range lc.groups {
-		end := lc.members
-		if gi+1 < len(lc.offsets) {
-			end = lc.offsets[gi+1]
-		}
-		for m := lc.offsets[gi]; m < end; m++ {
-			source[m] = gi
-		}
+	groups := make([]pipeline.Group, len(lc.groups))
+	for i, g := range lc.groups {
+		groups[i] = g
 	}
-	lc.engine = pipeline.NewEngine(pipeline.EngineConfig{
-		Members:    lc.members,
-		Start:      lc.start,
+	return pipeline.RunLive(ctx, pipeline.LiveConfig{
+		Groups:     groups,
 		Classifier: lc.classifier(o),
 		MaxFlows:   o.MaxFlows,
-		Sources:    lc.names(),
-		Source:     func(m int) int { return source[m] },
-		Grace:      150 * time.Millisecond,
-		OnClose:    lc.onClose,
 		Emit:       emit,
 	})
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, len(lc.groups))
-	for gi, g := range lc.groups {
-		off := lc.offsets[gi]
-		go func() {
-			defer crash.Guard()
-			err := g.Run(ctx, func(m int) afpacket.Handler { return lc.engine.Member(off + m) })
-			if err != nil && ctx.Err() == nil {
-				err = fmt.Errorf("%s: %w", g.Interface(), err)
-			} else {
-				err = nil
-			}
-			cancel()
-			errs <- err
-		}()
-	}
-	var runErr error
-	for range lc.groups {
-		if err := <-errs; err != nil && runErr == nil {
-			runErr = err
-		}
-	}
-	// Every reader has returned: their members can be flushed from here.
-	for m := range lc.members {
-		lc.engine.Member(m).Flush()
-	}
-	snap := lc.engine.Wait(time.Now().UnixNano())
-	return snap, runErr
 }
 
 // runLive captures from interfaces and shows the screen or prints text or
@@ -295,16 +226,21 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 	if err := rep.header("Listening on", names); err != nil {
 		return err
 	}
-	runCtx := ctx
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	if o.Seconds > 0 {
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, time.Duration(o.Seconds)*time.Second)
+		runCtx, cancel = context.WithTimeout(runCtx, time.Duration(o.Seconds)*time.Second)
 		defer cancel()
 	}
 	emit := func(s *table.Snapshot) {
 		switch {
 		case o.Seconds == 0:
-			rep.report(s)
+			// The first report that cannot be written (a full disk, a
+			// closed pipe) ends the capture: rep keeps the error.
+			if rep.report(s) != nil {
+				stop()
+			}
 		case rep.text.Namer != nil:
 			// Only the last report is printed; laying out the others
 			// unprinted starts the lookups of their hosts, so that the
@@ -318,6 +254,9 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 	snap, err := lc.run(runCtx, o, emit)
 	if err != nil {
 		return err
+	}
+	if rep.err != nil {
+		return rep.err
 	}
 	if o.Seconds > 0 && ctx.Err() == nil {
 		return rep.report(snap)

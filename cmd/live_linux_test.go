@@ -5,11 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/bench/netns"
@@ -70,7 +75,7 @@ func newLiveRig(t *testing.T) *liveRig {
 	return r
 }
 
-// run starts fastop with args (plus -i VETH --json) in the capture
+// run starts fastop with args (plus -i VETH --json -L 0) in the capture
 // namespace, sends count frames over flows once it is capturing, and
 // returns what was sent and fastop's last report.
 func (r *liveRig) run(t *testing.T, flows []gen.Flow, count uint64, args ...string) (gen.Result, jsonReport) {
@@ -85,7 +90,7 @@ func (r *liveRig) run(t *testing.T, flows []gen.Flow, count uint64, args ...stri
 	go func() {
 		done <- r.cns.Do(func() error {
 			root := NewRootCommand(IO{In: strings.NewReader(""), Out: &out, ErrOut: errOut}, nil)
-			root.SetArgs(append([]string{"-i", r.veth.B, "--json"}, args...))
+			root.SetArgs(append([]string{"-i", r.veth.B, "--json", "-L", "0"}, args...))
 			return root.ExecuteContext(context.Background())
 		})
 	}()
@@ -227,6 +232,67 @@ func TestLiveFilterInKernel(t *testing.T) {
 			// The kernel filtered: fastop saw only the matching packets.
 			if last.Capture.Packets != kept || last.Capture.Counted != kept || last.Capture.Dropped != 0 {
 				t.Errorf("capture %+v, want exactly the %d matching packets", last.Capture, kept)
+			}
+		})
+	}
+}
+
+// failAfter accepts n writes, then fails every write as a full disk does.
+type failAfter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == 0 {
+		return 0, syscall.ENOSPC
+	}
+	w.n--
+	return len(p), nil
+}
+
+// The first report that cannot be written ends a live capture at once,
+// with that error (one line, exit 1), instead of capturing on in silence
+// until a signal.
+func TestLiveReportWriteFailureEndsRun(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	for _, tc := range []struct {
+		name string
+		out  io.Writer
+		args []string
+	}{
+		{"json to /dev/full", full, []string{"--json"}},
+		{"text, the third write fails", &failAfter{n: 2}, []string{"-t"}}, // the header, one report, then ENOSPC
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gns, cns := netns.NewT(t), netns.NewT(t)
+			veth := netns.NewVethT(t, gns, cns)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var errOut bytes.Buffer
+			t0 := time.Now()
+			err := cns.Do(func() error {
+				root := NewRootCommand(IO{In: strings.NewReader(""), Out: tc.out, ErrOut: &errOut}, nil)
+				root.SetArgs(append([]string{"-i", veth.B, "-n", "-N"}, tc.args...))
+				return root.ExecuteContext(ctx)
+			})
+			took := time.Since(t0)
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("err = %v, want ENOSPC (stderr: %s)", err, errOut.String())
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q is more than one line", err)
+			}
+			// Reports come every 2 s: the run must end at the failed
+			// one, not at the 60 s deadline.
+			if took > 20*time.Second {
+				t.Fatalf("the run went on for %v after the write failed", took)
 			}
 		})
 	}

@@ -67,7 +67,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.ConfigFile, "config", "c", "", "read options from `file` instead of ~/.iftoprc")
 	fs.BoolVarP(&o.Text, "text", "t", false, "text output on stdout instead of the full screen")
 	fs.IntVarP(&o.Seconds, "seconds", "s", 0, "print one report after `num` seconds, then quit")
-	fs.IntVarP(&o.Lines, "lines", "L", 0, "number of host pairs per text report (default 10; --json: all)")
+	fs.IntVarP(&o.Lines, "lines", "L", 0, "host pairs per text report (default 10); flows per --json report (default 100, 0: all)")
 	fs.StringVarP(&o.Sort, "sort", "o", "10s", "sort by `order`: 2s, 10s, 40s, source or destination")
 
 	fs.StringVarP(&o.Read, "read", "r", "", "read packets from a pcap or pcapng `file` instead of an interface")

@@ -3,12 +3,16 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/display"
+	"github.com/fastop/fastop/display/report"
+	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -89,7 +93,9 @@ func TestOptions(t *testing.T) {
 		{[]string{"-c", cfg}, []string{"config"}, func(o *Options) bool { return o.ConfigFile == cfg }},
 		{[]string{"-s", "5"}, []string{"seconds"}, func(o *Options) bool { return o.Seconds == 5 }},
 		{[]string{"-s5"}, nil, func(o *Options) bool { return o.Seconds == 5 }},
-		{[]string{"-L", "20"}, []string{"lines"}, func(o *Options) bool { return o.Lines == 20 }},
+		{[]string{"-L", "20"}, []string{"lines"}, func(o *Options) bool { return o.Lines == 20 && o.set.jsonLimit == 20 }},
+		{[]string{"--json"}, nil, func(o *Options) bool { return o.set.jsonLimit == report.DefaultJSONLimit }},
+		{[]string{"--json", "-L", "0"}, nil, func(o *Options) bool { return o.set.jsonLimit == 0 }},
 		{[]string{"-o", "2s"}, []string{"sort"}, func(o *Options) bool { return o.set.order == display.Sort2s }},
 		{[]string{"-odestination"}, nil, func(o *Options) bool { return o.set.order == display.SortDest }},
 		{[]string{"--sort=source"}, nil, func(o *Options) bool { return o.set.order == display.SortSource }},
@@ -298,5 +304,52 @@ func TestBenchMaxFlowsRange(t *testing.T) {
 	res := parseArgs(t, "bench", "--synthetic", "--max-flows", "4294967296")
 	if first, _, _ := strings.Cut(res.errOut, "\n"); res.code != exitUsage || first != "fastop: --max-flows 4294967296: out of range; use 1 to 1073741824" {
 		t.Fatalf("exit %d, stderr %q", res.code, res.errOut)
+	}
+}
+
+// --json reports are bounded by default (the busiest DefaultJSONLimit
+// flows); -L N sets the bound and -L 0 lifts it.
+func TestJSONDefaultLimit(t *testing.T) {
+	const flows = report.DefaultJSONLimit + 50
+	path := filepath.Join(t.TempDir(), "flows.pcap")
+	var buf bytes.Buffer
+	w, err := pcapfile.NewWriter(&buf, decode.LinkRaw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range flows {
+		// A raw IPv4/UDP packet per flow, the bigger the later.
+		n := 28 + i
+		p := make([]byte, n)
+		p[0], p[2], p[3], p[8], p[9] = 0x45, byte(n>>8), byte(n), 64, 17
+		copy(p[12:], []byte{10, 0, byte(i >> 8), byte(i), 10, 1, 0, 1})
+		p[20], p[21], p[22], p[23] = 0x30, 0x39, 0, 53
+		p[24], p[25] = byte((n-20)>>8), byte(n-20)
+		if err := w.WriteRecord(int64(1_700_000_000e9)+int64(i)*1e6, p, uint32(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{nil, report.DefaultJSONLimit},
+		{[]string{"-L", "7"}, 7},
+		{[]string{"-L", "0"}, flows},
+	} {
+		out, err := runFastop(t, append([]string{"-r", path, "--json", "-n", "-N"}, tc.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r jsonReport
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if len(r.Flows) != tc.want || r.Capture.Counted != flows {
+			t.Errorf("--json %v: %d flows of %d counted, want %d", tc.args, len(r.Flows), r.Capture.Counted, tc.want)
+		}
 	}
 }

@@ -73,7 +73,7 @@ func newReporter(o *Options, out io.Writer, iface string) *reporter {
 	r.jopts = report.JSONOptions{
 		View:      o.set.view,
 		Sort:      o.set.order,
-		Limit:     o.Lines,
+		Limit:     o.set.jsonLimit,
 		Interface: iface,
 	}
 	return r

@@ -99,7 +99,7 @@ func runFastop(t *testing.T, args ...string) (string, error) {
 // times the slot's length); otherwise a new lifetime began.
 func fastopPairs(t *testing.T, file string) (map[string]pairTotals, jsonReport) {
 	t.Helper()
-	out, err := runFastop(t, "-r", file, "--json", "-l", "-P")
+	out, err := runFastop(t, "-r", file, "--json", "-L", "0", "-l", "-P")
 	if err != nil {
 		t.Fatalf("fastop -r %s --json: %v", file, err)
 	}

@@ -55,6 +55,10 @@ type Capture struct {
 	// no row for). A worker's own per-tick table, when more than
 	// DeltaLimit flows arrive in one tick, counts each packet it folds.
 	Folded uint64
+	// Outliers counts, in capture files, the packets whose timestamps
+	// were absurd or jumped far ahead of their neighbours: counted (in
+	// Packets too) at the capture's time instead.
+	Outliers uint64
 }
 
 // Interface holds per-interface totals when several interfaces are captured.

@@ -17,7 +17,7 @@ import (
 type JSONOptions struct {
 	View      table.View    // ports and hidden hosts, as on the screen
 	Sort      display.Order // row order
-	Limit     int           // rows per report; ≤ 0 means all (-L passes N)
+	Limit     int           // rows per report; ≤ 0 means all (fastop passes -L, DefaultJSONLimit without it)
 	Interface string        // "" means the names in Snapshot.Interfaces, comma-joined
 }
 
@@ -222,6 +222,7 @@ func appendJSONCapture(dst []byte, c *table.Capture) []byte {
 		{`,"ignored":`, c.Ignored},
 		{`,"counted":`, c.Counted},
 		{`,"folded":`, c.Folded},
+		{`,"outliers":`, c.Outliers},
 	}
 	for _, f := range fields {
 		dst = append(dst, f.name...)

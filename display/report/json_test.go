@@ -29,6 +29,7 @@ type jsonCapture struct {
 	Packets, Bytes, Dropped, Undecodable uint64
 	NotIP                                uint64 `json:"not_ip"`
 	Filtered, Ignored, Counted, Folded   uint64
+	Outliers                             uint64
 }
 
 type jsonReport struct {
@@ -152,7 +153,7 @@ func TestJSONReport(t *testing.T) {
 		t.Errorf("peak = %+v, want bits/s of %+v", p, s.Peak)
 	}
 	c := s.Capture
-	want := jsonCapture{c.Packets, c.Bytes, c.Dropped, c.Undecodable, c.NotIP, c.Filtered, c.Ignored, c.Counted, c.Folded}
+	want := jsonCapture{c.Packets, c.Bytes, c.Dropped, c.Undecodable, c.NotIP, c.Filtered, c.Ignored, c.Counted, c.Folded, c.Outliers}
 	if r.Capture == nil || *r.Capture != want {
 		t.Errorf("capture = %+v, want %+v", r.Capture, want)
 	}

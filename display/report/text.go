@@ -17,6 +17,10 @@ const (
 	textLabelWidth = 48 // the summary labels
 	textRateWidth  = 10 // each %10s value
 	DefaultLimit   = 10 // iftop's -L default: pairs per report
+	// DefaultJSONLimit is fastop's default -L for --json: enough for any
+	// dashboard, while one report of a table of millions of flows would
+	// be a line of hundreds of MB.
+	DefaultJSONLimit = 100
 )
 
 var (
@@ -215,6 +219,11 @@ func appendRight(dst, v []byte, width int) []byte {
 //
 //	Folded: 17 flows into the (other) row (flow table full)
 //
+// and a third only when a capture file held packets whose timestamps the
+// clock could not follow (table.Capture.Outliers):
+//
+//	Timestamps: 1 packet out of line with its neighbours, counted at the capture's time
+//
 // A blank line ends them, as one ends iftop's block.
 func appendCaptureLines(dst []byte, c *table.Capture) []byte {
 	dst = append(dst, "Capture: "...)
@@ -240,6 +249,16 @@ func appendCaptureLines(dst []byte, c *table.Capture) []byte {
 		}
 		dst = append(dst, display.OtherHost...)
 		dst = append(dst, " row (flow table full)\n"...)
+	}
+	if c.Outliers > 0 {
+		dst = append(dst, "Timestamps: "...)
+		dst = strconv.AppendUint(dst, c.Outliers, 10)
+		if c.Outliers == 1 {
+			dst = append(dst, " packet out of line with its neighbours"...)
+		} else {
+			dst = append(dst, " packets out of line with their neighbours"...)
+		}
+		dst = append(dst, ", counted at the capture's time\n"...)
 	}
 	return append(dst, '\n')
 }

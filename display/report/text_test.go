@@ -337,6 +337,12 @@ func TestCaptureLines(t *testing.T) {
 	if got := string(appendCaptureLines(nil, &c)); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+	c = table.Capture{Packets: 5, Outliers: 2}
+	want = "Capture: 5 packets, 0 dropped by the kernel, 0 undecodable, 0 not IP, 0 filtered, 0 ignored\n" +
+		"Timestamps: 2 packets out of line with their neighbours, counted at the capture's time\n\n"
+	if got := string(appendCaptureLines(nil, &c)); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 }
 
 func TestHeader(t *testing.T) {

@@ -8,8 +8,9 @@ import (
 	"github.com/fastop/fastop/table/crash"
 )
 
-// EngineConfig configures a streaming engine: N members (fanout members,
-// or replay workers) that never wait for the merger.
+// EngineConfig configures the streaming engine of a live capture: N fanout
+// members that never wait for the merger. (RunLive wires it to ring groups;
+// files are replayed by RunFile.)
 type EngineConfig struct {
 	Members    int               // workers, one per member; each is fed by one goroutine only
 	Start      int64             // slot 0 begins here (Unix ns)
@@ -29,9 +30,9 @@ type EngineConfig struct {
 	// It should Release the snapshot when done with it.
 	Emit func(*table.Snapshot)
 	// WaitForSpare makes a member wait for the merger to give a delta back
-	// instead of counting on into the one it has. Replays set it (a
-	// replay runs faster than real time, and its ticks must stay exact);
-	// live capture never waits.
+	// instead of counting on into the one it has, so that ticks stay exact
+	// when recorded traffic is fed faster than real time (tests compare
+	// the engine with RunFile that way); live capture never waits.
 	WaitForSpare bool
 }
 
@@ -46,7 +47,6 @@ type Engine struct {
 	hand    chan handoff
 	done    chan struct{}
 	flows   *table.Flows
-	ticks   []time.Duration // merge + close time per tick, for bench
 }
 
 type handoff struct {
@@ -67,12 +67,7 @@ type Member struct {
 	boundary int64 // end of tick want
 	spare    chan *table.Delta
 	now      func() int64
-	waited   time.Duration // time spent waiting for a spare (WaitForSpare)
 }
-
-// Waited returns how long the member waited for the merger (only with
-// WaitForSpare). Call it from the member's goroutine or after Wait.
-func (m *Member) Waited() time.Duration { return m.waited }
 
 // NewEngine starts the merger. Call Member(i) for each member's handler and
 // Stop when done.
@@ -160,13 +155,7 @@ func (m *Member) advance(ts int64) {
 func (m *Member) handOver() {
 	var spare *table.Delta
 	if m.e.cfg.WaitForSpare {
-		select {
-		case spare = <-m.spare:
-		default:
-			t0 := time.Now()
-			spare = <-m.spare
-			m.waited += time.Since(t0)
-		}
+		spare = <-m.spare
 	} else {
 		select {
 		case spare = <-m.spare:
@@ -200,11 +189,6 @@ func (e *Engine) Wait(end int64) *table.Snapshot {
 	return s
 }
 
-// TickTimes returns how long the merger took to merge the deltas and close
-// each tick (snapshot included, the Emit callback excluded). Call it after
-// Wait.
-func (e *Engine) TickTimes() []time.Duration { return e.ticks }
-
 // merge is the merger goroutine.
 func (e *Engine) merge() {
 	defer crash.Guard()
@@ -233,7 +217,6 @@ func (e *Engine) merge() {
 				break
 			}
 			// Every member is past tick: close it.
-			t0 := time.Now()
 			for _, p := range pending[tick] {
 				e.flows.Merge(p.d)
 				p.d.Reset()
@@ -252,7 +235,6 @@ func (e *Engine) merge() {
 			end := e.cfg.Start + (tick+1)*int64(table.SlotDuration)
 			s := e.flows.Close(end)
 			s.Members = n
-			e.ticks = append(e.ticks, time.Since(t0))
 			if e.cfg.Emit != nil {
 				e.cfg.Emit(s)
 			} else {

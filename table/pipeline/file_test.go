@@ -6,10 +6,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
 )
@@ -228,5 +232,234 @@ func TestRunFileSkipsSilence(t *testing.T) {
 	}
 	if r := last.Rate(table.Win10s, last.Flows[0].Sent.Win[table.Win10s]); r <= 0 {
 		t.Fatalf("10 s rate after the gap = %v", r)
+	}
+}
+
+// sliceSource is a Source over records in memory.
+type sliceSource struct{ recs []ring.Record }
+
+func (s *sliceSource) Name() string { return "mem" }
+
+func (s *sliceSource) ReadBatch(recs []ring.Record) (int, error) {
+	n := copy(recs, s.recs)
+	s.recs = s.recs[n:]
+	if len(s.recs) == 0 {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Frames larger than a worker chunk's arena, and more records than a
+// chunk holds, reach the workers whole: every byte is counted whatever
+// the number of workers.
+func TestRunFileWorkersBigFrames(t *testing.T) {
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	t0 := int64(1_700_000_000) * sec
+	var recs []ring.Record
+	var bytes uint64
+	for i := range 3000 {
+		n := 46
+		if i%100 == 0 {
+			n = chunkArena + 1000 // a frame of its own
+		}
+		data := udpFrame(a, b, uint16(1000+i%37), 53, n)
+		bytes += uint64(len(data))
+		recs = append(recs, ring.Record{Data: data, TS: t0 + int64(i)*sec/1000, Meta: decode.Meta{Link: decode.LinkEthernet, WireLen: uint32(len(data)), PktType: decode.PktUnknown}})
+	}
+	for _, workers := range []int{1, 2, 3} {
+		var last *table.Snapshot
+		err := RunFile(context.Background(), &sliceSource{recs}, FileConfig{
+			Workers: workers,
+			Emit:    func(s *table.Snapshot) error { last = s; return nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last.Packets != 3000 || last.Counted != 3000 || last.Bytes != bytes || len(last.Flows) != 37 {
+			t.Fatalf("workers=%d: capture %+v, %d flows; want 3000 packets, %d bytes, 37 flows", workers, last.Capture, len(last.Flows), bytes)
+		}
+	}
+}
+
+// pcapng builds a little-endian pcapng file with one Ethernet interface
+// whose if_tsresol is 10^-resol, and one packet per timestamp (in that
+// interface's units).
+func pcapng(resol byte, frame []byte, tss ...uint64) []byte {
+	le := binary.LittleEndian
+	block := func(b []byte, typ uint32, body []byte) []byte {
+		n := uint32(12 + len(body))
+		b = le.AppendUint32(b, typ)
+		b = le.AppendUint32(b, n)
+		b = append(b, body...)
+		return le.AppendUint32(b, n)
+	}
+	var shb []byte
+	shb = le.AppendUint32(shb, 0x1A2B3C4D)
+	shb = le.AppendUint16(shb, 1)
+	shb = le.AppendUint16(shb, 0)
+	shb = le.AppendUint64(shb, ^uint64(0))
+	var idb []byte
+	idb = le.AppendUint16(idb, 1) // Ethernet
+	idb = le.AppendUint16(idb, 0)
+	idb = le.AppendUint32(idb, 65535)
+	idb = append(idb, 9, 0, 1, 0, resol, 0, 0, 0) // if_tsresol
+	idb = append(idb, 0, 0, 0, 0)                 // opt_endofopt
+	b := block(nil, 0x0A0D0D0A, shb)
+	b = block(b, 1, idb)
+	for _, ts := range tss {
+		var epb []byte
+		epb = le.AppendUint32(epb, 0)
+		epb = le.AppendUint32(epb, uint32(ts>>32))
+		epb = le.AppendUint32(epb, uint32(ts))
+		epb = le.AppendUint32(epb, uint32(len(frame)))
+		epb = le.AppendUint32(epb, uint32(len(frame)))
+		epb = append(epb, frame...)
+		for len(epb)%4 != 0 {
+			epb = append(epb, 0)
+		}
+		b = block(b, 6, epb)
+	}
+	return b
+}
+
+// Timestamps that wrap or lie past any sane date cannot drive the clock:
+// the replay ends at once with every packet counted and the outliers said,
+// instead of closing empty ticks without end.
+func TestRunFileAbsurdTimestamps(t *testing.T) {
+	frame := udpFrame(netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), 1, 2, 100)
+	for _, tc := range []struct {
+		name     string
+		tss      []uint64
+		outliers uint64
+	}{
+		{"around 2^63", []uint64{1<<63 - 10, 1<<63 + 10}, 2},
+		{"0 then 2^63-1000", []uint64{0, 1<<63 - 1000}, 1},
+		{"2^64-1", []uint64{1_700_000_000e9, ^uint64(0), 1_700_000_001e9}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, workers := range []int{1, 2} {
+				f, err := pcapfile.FromBytes("ts.pcapng", pcapng(9, frame, tc.tss...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var reports []*table.Snapshot
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err = RunFile(ctx, f, FileConfig{
+					Workers: workers,
+					Every:   true,
+					Emit: func(s *table.Snapshot) error {
+						if len(reports) > 100 {
+							return errors.New("more than 100 reports")
+						}
+						reports = append(reports, s)
+						return nil
+					},
+				})
+				cancel()
+				if err != nil {
+					t.Fatalf("workers=%d: %v", workers, err)
+				}
+				last := reports[len(reports)-1]
+				if last.Packets != uint64(len(tc.tss)) || last.Counted != uint64(len(tc.tss)) || last.Outliers != tc.outliers {
+					t.Fatalf("workers=%d: %d reports, last capture %+v; want %d packets counted, %d outliers", workers, len(reports), last.Capture, len(tc.tss), tc.outliers)
+				}
+			}
+		})
+	}
+}
+
+// Every loop of the replay stops when ctx ends, also the one that closes
+// ticks inside a batch.
+func TestRunFileStopsWhenCancelled(t *testing.T) {
+	frames, _ := traffic() // 9 s: ticks at 2, 4, 6 and 8 s, all in one batch
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reports := 0
+	err := RunFile(ctx, capture(t, frames), FileConfig{
+		Every: true,
+		Emit: func(s *table.Snapshot) error {
+			reports++
+			cancel() // as SIGINT would, while the reader is inside a batch
+			return nil
+		},
+	})
+	if !errors.Is(err, context.Canceled) || reports != 1 {
+		t.Fatalf("err %v after %d reports; want context.Canceled after 1", err, reports)
+	}
+}
+
+// One packet stamped 50 years ahead in a 20 s capture does not end a
+// 10 s report early or move its clock: it is counted where it lies and
+// said in Outliers; everything else is as if its timestamp were right.
+func TestRunFileOutlierTimestamp(t *testing.T) {
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	t0 := int64(1_700_000_000) * sec
+	var frames []sent
+	for i := range 500 {
+		frames = append(frames, sent{t0 + int64(i)*20*sec/500, udpFrame(a, b, uint16(1000+i%5), 53, 100+i)})
+	}
+	bad := slices.Clone(frames)
+	for _, i := range []int{0, 100, 499} { // the first, one inside, the last
+		bad[i].ts += 50 * 365 * 86400 * sec
+		for _, stop := range []int64{0, 10 * sec} {
+			for _, workers := range []int{1, 2} {
+				for _, batch := range []int{0, 1, 101} { // 1 and 101: the packet after the outlier is in the next batch
+					var want, got []*table.Snapshot
+					for _, run := range []struct {
+						frames []sent
+						out    *[]*table.Snapshot
+					}{{frames, &want}, {bad, &got}} {
+						err := RunFile(context.Background(), capture(t, run.frames), FileConfig{
+							Workers:   workers,
+							BatchSize: batch,
+							Every:     true,
+							StopAfter: stop,
+							Emit:      func(s *table.Snapshot) error { *run.out = append(*run.out, s); return nil },
+						})
+						if err != nil {
+							t.Fatal(err)
+						}
+					}
+					if i == 499 && stop == 0 {
+						// The last packet has no neighbour after it to say
+						// its timestamp is out of line: it is taken as a
+						// gap, and the flows are then long gone.
+						if g := got[len(got)-1]; g.Packets != 500 || g.Outliers != 0 {
+							t.Fatalf("last packet 50 years ahead: capture %+v", g.Capture)
+						}
+						continue
+					}
+					if len(got) != len(want) {
+						t.Fatalf("outlier %d, stop %d, workers %d: %d reports, want %d", i, stop/sec, workers, len(got), len(want))
+					}
+					g, w := got[len(got)-1], want[len(want)-1]
+					outliers := uint64(1)
+					if i == 499 && stop > 0 {
+						outliers = 0 // the report ends before the last packet
+					}
+					if g.Outliers != outliers {
+						t.Fatalf("outlier %d, stop %d: Outliers %d, want %d", i, stop/sec, g.Outliers, outliers)
+					}
+					g.Outliers = 0
+					if i == 0 {
+						// The clock starts with the first packet it can
+						// follow: the slots fall 40 ms later, so a 10 s
+						// report takes in one packet more.
+						more := uint64(0)
+						if stop > 0 {
+							more = 1
+						}
+						if g.Start != frames[1].ts || g.Packets != w.Packets+more || g.Counted != w.Counted+more {
+							t.Fatalf("first packet 50 years ahead, stop %d: start %d, capture %+v; want start %d, %+v", stop/sec, g.Start, g.Capture, frames[1].ts, w.Capture)
+						}
+						continue
+					}
+					if a, b := summary(g), summary(w); a != b || g.Time != w.Time || g.Start != w.Start {
+						t.Fatalf("outlier %d, stop %d, workers %d, batch %d:\ngot  %s\nwant %s", i, stop/sec, workers, batch, a, b)
+					}
+				}
+			}
+		}
+		bad[i] = frames[i]
 	}
 }
