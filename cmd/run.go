@@ -155,10 +155,12 @@ func openCapture(ctx context.Context, path string) (*pcapfile.File, error) {
 // interface's.
 func compileFile(expr string, f *pcapfile.File) (filter.Program, error) {
 	return filter.Compile(expr, filter.Options{
-		Link:      f.LinkType(),
-		Snaplen:   filter.DefaultSnaplen,
-		IPOnly:    true,
-		Neighbors: filter.KernelNeighbors{},
+		Link:    f.LinkType(),
+		Snaplen: filter.DefaultSnaplen,
+		// A NULL capture's address family is in its writer's byte order.
+		NullBigEndian: f.BigEndian(),
+		IPOnly:        true,
+		Neighbors:     filter.KernelNeighbors{},
 	})
 }
 
