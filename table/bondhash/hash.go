@@ -68,17 +68,17 @@ type Reason uint8
 
 // Reasons.
 const (
-	ReasonNone       Reason = iota
-	ReasonMode              // the mode does not hash (round-robin, active-backup, broadcast, tlb, alb)
-	ReasonPolicy            // encap2+3, encap3+4 and vlan+srcmac dissect more than fastop models
-	ReasonNoLinks           // no usable link
-	ReasonNoMAC             // the frame had no Ethernet header
-	ReasonVLANInFrame       // a VLAN tag inside the frame: whether the bond saw it there depends on offloads
-	ReasonPortsUnknown      // the protocol carries ports (or an SPI) that the packet did not give
-	ReasonICMPError         // an ICMP error is hashed on the header it quotes
-	ReasonICMPID            // an ICMP echo or timestamp is hashed on its identifier, not given
-	ReasonIPv6Ext           // IPv6 extension headers: the bond reads the first Next Header only
-	ReasonNotIP             // not an IP packet and no EtherType given
+	ReasonNone         Reason = iota
+	ReasonMode                // the mode does not hash (round-robin, active-backup, broadcast, tlb, alb)
+	ReasonPolicy              // encap2+3, encap3+4 and vlan+srcmac dissect more than fastop models
+	ReasonNoLinks             // no usable link
+	ReasonNoMAC               // the frame had no Ethernet header
+	ReasonVLANInFrame         // a VLAN tag inside the frame: whether the bond saw it there depends on offloads
+	ReasonPortsUnknown        // the protocol carries ports (or an SPI) that the packet did not give
+	ReasonICMPError           // an ICMP error is hashed on the header it quotes
+	ReasonICMPID              // an ICMP echo or timestamp is hashed on its identifier, not given
+	ReasonIPv6Ext             // IPv6 extension headers: the bond reads the first Next Header only
+	ReasonNotIP               // not an IP packet and no EtherType given
 )
 
 var reasonText = [...]string{
