@@ -64,9 +64,10 @@ type Move struct {
 // Failover is the answer to "what if link Failed went down".
 type Failover struct {
 	Failed int
-	// Moves lists every flow whose link would change: those of the failed
-	// link, and also flows of other links, since the kernel rehashes every
-	// flow over one link fewer.
+	// Moves lists every flow whose link would change (those of the
+	// failed link, and also flows of other links, since the kernel
+	// rehashes every flow over one link fewer) and every flow whose new
+	// link cannot be predicted.
 	Moves []Move
 	// After is the split over the links that remain, numbered as before
 	// (the failed link's entry stays 0).
