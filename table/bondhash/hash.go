@@ -1,6 +1,9 @@
 package bondhash
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // EtherTypes and IP protocol numbers the kernel's hash looks at.
 const (
@@ -167,19 +170,21 @@ func (c *Config) Hash(f *Flow) (uint32, Reason) {
 			if id == 0 {
 				id = 1
 			}
-			var b [4]byte
-			b[0], b[1] = f.ICMPType, f.ICMPCode
-			c.order().PutUint16(b[2:], id)
-			seed = c.order().Uint32(b[:])
+			if c.BigEndian {
+				seed = uint32(f.ICMPType)<<24 | uint32(f.ICMPCode)<<16 | uint32(id)
+			} else {
+				seed = uint32(f.ICMPType) | uint32(f.ICMPCode)<<8 | uint32(id)<<16
+			}
 		}
 	} else if l34 && portsAt(proto) {
 		if !f.HasPorts {
 			return 0, ReasonPortsUnknown
 		}
-		var b [4]byte
-		binary.BigEndian.PutUint16(b[0:], f.SrcPort)
-		binary.BigEndian.PutUint16(b[2:], f.DstPort)
-		seed = c.order().Uint32(b[:])
+		// The two ports as they lie on the wire, read as one word.
+		seed = uint32(f.SrcPort)<<16 | uint32(f.DstPort)
+		if !c.BigEndian {
+			seed = bits.ReverseBytes32(seed)
+		}
 	}
 	if !l34 {
 		var why Reason
@@ -215,18 +220,17 @@ func (c *Config) ethHash(f *Flow) (uint32, Reason) {
 // addr32 is flow_get_u32_src/dst: an IPv4 address as a host-order word,
 // an IPv6 address folded by ipv6_addr_hash (the XOR of its four words).
 func (c *Config) addr32(ether uint16, a *[16]byte) uint32 {
-	o := c.order()
+	var w uint32
 	if ether == EtherIPv4 {
-		return o.Uint32(a[0:4])
+		w = binary.BigEndian.Uint32(a[0:4])
+	} else {
+		w = binary.BigEndian.Uint32(a[0:4]) ^ binary.BigEndian.Uint32(a[4:8]) ^
+			binary.BigEndian.Uint32(a[8:12]) ^ binary.BigEndian.Uint32(a[12:16])
 	}
-	return o.Uint32(a[0:4]) ^ o.Uint32(a[4:8]) ^ o.Uint32(a[8:12]) ^ o.Uint32(a[12:16])
-}
-
-func (c *Config) order() binary.ByteOrder {
-	if c.BigEndian {
-		return binary.BigEndian
+	if !c.BigEndian {
+		w = bits.ReverseBytes32(w) // byte reversal commutes with XOR
 	}
-	return binary.LittleEndian
+	return w
 }
 
 // portsAt is proto_ports_offset ≥ 0: the protocols skb_flow_get_ports
