@@ -28,9 +28,15 @@ type Config struct {
 	Variant Variant
 	// BigEndian: the machine running the bond is big-endian (s390x,
 	// ppc64). The kernel XORs addresses and ports as host-order words, so
-	// the same packet hashes differently there. fastop on the machine
-	// itself sets it from the build's byte order.
+	// the same packet hashes differently there. On the bond's own machine
+	// NativeBigEndian gives it.
 	BigEndian bool
+}
+
+// NativeBigEndian reports whether this program runs on a big-endian
+// machine, which is the bond's when fastop watches its own bond.
+func NativeBigEndian() bool {
+	return binary.NativeEndian.Uint16([]byte{0, 1}) == 1
 }
 
 // Flow is what the hash reads from one packet, as the bond saw it when it

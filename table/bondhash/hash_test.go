@@ -2,6 +2,7 @@ package bondhash
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 )
 
@@ -148,6 +149,19 @@ func TestHashBigEndian(t *testing.T) {
 	c = Config{Mode: ModeXOR, Policy: PolicyLayer2, Variant: V4_10, BigEndian: true}
 	if h, _ := c.Hash(&f); h != 0x0803 {
 		t.Fatalf("layer2 Hash = %#x; want 0x803", h)
+	}
+}
+
+func TestNativeBigEndian(t *testing.T) {
+	switch runtime.GOARCH {
+	case "amd64", "arm64", "386", "riscv64", "loong64", "ppc64le", "mips64le", "mipsle", "wasm", "arm":
+		if NativeBigEndian() {
+			t.Fatalf("%s is little-endian", runtime.GOARCH)
+		}
+	case "s390x", "ppc64", "mips", "mips64":
+		if !NativeBigEndian() {
+			t.Fatalf("%s is big-endian", runtime.GOARCH)
+		}
 	}
 }
 
