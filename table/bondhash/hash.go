@@ -88,6 +88,7 @@ const (
 	ReasonICMPID              // an ICMP echo or timestamp is hashed on its identifier, not given
 	ReasonIPv6Ext             // IPv6 extension headers: the bond reads the first Next Header only
 	ReasonNotIP               // not an IP packet and no EtherType given
+	ReasonICMPType            // the ICMP type, which decides between error and echo, was not captured
 )
 
 var reasonText = [...]string{
@@ -102,6 +103,7 @@ var reasonText = [...]string{
 	"ICMP identifier not known",
 	"IPv6 extension headers",
 	"not IP",
+	"ICMP type not known",
 }
 
 func (r Reason) String() string {
@@ -161,7 +163,7 @@ func (c *Config) Hash(f *Flow) (uint32, Reason) {
 	var seed uint32
 	if c.Variant.ICMP && (proto == protoICMP || proto == protoICMPv6) {
 		if !f.HasICMP {
-			return 0, ReasonPortsUnknown
+			return 0, ReasonICMPType
 		}
 		if icmpIsErr(proto, f.ICMPType) {
 			return 0, ReasonICMPError
