@@ -196,6 +196,7 @@ func TestPredictCannot(t *testing.T) {
 		{"icmp error l34", Config{Mode: ModeXOR, Policy: PolicyLayer34, Variant: V5_5}, icmpErr, 2, ReasonICMPError},
 		{"icmp error l23", Config{Mode: ModeXOR, Policy: PolicyLayer23, Variant: V5_18}, icmpErr, 2, ReasonICMPError},
 		{"icmpv6 too big", Config{Mode: ModeXOR, Policy: PolicyLayer34, Variant: V5_18}, icmp6Err, 2, ReasonICMPError},
+		{"icmp without its type", Config{Mode: ModeXOR, Policy: PolicyLayer23, Variant: V5_5}, Flow{HasMAC: true, EtherType: EtherIPv4, Proto: protoICMP}, 2, ReasonICMPType},
 		{"icmpv6 echo without id", Config{Mode: ModeXOR, Policy: PolicyLayer34, Variant: V5_18}, echoNoID, 2, ReasonICMPID},
 	}
 	for _, tt := range tests {
