@@ -41,6 +41,7 @@ type ifaceAcc struct {
 	tx, rx  Counter
 	hist    [Slots][2]uint64
 	down    bool
+	link    Link
 }
 
 // FlowsConfig configures a merged table.
@@ -174,6 +175,13 @@ func (f *Flows) Skip(tick, slotStart int64) {
 func (f *Flows) SetInterfaceDown(i int, down bool) {
 	if i >= 0 && i < len(f.ifaces) {
 		f.ifaces[i].down = down
+	}
+}
+
+// SetLink records what source i is as a link: its speed, master and state.
+func (f *Flows) SetLink(i int, l Link) {
+	if i >= 0 && i < len(f.ifaces) {
+		f.ifaces[i].link = l
 	}
 }
 
@@ -493,7 +501,7 @@ func (f *Flows) Snapshot(end int64) *Snapshot {
 	}
 	for i := range f.ifaces {
 		ia := &f.ifaces[i]
-		in := Interface{Name: ia.name, Capture: ia.capture, Down: ia.down}
+		in := Interface{Name: ia.name, Capture: ia.capture, Down: ia.down, Link: ia.link}
 		in.TX.Bytes, in.TX.Packets = ia.tx.Bytes, ia.tx.Packets
 		in.RX.Bytes, in.RX.Packets = ia.rx.Bytes, ia.rx.Packets
 		for j := lo; j <= t; j++ {

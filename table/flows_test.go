@@ -318,3 +318,36 @@ func TestDeltaNoAllocsSteadyState(t *testing.T) {
 		t.Fatalf("Delta.Add allocates %v times per packet", n)
 	}
 }
+
+// TestFlowsLinks: per-source totals follow Delta.Iface, and what SetLink
+// and SetInterfaceDown record reaches the snapshot's Interfaces.
+func TestFlowsLinks(t *testing.T) {
+	start := 1000 * sec
+	f := NewFlows(FlowsConfig{Start: start, Interfaces: []string{"eth0", "eth1"}})
+	f.SetLink(0, Link{Speed: 10_000_000_000, Master: "bond0", State: "active"})
+	f.SetLink(1, Link{Master: "bond0", State: "backup"})
+	f.SetLink(2, Link{State: "ignored"}) // no such source
+	f.SetInterfaceDown(1, true)
+	for i, n := range []int{3, 5} {
+		d := NewDelta(0)
+		d.Iface = i
+		addN(d, key4(1, 2, 1000, 53), true, n, 100)
+		f.Merge(d)
+	}
+	s := f.Close(start + 2*sec)
+	if len(s.Interfaces) != 2 {
+		t.Fatalf("%d interfaces, want 2", len(s.Interfaces))
+	}
+	want := []Link{{Speed: 10_000_000_000, Master: "bond0", State: "active"}, {Master: "bond0", State: "backup"}}
+	for i, in := range s.Interfaces {
+		if in.Link != want[i] {
+			t.Errorf("%s: link %+v, want %+v", in.Name, in.Link, want[i])
+		}
+	}
+	if s.Interfaces[0].TX.Packets != 3 || s.Interfaces[1].TX.Packets != 5 || s.TX.Packets != 8 {
+		t.Errorf("packets: %d + %d = %d, want 3 + 5 = 8", s.Interfaces[0].TX.Packets, s.Interfaces[1].TX.Packets, s.TX.Packets)
+	}
+	if s.Interfaces[0].Down || !s.Interfaces[1].Down {
+		t.Errorf("down: %v %v", s.Interfaces[0].Down, s.Interfaces[1].Down)
+	}
+}

@@ -67,6 +67,15 @@ type Interface struct {
 	Capture Capture
 	TX, RX  Stat
 	Down    bool // the interface is down or gone right now
+	Link         // what it is as a link (live capture); zero when not known
+}
+
+// Link is what a captured interface is as a link: one of a bond's or team's
+// members, or an interface given as it is.
+type Link struct {
+	Speed  int64  // bits/s; 0 when unknown
+	Master string // the bond or team it belongs to; "" when none
+	State  string // "up", "down", a bond member's "active" or "backup"; "" when not known
 }
 
 // Snapshot is an immutable view of the merged table at the end of a tick.

@@ -118,6 +118,14 @@ func appendJSON(dst []byte, scratch []table.Flow, s *table.Snapshot, o *JSONOpti
 			dst = appendJSONString(dst, ifc.Name)
 			dst = append(dst, `,"down":`...)
 			dst = strconv.AppendBool(dst, ifc.Down)
+			dst = append(dst, `,"speed":`...)
+			if ifc.Speed > 0 {
+				dst = strconv.AppendInt(dst, ifc.Speed, 10)
+			} else {
+				dst = append(dst, "null"...)
+			}
+			dst = appendJSONStringOrNull(dst, `,"master":`, ifc.Master)
+			dst = appendJSONStringOrNull(dst, `,"state":`, ifc.State)
 			dst = append(dst, `,"sent":`...)
 			dst = appendJSONStat(dst, s, &ifc.TX)
 			dst = append(dst, `,"recv":`...)
@@ -134,6 +142,16 @@ func appendJSON(dst []byte, scratch []table.Flow, s *table.Snapshot, o *JSONOpti
 		return dst[:0], scratch, err
 	}
 	return dst, scratch, nil
+}
+
+// appendJSONStringOrNull appends field and s as a JSON string, or null when
+// s is empty.
+func appendJSONStringOrNull(dst []byte, field, s string) []byte {
+	dst = append(dst, field...)
+	if s == "" {
+		return append(dst, "null"...)
+	}
+	return appendJSONString(dst, s)
 }
 
 // jsonFlowSize is about what one row takes, to size the output once.

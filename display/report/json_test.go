@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,11 +56,14 @@ type jsonReport struct {
 	} `json:"totals"`
 	Capture    *jsonCapture `json:"capture"`
 	Interfaces []struct {
-		Name    string      `json:"name"`
-		Down    *bool       `json:"down"`
-		Sent    *jsonStat   `json:"sent"`
-		Recv    *jsonStat   `json:"recv"`
-		Capture jsonCapture `json:"capture"`
+		Name    string          `json:"name"`
+		Down    *bool           `json:"down"`
+		Speed   json.RawMessage `json:"speed"`
+		Master  json.RawMessage `json:"master"`
+		State   json.RawMessage `json:"state"`
+		Sent    *jsonStat       `json:"sent"`
+		Recv    *jsonStat       `json:"recv"`
+		Capture jsonCapture     `json:"capture"`
 	} `json:"interfaces"`
 }
 
@@ -164,6 +168,9 @@ func TestJSONReport(t *testing.T) {
 		si := &s.Interfaces[i]
 		if ifc.Name != si.Name || ifc.Down == nil || *ifc.Down != si.Down || ifc.Capture.Packets != si.Capture.Packets || ifc.Capture.Dropped != si.Capture.Dropped {
 			t.Errorf("interface %d = %+v, want %+v", i, ifc, si)
+		}
+		if string(ifc.Speed) != "null" || string(ifc.Master) != "null" || string(ifc.State) != "null" {
+			t.Errorf("interface %d: speed %s, master %s, state %s; want null for a link not known", i, ifc.Speed, ifc.Master, ifc.State)
 		}
 		checkStat(t, "interface sent", s, ifc.Sent, &si.TX)
 		checkStat(t, "interface recv", s, ifc.Recv, &si.RX)
@@ -359,4 +366,20 @@ func FuzzJSONString(f *testing.F) {
 			t.Fatalf("raw line separator in %q", enc)
 		}
 	})
+}
+
+// TestJSONLinks: a link's speed (bits/s), master and state, or null.
+func TestJSONLinks(t *testing.T) {
+	s := displaytest.FixtureSnapshot()
+	s.Interfaces = slices.Clone(s.Interfaces)
+	s.Interfaces[0].Link = table.Link{Speed: 10_000_000_000, Master: "bond0", State: "active"}
+	s.Interfaces[1].Link = table.Link{State: "down"}
+	r := decodeReport(t, AppendJSON(nil, s, nil))
+	want := [][3]string{{"10000000000", `"bond0"`, `"active"`}, {"null", "null", `"down"`}}
+	for i, ifc := range r.Interfaces {
+		got := [3]string{string(ifc.Speed), string(ifc.Master), string(ifc.State)}
+		if got != want[i] {
+			t.Errorf("interface %d: speed, master, state = %v, want %v", i, got, want[i])
+		}
+	}
 }

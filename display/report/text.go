@@ -164,7 +164,8 @@ func appendText(dst []byte, scratch []table.Flow, s *table.Snapshot, o *TextOpti
 	dst = append(dst, textEnd...)
 	dst = append(dst, "\n\n"...)
 	dst = appendCaptureLines(dst, &s.Capture)
-	return appendDownLines(dst, s.Interfaces), scratch
+	dst = appendDownLines(dst, s.Interfaces)
+	return appendLinkBlocks(dst, s, u), scratch
 }
 
 // appendTextStat appends " %10s" for the three rates and the cumulative
@@ -261,6 +262,92 @@ func appendCaptureLines(dst []byte, c *table.Capture) []byte {
 		dst = append(dst, ", counted at the capture's time\n"...)
 	}
 	return append(dst, '\n')
+}
+
+// appendLinkBlocks appends, for a live capture of several links or of a
+// bond's or team's, a block per link at the end (after the capture and down
+// lines, so iftop's block and fastop's lines stay where parsers look):
+//
+//	Link eth0 of bond0: active, speed 10Gb/s
+//	Send rate:                                        1.00Mb    900Kb    ...
+//	Receive rate:                                       ...
+//	Send, % of speed:                                  0.0%     0.0%    0.0%
+//	Receive, % of speed:                                ...
+//	Cumulative (sent/received/total):                 2.50MB   10.0KB  2.51MB
+//
+// The % lines are left out when the link's speed is unknown ("speed
+// unknown" in the first line), rather than show a wrong number. A blank
+// line ends each block. Nothing is written for a file or a single plain
+// interface: the totals already say it all.
+func appendLinkBlocks(dst []byte, s *table.Snapshot, u display.Unit) []byte {
+	links := s.Interfaces
+	show := false
+	for i := range links {
+		if links[i].State != "" && (len(links) > 1 || links[i].Master != "") {
+			show = true
+		}
+	}
+	if !show {
+		return dst
+	}
+	var buf [3][24]byte
+	for i := range links {
+		l := &links[i]
+		dst = append(dst, "Link "...)
+		dst = term.AppendClean(dst, l.Name, naming.MaxNameLen)
+		if l.Master != "" {
+			dst = append(dst, " of "...)
+			dst = term.AppendClean(dst, l.Master, naming.MaxNameLen)
+		}
+		dst = append(dst, ": "...)
+		if l.State != "" {
+			dst = term.AppendClean(dst, l.State, naming.MaxNameLen)
+		} else {
+			dst = append(dst, "state unknown"...)
+		}
+		if l.Speed > 0 {
+			dst = append(dst, ", speed "...)
+			dst = appendLinkSpeed(dst, l.Speed)
+		} else {
+			dst = append(dst, ", speed unknown"...)
+		}
+		dst = append(dst, '\n')
+		dst = appendTextRates(dst, "Send rate:", s, &l.TX, u)
+		dst = appendTextRates(dst, "Receive rate:", s, &l.RX, u)
+		if l.Speed > 0 {
+			dst = appendTextShares(dst, "Send, % of speed:", s, &l.TX, l.Speed)
+			dst = appendTextShares(dst, "Receive, % of speed:", s, &l.RX, l.Speed)
+		}
+		dst = appendTextLine(dst, "Cumulative (sent/received/total):",
+			display.AppendTotal(buf[0][:0], l.TX.Bytes),
+			display.AppendTotal(buf[1][:0], l.RX.Bytes),
+			display.AppendTotal(buf[2][:0], l.TX.Bytes+l.RX.Bytes))
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// appendLinkSpeed appends a link speed (bits/s) as drivers state it, in
+// decimal units: 100Mb/s, 2.5Gb/s, 10Gb/s.
+func appendLinkSpeed(dst []byte, bits int64) []byte {
+	if bits >= 1_000_000_000 {
+		dst = strconv.AppendFloat(dst, float64(bits)/1e9, 'f', -1, 64)
+		return append(dst, "Gb/s"...)
+	}
+	dst = strconv.AppendFloat(dst, float64(bits)/1e6, 'f', -1, 64)
+	return append(dst, "Mb/s"...)
+}
+
+// appendTextShares appends the three rates of st as a % of speed (bits/s),
+// one decimal.
+func appendTextShares(dst []byte, label string, s *table.Snapshot, st *table.Stat, speed int64) []byte {
+	var buf [3][24]byte
+	var v [3][]byte
+	for w := table.Win2s; w <= table.Win40s; w++ {
+		pct := s.Rate(w, st.Win[w]) * 8 * 100 / float64(speed)
+		v[w] = append(strconv.AppendFloat(buf[w][:0], pct, 'f', 1, 64), '%')
+	}
+	return appendTextLine(dst, label, v[0], v[1], v[2])
 }
 
 // appendDownLines says which captured interfaces are down or gone now;

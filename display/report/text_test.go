@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -281,11 +282,13 @@ func checkTextShape(t *testing.T, out []byte) {
 			}
 		}
 		switch {
-		case strings.HasPrefix(l, "Total "), strings.HasPrefix(l, "Peak rate"), strings.HasPrefix(l, "Cumulative"):
+		case strings.HasPrefix(l, "Total "), strings.HasPrefix(l, "Peak rate"), strings.HasPrefix(l, "Cumulative"),
+			strings.HasPrefix(l, "Send"), strings.HasPrefix(l, "Receive"):
 			if len(l) != 81 {
 				t.Errorf("line %d is %d wide, want 81: %q", i+1, len(l), l)
 			}
-		case strings.HasPrefix(l, "Capture:"), strings.HasPrefix(l, "Folded:"), strings.HasPrefix(l, "Interface "), l == "":
+		case strings.HasPrefix(l, "Capture:"), strings.HasPrefix(l, "Folded:"), strings.HasPrefix(l, "Interface "),
+			strings.HasPrefix(l, "Link "), l == "":
 		default:
 			if len(l) != TextLineWidth {
 				t.Errorf("line %d is %d wide, want %d: %q", i+1, len(l), TextLineWidth, l)
@@ -391,5 +394,32 @@ func TestTextReportSaysInterfaceDown(t *testing.T) {
 	got := string(AppendText(nil, s, &TextOptions{}))
 	if !strings.Contains(got, "Interface eth1 is down or gone") || strings.Contains(got, "Interface eth0") {
 		t.Fatalf("report:\n%s", got)
+	}
+}
+
+// TestTextLinks: a block per link after the totals, with % of speed only
+// where the speed is known; none for interfaces with no link information
+// (a file, the fixture as it is).
+func TestTextLinks(t *testing.T) {
+	s := displaytest.FixtureSnapshot()
+	plain := string(AppendText(nil, s, &TextOptions{}))
+	if strings.Contains(plain, "Link ") {
+		t.Errorf("a block for links with no link information:\n%s", plain)
+	}
+	s.Interfaces = slices.Clone(s.Interfaces)
+	s.Interfaces[0].Link = table.Link{Speed: 100_000_000, Master: "bond0", State: "active"}
+	s.Interfaces[1].Link = table.Link{Master: "bond0", State: "down"}
+	var out bytes.Buffer
+	if err := writeText(&out, s, &TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	checkTextShape(t, out.Bytes())
+	displaytest.Golden(t, "text_links", out.Bytes())
+	got := out.String()
+	if !strings.HasPrefix(got, plain) {
+		t.Errorf("the link blocks are not after the whole report without them")
+	}
+	if strings.Count(got, "% of speed") != 2 || !strings.Contains(got, "Link wlan0 of bond0: down, speed unknown\n") {
+		t.Errorf("%% lines for the link of known speed only:\n%s", got)
 	}
 }
