@@ -150,6 +150,7 @@ var rcDirectives = []rcDirective{
 	{name: "speed", kind: rcNumber, flag: "speed", apply: rcSet},
 	{name: "workers", kind: rcNumber, flag: "workers", apply: rcSet},
 	{name: "verbose", kind: rcBool, flag: "verbose", apply: rcSetBool},
+	{name: "master", kind: rcBool, flag: "master", apply: rcSetBool},
 }
 
 // The values of the enum directives, as iftop spells them.

@@ -85,6 +85,7 @@ func TestRC(t *testing.T) {
 		{"speed", "speed: 2.5\n", nil, func(o *Options) bool { return o.Speed == 2.5 }, nil},
 		{"workers", "workers: 3\n", nil, func(o *Options) bool { return o.Workers == 3 }, nil},
 		{"verbose", "verbose: yes\n", nil, func(o *Options) bool { return o.Verbose }, nil},
+		{"master", "master: yes\n", nil, func(o *Options) bool { return o.Master }, nil},
 		{"unknown and repeated", "bogus: 1\nsort: 2s\nsort: 40s\n", nil, func(o *Options) bool { return o.set.order == display.Sort2s },
 			[]string{`rc:1: warning: unknown directive "bogus"`, `rc:3: warning: repeated directive "sort"`}},
 		// The command line wins, without a warning.

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fastop/fastop/decode"
@@ -57,7 +59,12 @@ func (o *Options) interfaces() ([]string, error) {
 type liveCapture struct {
 	groups  []*afpacket.Group
 	ifaces  []afpacket.Interface
+	targets []linkTarget         // per group: the link and its master
+	given   []afpacket.Interface // what -i names: a bond, not its links
 	members int
+
+	mu      sync.Mutex
+	linkNow []table.Link // per group, as refreshLinks last read it
 }
 
 // openLive looks up and opens every interface.
@@ -74,12 +81,17 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--fanout-mode: %w", err)}
 	}
-	lc := &liveCapture{}
-	for _, name := range names {
+	targets, given, err := expandLinks(o, names, errOut)
+	if err != nil {
+		return nil, err
+	}
+	lc := &liveCapture{given: given}
+	for _, tg := range targets {
+		name := tg.name
 		ifc, err := afpacket.LookupInterface(name)
 		if err != nil {
 			lc.close()
-			return nil, err
+			return nil, tg.wrap(err)
 		}
 		cfg := &afpacket.Config{
 			Interface: name,
@@ -88,7 +100,10 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 			Buffer:    o.set.buffer,
 			Snaplen:   o.Snaplen,
 			Promisc:   o.Promisc,
-			WaitUp:    o.Wait,
+			// A bond's link that is down (failed, or taken out) must not
+			// stop the others: it is captured when it comes back, and its
+			// state says down meanwhile.
+			WaitUp: o.Wait || tg.master != "",
 		}
 		if o.Filter != "" {
 			prog, err := compileLive(o.Filter, o.Snaplen)
@@ -101,8 +116,10 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 		g, err := afpacket.Open(cfg)
 		if err != nil {
 			lc.close()
-			return nil, err
+			return nil, tg.wrap(err)
 		}
+		lc.targets = append(lc.targets, tg)
+		lc.linkNow = append(lc.linkNow, readLink(tg, g))
 		lc.members += g.Members()
 		lc.groups = append(lc.groups, g)
 		lc.ifaces = append(lc.ifaces, ifc)
@@ -138,10 +155,11 @@ func (lc *liveCapture) names() []string {
 	return n
 }
 
-// classifier knows every address and MAC of every captured interface.
+// classifier knows every address and MAC of every captured interface and
+// of what -i named (a bond holds the addresses its links carry).
 func (lc *liveCapture) classifier(o *Options) *table.Classifier {
 	cfg := o.classifierConfig()
-	for _, ifc := range lc.ifaces {
+	for _, ifc := range slices.Concat(lc.ifaces, lc.given) {
 		if len(ifc.MAC) == 6 && !ifc.Loopback {
 			cfg.MACs = append(cfg.MACs, [6]byte(ifc.MAC))
 		}
@@ -188,12 +206,28 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 	for i, g := range lc.groups {
 		groups[i] = g
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	refreshed := make(chan struct{})
+	go func() {
+		defer crash.Guard()
+		lc.refreshLinks(ctx)
+		close(refreshed)
+	}()
+	defer func() { cancel(); <-refreshed }()
 	return pipeline.RunLive(ctx, pipeline.LiveConfig{
 		Groups:     groups,
 		Classifier: lc.classifier(o),
 		MaxFlows:   o.MaxFlows,
+		Links:      lc.link,
 		Emit:       emit,
 	})
+}
+
+// link is what group i is as a link now (for the merger, at every tick).
+func (lc *liveCapture) link(i int) table.Link {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return lc.linkNow[i]
 }
 
 // runLive captures from interfaces and shows the screen or prints text or
@@ -208,7 +242,7 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 		return err
 	}
 	names := strings.Join(lc.names(), ",")
-	for _, ifc := range lc.ifaces {
+	for _, ifc := range lc.given {
 		printInterface(streams.ErrOut, ifc)
 	}
 	if screen {

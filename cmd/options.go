@@ -45,6 +45,7 @@ type Options struct {
 	Speed      float64 // --speed
 	Verbose    bool    // -v
 	Workers    int     // --workers (files)
+	Master     bool    // --master: capture a bond or team itself, not its links
 
 	set settings // filled by complete
 	ui  rcUI     // screen settings from ~/.iftoprc (applyRC)
@@ -82,6 +83,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.Speed, "speed", 1, "replay speed for -r on the screen (2 = twice as fast)")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print capture details (ring memory, fanout) on stderr")
 	fs.IntVar(&o.Workers, "workers", 1, "workers to spread a capture file over (-r)")
+	fs.BoolVar(&o.Master, "master", false, "capture a bond or team named by -i itself instead of each of its links")
 }
 
 // parseNetFilter parses -F: NET/MASK where MASK is a prefix length or a

@@ -103,6 +103,7 @@ func TestOptions(t *testing.T) {
 		{[]string{"--json"}, []string{"json"}, func(o *Options) bool { return o.JSON }},
 		{[]string{"--fanout", "4"}, []string{"fanout"}, func(o *Options) bool { return o.Fanout == 4 }},
 		{[]string{"--fanout-mode=cpu"}, []string{"fanout-mode"}, func(o *Options) bool { return o.FanoutMode == "cpu" }},
+		{[]string{"--master"}, []string{"master"}, func(o *Options) bool { return o.Master }},
 		{[]string{"--buffer", "64M"}, []string{"buffer"}, func(o *Options) bool { return o.set.buffer == 64<<20 }},
 		{[]string{"--snaplen", "256"}, []string{"snaplen"}, func(o *Options) bool { return o.Snaplen == 256 }},
 		{[]string{"--wait"}, []string{"wait"}, func(o *Options) bool { return o.Wait }},

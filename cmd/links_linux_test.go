@@ -1,0 +1,285 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fastop/fastop/bench/netns"
+)
+
+const (
+	linksHelperEnv     = "FASTOP_LINKS_HELPER"
+	linksHelperArgsEnv = "FASTOP_LINKS_ARGS" // argv, separated by \x1f
+)
+
+// TestLinksHelperProcess is fastop itself, run by the link tests inside a
+// namespace with "ip netns exec", which mounts that namespace's sysfs (a
+// thread moved with setns still sees the sysfs of the one fastop started
+// in); on its own it does nothing.
+func TestLinksHelperProcess(t *testing.T) {
+	if os.Getenv(linksHelperEnv) != "1" {
+		t.Skip("the program the link tests run in a namespace")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	streams := IO{In: strings.NewReader(""), Out: os.Stdout, ErrOut: os.Stderr}
+	root := NewRootCommand(streams, nil)
+	root.SetArgs(strings.Split(os.Getenv(linksHelperArgsEnv), "\x1f"))
+	err := root.ExecuteContext(ctx)
+	os.Exit(exitStatus(err, ctx, streams.ErrOut))
+}
+
+// linkReport is the part of a JSON report the link tests read.
+type linkReport struct {
+	Totals struct {
+		Sent, Recv struct{ Bytes, Packets uint64 }
+	}
+	Capture struct {
+		Packets, Counted, Dropped uint64
+	}
+	Interfaces []struct {
+		Name       string
+		Down       bool
+		Speed      *int64
+		Master     *string
+		State      *string
+		Sent, Recv struct{ Bytes, Packets uint64 }
+	}
+}
+
+// runFastopIn runs fastop with args in ns (args should end the run, -s N),
+// calls traffic once it is capturing (stderr has said "interface: mark"),
+// and returns its stdout and stderr.
+func runFastopIn(t *testing.T, ns *netns.NS, mark string, traffic func() error, args ...string) (string, string) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := ns.Command(self, "-test.run=^TestLinksHelperProcess$")
+	cmd.Env = append(os.Environ(), linksHelperEnv+"=1", linksHelperArgsEnv+"="+strings.Join(args, "\x1f"), "HOME="+t.TempDir())
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	ready := make(chan struct{})
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		sc := bufio.NewScanner(errPipe)
+		signalled := false
+		for sc.Scan() {
+			stderr.WriteString(sc.Text() + "\n")
+			if !signalled && sc.Text() == "interface: "+mark {
+				signalled = true
+				close(ready)
+			}
+		}
+		io.Copy(io.Discard, errPipe)
+		if !signalled {
+			close(ready)
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+	}
+	trafficErr := traffic()
+	waitErr := cmd.Wait()
+	<-copied
+	if trafficErr != nil {
+		t.Fatalf("traffic: %v (fastop's stderr: %s)", trafficErr, stderr.String())
+	}
+	if waitErr != nil {
+		t.Fatalf("fastop %s: %v\nstderr: %s", strings.Join(args, " "), waitErr, stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+func lastLinkReport(t *testing.T, out string) linkReport {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var r linkReport
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	return r
+}
+
+// udpPlan is a number of datagrams of one payload size from one address to
+// another.
+type udpPlan struct {
+	from, to string // IPv4 addresses
+	ns       *netns.NS
+	n        int
+	payload  int
+}
+
+const linkTestPort = 5000
+
+// listenIn opens a UDP socket on addr:port in ns.
+func listenIn(t *testing.T, ns *netns.NS, addr string, port int) *net.UDPConn {
+	t.Helper()
+	var c *net.UDPConn
+	if err := ns.Do(func() error {
+		var err error
+		c, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(addr), Port: port})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// send sends p's datagrams from p.from (a socket bound in p.ns) to
+// p.to:port.
+func (p udpPlan) send(port int) error {
+	return p.ns.Do(func() error {
+		c, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.ParseIP(p.from), Port: linkTestPort + 1}, &net.UDPAddr{IP: net.ParseIP(p.to), Port: port})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		buf := make([]byte, p.payload)
+		for range p.n {
+			if _, err := c.Write(buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// receive reads n datagrams from c, or fails.
+func receive(c *net.UDPConn, n int) error {
+	buf := make([]byte, 65536)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := range n {
+		if _, _, err := c.ReadFromUDP(buf); err != nil {
+			return fmt.Errorf("%s: got %d of %d datagrams: %w", c.LocalAddr(), i, n, err)
+		}
+	}
+	return nil
+}
+
+// TestLinksCountEachLinkOnce captures two veth links with -i a,b while
+// known UDP traffic goes both ways through each: every link's sent and
+// received bytes and packets are exact, they add up to the totals, nothing
+// is counted twice, and each link says its speed (veth: 10 Gb/s), state
+// and no master.
+func TestLinksCountEachLinkOnce(t *testing.T) {
+	cns, gns := netns.NewT(t), netns.NewT(t)
+	va := netns.NewVethT(t, cns, gns) // va.A in cns, va.B in gns
+	vb := netns.NewVethT(t, cns, gns)
+	for _, c := range []struct {
+		ns   *netns.NS
+		dev  string
+		addr string
+	}{{cns, va.A, "10.61.1.1/24"}, {gns, va.B, "10.61.1.2/24"}, {cns, vb.A, "10.61.2.1/24"}, {gns, vb.B, "10.61.2.2/24"}} {
+		if err := c.ns.IP("addr", "add", c.addr, "dev", c.dev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Per link, a different volume each way, so a packet counted on the
+	// wrong link or in the wrong direction shows.
+	plans := []udpPlan{
+		{from: "10.61.1.1", to: "10.61.1.2", ns: cns, n: 30, payload: 100}, // a: sent
+		{from: "10.61.1.2", to: "10.61.1.1", ns: gns, n: 20, payload: 200}, // a: received
+		{from: "10.61.2.1", to: "10.61.2.2", ns: cns, n: 40, payload: 300}, // b: sent
+		{from: "10.61.2.2", to: "10.61.2.1", ns: gns, n: 10, payload: 50},  // b: received
+	}
+	var sinks []*net.UDPConn
+	for _, p := range plans {
+		sinks = append(sinks, listenIn(t, map[*netns.NS]*netns.NS{cns: gns, gns: cns}[p.ns], p.to, linkTestPort))
+	}
+	// Neighbours resolved before the capture (ARP is not counted, but a
+	// datagram waiting for it could be late), with one datagram to a port
+	// the capture's filter leaves out.
+	for i, p := range plans {
+		warm := p
+		warm.n, warm.payload = 1, 1
+		sink := listenIn(t, map[*netns.NS]*netns.NS{cns: gns, gns: cns}[p.ns], p.to, linkTestPort+2+i)
+		if err := warm.send(linkTestPort + 2 + i); err != nil {
+			t.Fatal(err)
+		}
+		if err := receive(sink, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	traffic := func() error {
+		for i, p := range plans {
+			if err := p.send(linkTestPort); err != nil {
+				return err
+			}
+			if err := receive(sinks[i], p.n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	out, _ := runFastopIn(t, cns, vb.A, traffic,
+		"-i", va.A+","+vb.A, "--json", "-s", "3", "--fanout", "2", "-n", "-f", fmt.Sprintf("udp port %d", linkTestPort))
+	r := lastLinkReport(t, out)
+
+	type dir struct{ bytes, packets uint64 }
+	ipLen := func(p udpPlan) dir { return dir{uint64(p.n * (20 + 8 + p.payload)), uint64(p.n)} }
+	want := map[string][2]dir{
+		va.A: {ipLen(plans[0]), ipLen(plans[1])},
+		vb.A: {ipLen(plans[2]), ipLen(plans[3])},
+	}
+	if len(r.Interfaces) != 2 {
+		t.Fatalf("%d interfaces in the report, want 2: %+v", len(r.Interfaces), r.Interfaces)
+	}
+	var sum [2]dir
+	for _, in := range r.Interfaces {
+		w, ok := want[in.Name]
+		if !ok {
+			t.Errorf("interface %q not asked for", in.Name)
+			continue
+		}
+		got := [2]dir{{in.Sent.Bytes, in.Sent.Packets}, {in.Recv.Bytes, in.Recv.Packets}}
+		if got != w {
+			t.Errorf("%s: sent, received = %+v, want %+v", in.Name, got, w)
+		}
+		sum[0].bytes += in.Sent.Bytes
+		sum[0].packets += in.Sent.Packets
+		sum[1].bytes += in.Recv.Bytes
+		sum[1].packets += in.Recv.Packets
+		if in.Speed == nil || *in.Speed != 10_000_000_000 {
+			t.Errorf("%s: speed %v, want 10000000000 (veth)", in.Name, in.Speed)
+		}
+		if in.Master != nil || in.State == nil || *in.State != "up" || in.Down {
+			t.Errorf("%s: master %v, state %v, down %v; want null, up, false", in.Name, in.Master, in.State, in.Down)
+		}
+	}
+	tot := [2]dir{{r.Totals.Sent.Bytes, r.Totals.Sent.Packets}, {r.Totals.Recv.Bytes, r.Totals.Recv.Packets}}
+	if tot != sum {
+		t.Errorf("totals %+v, the links add up to %+v", tot, sum)
+	}
+	var all uint64
+	for _, p := range plans {
+		all += uint64(p.n)
+	}
+	if r.Capture.Packets != all || r.Capture.Counted != all || r.Capture.Dropped != 0 {
+		t.Errorf("capture %+v, want exactly the %d datagrams, each once", r.Capture, all)
+	}
+}
