@@ -152,9 +152,12 @@ func listenIn(t *testing.T, ns *netns.NS, addr string, port int) *net.UDPConn {
 
 // send sends p's datagrams from p.from (a socket bound in p.ns) to
 // p.to:port.
-func (p udpPlan) send(port int) error {
+func (p udpPlan) send(port int) error { return p.sendFrom(linkTestPort+1, port) }
+
+// sendFrom sends p's datagrams from p.from:src to p.to:port.
+func (p udpPlan) sendFrom(src, port int) error {
 	return p.ns.Do(func() error {
-		c, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.ParseIP(p.from), Port: linkTestPort + 1}, &net.UDPAddr{IP: net.ParseIP(p.to), Port: port})
+		c, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.ParseIP(p.from), Port: src}, &net.UDPAddr{IP: net.ParseIP(p.to), Port: port})
 		if err != nil {
 			return err
 		}
@@ -281,5 +284,108 @@ func TestLinksCountEachLinkOnce(t *testing.T) {
 	}
 	if r.Capture.Packets != all || r.Capture.Counted != all || r.Capture.Dropped != 0 {
 		t.Errorf("capture %+v, want exactly the %d datagrams, each once", r.Capture, all)
+	}
+}
+
+// TestLinksRealBond runs where the kernel has the bonding driver: a
+// balance-xor bond of two veth links in a namespace, a bridge of their
+// peers on the other side, UDP flows both ways. `-i BOND` captures on
+// the two links and not on the bond: every datagram is counted once, on
+// one link, and the links' sums are the totals.
+func TestLinksRealBond(t *testing.T) {
+	if _, err := os.Stat("/sys/class/net/bonding_masters"); err != nil {
+		t.Skipf("skipping: no bonding driver here (%v)", err)
+	}
+	cns, gns := netns.NewT(t), netns.NewT(t)
+	va, vb := netns.NewVethT(t, cns, gns), netns.NewVethT(t, cns, gns)
+	bond, br := netns.IfName("bd"), netns.IfName("br")
+	steps := []struct {
+		ns   *netns.NS
+		args []string
+	}{
+		{cns, []string{"link", "add", bond, "type", "bond", "mode", "balance-xor", "xmit_hash_policy", "layer3+4", "miimon", "100"}},
+		{cns, []string{"link", "set", va.A, "down"}},
+		{cns, []string{"link", "set", vb.A, "down"}},
+		{cns, []string{"link", "set", va.A, "master", bond}},
+		{cns, []string{"link", "set", vb.A, "master", bond}},
+		{cns, []string{"link", "set", bond, "up"}},
+		{cns, []string{"addr", "add", "10.62.0.1/24", "dev", bond}},
+		{gns, []string{"link", "add", br, "type", "bridge"}},
+		{gns, []string{"link", "set", va.B, "master", br}},
+		{gns, []string{"link", "set", vb.B, "master", br}},
+		{gns, []string{"link", "set", br, "up"}},
+		{gns, []string{"addr", "add", "10.62.0.2/24", "dev", br}},
+	}
+	for _, s := range steps {
+		if err := s.ns.IP(s.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Many source ports, so that layer3+4 spreads the flows over both links.
+	const flows, per = 16, 5
+	var plans []udpPlan
+	for i := range flows {
+		plans = append(plans,
+			udpPlan{from: "10.62.0.1", to: "10.62.0.2", ns: cns, n: per, payload: 100 + i},
+			udpPlan{from: "10.62.0.2", to: "10.62.0.1", ns: gns, n: per, payload: 200 + i})
+	}
+	sinkC, sinkG := listenIn(t, cns, "10.62.0.1", linkTestPort), listenIn(t, gns, "10.62.0.2", linkTestPort)
+	warm := []udpPlan{{from: "10.62.0.1", to: "10.62.0.2", ns: cns, n: 1, payload: 1}, {from: "10.62.0.2", to: "10.62.0.1", ns: gns, n: 1, payload: 1}}
+	for _, w := range warm {
+		if err := w.sendFrom(linkTestPort+9, linkTestPort); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := receive(sinkG, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := receive(sinkC, 1); err != nil {
+		t.Fatal(err)
+	}
+	var sent, recv, sentBytes, recvBytes uint64
+	traffic := func() error {
+		for i, p := range plans {
+			if err := p.sendFrom(linkTestPort+10+i/2, linkTestPort); err != nil {
+				return err
+			}
+			sink := sinkG
+			if p.ns == gns {
+				sink = sinkC
+			}
+			if err := receive(sink, p.n); err != nil {
+				return err
+			}
+			b := uint64(p.n * (28 + p.payload))
+			if p.ns == cns {
+				sent, sentBytes = sent+uint64(p.n), sentBytes+b
+			} else {
+				recv, recvBytes = recv+uint64(p.n), recvBytes+b
+			}
+		}
+		return nil
+	}
+	out, errOut := runFastopIn(t, cns, bond, traffic, "-i", bond, "--json", "-s", "3", "-v", "-n",
+		"-f", fmt.Sprintf("udp and port %d", linkTestPort))
+	r := lastLinkReport(t, out)
+	if !strings.Contains(errOut, "capturing on each link, not on "+bond) {
+		t.Errorf("-v does not say the expansion:\n%s", errOut)
+	}
+	names := map[string]bool{}
+	var s, rc, sb, rb uint64
+	for _, in := range r.Interfaces {
+		names[in.Name] = true
+		if in.Master == nil || *in.Master != bond || in.State == nil || *in.State != "active" {
+			t.Errorf("%s: master %v, state %v; want %s, active", in.Name, in.Master, in.State, bond)
+		}
+		s, rc, sb, rb = s+in.Sent.Packets, rc+in.Recv.Packets, sb+in.Sent.Bytes, rb+in.Recv.Bytes
+	}
+	if len(names) != 2 || !names[va.A] || !names[vb.A] {
+		t.Errorf("captured on %v, want the links %s and %s only", names, va.A, vb.A)
+	}
+	if s != sent || rc != recv || sb != sentBytes || rb != recvBytes {
+		t.Errorf("links: sent %d packets %d bytes, received %d, %d; want %d, %d, %d, %d", s, sb, rc, rb, sent, sentBytes, recv, recvBytes)
+	}
+	if r.Totals.Sent.Packets != sent || r.Totals.Recv.Packets != recv || r.Capture.Counted != sent+recv {
+		t.Errorf("totals %+v, capture %+v; want %d sent, %d received, each counted once", r.Totals, r.Capture, sent, recv)
 	}
 }
