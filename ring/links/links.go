@@ -122,7 +122,9 @@ func Read(root, name string) (Device, error) {
 // kernel answers EINVAL for a link that is down) give 0, unknown.
 func readSpeed(dir string) int64 {
 	n, err := readInt(filepath.Join(dir, "speed"))
-	if err != nil || n <= 0 || n == 0xffffffff {
+	// SPEED_UNKNOWN is -1; some drivers print it as 4294967295. Anything
+	// past a petabit is not a speed either (and would overflow bits/s).
+	if err != nil || n <= 0 || n > 1_000_000_000 {
 		return 0
 	}
 	return int64(n) * 1_000_000

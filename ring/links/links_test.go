@@ -211,3 +211,52 @@ func TestReadSystem(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRead writes arbitrary contents into a bond's and a slave's sysfs
+// files: Read and Expand never panic, a speed is never negative, and names
+// read from bonding/slaves never hold white space or are empty.
+func FuzzRead(f *testing.F) {
+	f.Add("eth0 eth1\n", "802.3ad 4\n", "10000\n", "active\n", "1\n")
+	f.Add("", "", "-1\n", "", "")
+	f.Add("\x00 ../x", "balance-rr", "4294967295", "backup\nx", "-7")
+	f.Add("eth0\teth0", "x", "99999999999999999999", "", "1 2")
+	f.Add("eth0", "x", "9300000000000", "", "")
+	f.Fuzz(func(t *testing.T, slaves, mode, speed, state, agg string) {
+		root := t.TempDir()
+		for p, v := range map[string]string{
+			"bond0/bonding/slaves":                slaves,
+			"bond0/bonding/mode":                  mode,
+			"bond0/bonding/ad_aggregator":         agg,
+			"eth0/speed":                          speed,
+			"eth0/bonding_slave/state":            state,
+			"eth0/bonding_slave/ad_aggregator_id": agg,
+		} {
+			full := filepath.Join(root, p)
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(full, []byte(v), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d, err := Read(root, "bond0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range d.Members() {
+			if s == "" || strings.ContainsAny(s, " \t\n") {
+				t.Errorf("member %q", s)
+			}
+		}
+		e, err := Read(root, "eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Speed < 0 {
+			t.Errorf("speed %d from %q", e.Speed, speed)
+		}
+		// Members may name anything: Expand reads them or names the one
+		// it cannot read, never panics.
+		Expand(root, "bond0")
+	})
+}
