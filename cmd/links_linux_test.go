@@ -389,3 +389,37 @@ func TestLinksRealBond(t *testing.T) {
 		t.Errorf("totals %+v, capture %+v; want %d sent, %d received, each counted once", r.Totals, r.Capture, sent, recv)
 	}
 }
+
+// TestLinksDownLinkOfBond: a bond's link that is down does not stop the
+// capture of the others (it is waited for, and said to be down), while a
+// down interface named by -i itself still is an error.
+func TestLinksDownLinkOfBond(t *testing.T) {
+	cns, gns := netns.NewT(t), netns.NewT(t)
+	va, vb := netns.NewVethT(t, cns, gns), netns.NewVethT(t, cns, gns)
+	if err := cns.IP("link", "set", vb.A, "down"); err != nil {
+		t.Fatal(err)
+	}
+	// In the namespace, lo (ifindex 1) stands for a bond of the two links
+	// (a fake sysfs: this kernel may have no bonding driver).
+	root := fakeBondSys(t, "lo", 1, va.A, vb.A)
+	if err := os.WriteFile(root+"/"+vb.A+"/bonding_slave/mii_status", []byte("down\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := cns.Do(func() error {
+		lc, err := openLive(&Options{Interface: "lo", Fanout: 1, FanoutMode: "hash"}, io.Discard)
+		if err != nil {
+			return fmt.Errorf("a down link stopped the bond's capture: %w", err)
+		}
+		defer lc.close()
+		if len(lc.groups) != 2 || lc.linkNow[1].State != "down" || lc.linkNow[0].Master != "lo" {
+			return fmt.Errorf("%d groups, links %+v; want 2, the second down", len(lc.groups), lc.linkNow)
+		}
+		_, err = openLive(&Options{Interface: vb.A, Fanout: 1, FanoutMode: "hash"}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "is down") {
+			return fmt.Errorf("-i DOWN-LINK: %v, want an error saying it is down", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
