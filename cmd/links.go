@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/ring/links"
 	"github.com/fastop/fastop/table"
@@ -62,7 +63,7 @@ func expandLinks(o *Options, names []string, errOut io.Writer) ([]linkTarget, []
 			known = false
 			if o.Verbose {
 				fmt.Fprintf(errOut, "fastop: %s: %s shows another network namespace (ifindex %d, not %d); capturing %s as it is\n",
-					name, sysfsRoot, e.Top.Index, ifc.Index, name)
+					term.Clean(name), term.Clean(sysfsRoot), e.Top.Index, ifc.Index, term.Clean(name))
 			}
 		}
 		var add []linkTarget
@@ -72,7 +73,7 @@ func expandLinks(o *Options, names []string, errOut io.Writer) ([]linkTarget, []
 		case o.Master:
 			add = []linkTarget{{name: name, sysfs: true}}
 			if o.Verbose {
-				fmt.Fprintf(errOut, "fastop: %s: --master: capturing the %s itself (transmitted frames show no link)\n", name, kindWord(&e))
+				fmt.Fprintf(errOut, "fastop: %s: --master: capturing the %s itself (transmitted frames show no link)\n", term.Clean(name), kindWord(&e))
 			}
 		case e.VLAN:
 			return nil, nil, usageErrorf("-i %s: a VLAN on %s %s: capture its links with -i %s -f 'vlan ID' (they carry every VLAN), or the VLAN device itself with --master",
@@ -106,7 +107,8 @@ func kindWord(e *links.Expansion) string {
 }
 
 // describeExpansion is -v's line for an expanded name:
-// "bond0: bond (802.3ad, layer3+4) → links eth0 (active, 10Gb/s), eth1 (down, speed unknown); …".
+// "bond0: bond (802.3ad, layer3+4): links eth0 (active, 10000 Mb/s), eth1 (down, speed unknown); …",
+// names cleaned for the terminal.
 func describeExpansion(e *links.Expansion) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", e.Name, kindWord(e))
@@ -120,7 +122,7 @@ func describeExpansion(e *links.Expansion) string {
 		}
 		b.WriteString(")")
 	}
-	b.WriteString(" → links ")
+	b.WriteString(": links ")
 	for i, l := range e.Links {
 		if i > 0 {
 			b.WriteString(", ")
@@ -137,7 +139,7 @@ func describeExpansion(e *links.Expansion) string {
 		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, "; capturing on each link, not on %s (--master captures %s itself)", e.Master, e.Master)
-	return b.String()
+	return term.Clean(b.String())
 }
 
 // readLink is what a target is now: speed, master and state from sysfs,

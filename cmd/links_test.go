@@ -71,7 +71,7 @@ func TestExpandLinks(t *testing.T) {
 	if len(targets) != 2 || targets[0] != want[0] || targets[1] != want[1] || len(given) != 1 || given[0].Name != "lo" {
 		t.Errorf("targets %+v, given %+v; want %+v and lo", targets, given, want)
 	}
-	wantV := "fastop: lo: bond (balance-xor, layer3+4) → links fo-l1 (active, 1000 Mb/s), fo-l2 (active, 1000 Mb/s); capturing on each link, not on lo (--master captures lo itself)\n"
+	wantV := "fastop: lo: bond (balance-xor, layer3+4): links fo-l1 (active, 1000 Mb/s), fo-l2 (active, 1000 Mb/s); capturing on each link, not on lo (--master captures lo itself)\n"
 	if errOut.String() != wantV {
 		t.Errorf("-v says\n%q\nwant\n%q", errOut.String(), wantV)
 	}

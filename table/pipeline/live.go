@@ -34,10 +34,10 @@ type LiveConfig struct {
 	Groups     []Group
 	Classifier *table.Classifier // direction rules
 	MaxFlows   int               // bound on the merged table (0: table.DefaultMaxFlows)
+	Grace      time.Duration     // 0: DefaultGrace
 	// Links, when set, says at every tick what group i is as a link
 	// (speed, master, state); it runs on the merger and must not block.
 	Links func(i int) table.Link
-	Grace time.Duration // 0: DefaultGrace
 	// Emit receives every closed tick's snapshot on the merger goroutine
 	// and should Release it (nil: ticks are closed and released).
 	Emit func(*table.Snapshot)

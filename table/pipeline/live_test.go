@@ -11,6 +11,7 @@ import (
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring"
 	"github.com/fastop/fastop/ring/afpacket"
+	"github.com/fastop/fastop/table"
 )
 
 // fakeGroup stands in for a ring.Group: each member gets its share of recs
@@ -84,12 +85,19 @@ func TestRunLiveCountsEveryGroup(t *testing.T) {
 		b.fed.Wait()
 		cancel()
 	}()
+	links := []table.Link{{Speed: 1e10, Master: "bond0", State: "active"}, {Master: "bond0", State: "down"}}
 	snap, err := RunLive(ctx, LiveConfig{
 		Groups: []Group{a, b},
+		Links:  func(i int) table.Link { return links[i] },
 		now:    func() int64 { return now },
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range snap.Interfaces {
+		if snap.Interfaces[i].Link != links[i] {
+			t.Errorf("interface %d: link %+v, want %+v", i, snap.Interfaces[i].Link, links[i])
+		}
 	}
 	if snap.Members != 5 || snap.Packets != 900 || snap.Counted != 900 || snap.Dropped != 12 {
 		t.Fatalf("members %d, capture %+v", snap.Members, snap.Capture)
