@@ -1,5 +1,7 @@
 package table
 
+import "sync/atomic"
+
 // Windows: indexes into Stat.Win and Snapshot.Window.
 const (
 	Win2s  = 0 // the last slot
@@ -91,14 +93,29 @@ type Snapshot struct {
 	Interfaces []Interface // per interface, when known
 	Members    int         // fanout width (live), or workers (files)
 
-	pool chan []Flow // where Release returns Flows
+	pool chan []Flow   // where Release returns Flows
+	refs *atomic.Int32 // holders beyond the first (Retain); nil: none ever
+}
+
+// Retain adds a holder to s, so that a consumer in another goroutine (an
+// exporter) can read it after the one that received it has released it.
+// Each Retain needs one more Release; the memory goes back at the last.
+// Call it while holding s, before handing it on.
+func (s *Snapshot) Retain() {
+	if s.refs == nil {
+		s.refs = new(atomic.Int32)
+	}
+	s.refs.Add(1)
 }
 
 // Release gives the snapshot's memory back to the table that made it, to
-// be reused by a later snapshot. Call it when done with s, at most once;
-// s and its Flows must not be used afterwards. A snapshot that is never
-// released is simply collected.
+// be reused by a later snapshot. Call it when done with s, once per holder
+// (see Retain); s and its Flows must not be used afterwards. A snapshot
+// that is never released is simply collected.
 func (s *Snapshot) Release() {
+	if s.refs != nil && s.refs.Add(-1) >= 0 {
+		return // another holder still reads it
+	}
 	if s.pool == nil || s.Flows == nil {
 		return
 	}
