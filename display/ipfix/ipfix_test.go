@@ -1,0 +1,192 @@
+package ipfix
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fastop/fastop/table"
+)
+
+const sec = int64(time.Second)
+
+func key(a, b byte, ap, bp uint16) table.Key {
+	return table.Key{A: [16]byte{10, 0, 0, a}, B: [16]byte{10, 0, 0, b}, APort: ap, BPort: bp, Proto: 17, Family: 4}
+}
+
+func flow(k table.Key, sb, sp, rb, rp uint64) table.Flow {
+	return table.Flow{Key: k, Sent: table.Stat{Bytes: sb, Packets: sp}, Recv: table.Stat{Bytes: rb, Packets: rp}}
+}
+
+type got struct {
+	k          table.Key
+	rev        bool
+	b, p       uint64
+	start, end int64
+}
+
+func run(tr *Tracker, snaps []*table.Snapshot, flush bool) []got {
+	var out []got
+	f := func(x *Export) {
+		out = append(out, got{*x.Key, x.Reverse, x.Octets, x.Packets, x.Start / sec, x.End / sec})
+	}
+	for _, s := range snaps {
+		tr.Update(s, f)
+	}
+	if flush {
+		tr.Flush(f)
+	}
+	return out
+}
+
+func snap(t int64, flows ...table.Flow) *table.Snapshot {
+	return &table.Snapshot{Time: t * sec, Start: 0, Flows: flows}
+}
+
+// The tracker exports deltas of cumulative counters: at the idle and active
+// timeouts, when a flow leaves the table, when the table re-creates a key,
+// and at the end; totals always equal the last cumulative counters.
+func TestTracker(t *testing.T) {
+	k1, k2 := key(1, 2, 1000, 53), key(3, 4, 5, 6)
+	other := table.Key{}
+	tests := []struct {
+		name  string
+		snaps []*table.Snapshot
+		flush bool
+		want  []got
+	}{
+		{
+			name:  "flush at the end",
+			snaps: []*table.Snapshot{snap(2, flow(k1, 100, 1, 50, 1)), snap(4, flow(k1, 300, 3, 50, 1))},
+			flush: true,
+			want:  []got{{k1, false, 300, 3, 0, 4}, {k1, true, 50, 1, 0, 2}},
+		},
+		{
+			name: "idle timeout, then traffic again",
+			snaps: []*table.Snapshot{
+				snap(2, flow(k1, 100, 1, 0, 0)),
+				snap(12, flow(k1, 100, 1, 0, 0)),
+				snap(18, flow(k1, 100, 1, 0, 0)), // idle 16 s ≥ 15 s
+				snap(20, flow(k1, 150, 2, 0, 0)),
+			},
+			flush: true,
+			want:  []got{{k1, false, 100, 1, 0, 2}, {k1, false, 50, 1, 18, 20}},
+		},
+		{
+			name: "active timeout",
+			snaps: func() []*table.Snapshot {
+				var s []*table.Snapshot
+				for i := int64(1); i <= 32; i++ {
+					s = append(s, snap(2*i, flow(k1, uint64(10*i), uint64(i), 0, 0)))
+				}
+				return s
+			}(),
+			want: []got{{k1, false, 300, 30, 0, 60}},
+		},
+		{
+			name: "gone from the table",
+			snaps: []*table.Snapshot{
+				snap(2, flow(k1, 100, 1, 0, 0), flow(k2, 7, 1, 0, 0)),
+				snap(4, flow(k2, 14, 2, 0, 0)),
+			},
+			want: []got{{k1, false, 100, 1, 0, 2}},
+		},
+		{
+			name: "key re-created by the table after its lifetime",
+			snaps: []*table.Snapshot{
+				snap(2, flow(k1, 100, 1, 0, 0)),
+				snap(40, flow(k1, 100, 1, 0, 0)), // exported at idle, still in the table
+				snap(42, flow(k1, 500, 2, 0, 0)), // 40 s later: a new record with 500 bytes
+			},
+			flush: true,
+			want:  []got{{k1, false, 100, 1, 0, 2}, {k1, false, 500, 2, 40, 42}},
+		},
+		{
+			name: "counters shrank: re-created",
+			snaps: []*table.Snapshot{
+				snap(2, flow(k1, 100, 2, 0, 0)),
+				snap(4, flow(k1, 60, 1, 0, 0)),
+			},
+			flush: true,
+			want:  []got{{k1, false, 100, 2, 0, 2}, {k1, false, 60, 1, 2, 4}},
+		},
+		{
+			name:  "other is one aggregate record",
+			snaps: []*table.Snapshot{snap(2, flow(other, 100, 1, 40, 2))},
+			flush: true,
+			want:  []got{{other, false, 140, 3, 0, 2}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := run(NewTracker(DefaultActive, DefaultIdle), tc.snaps, tc.flush)
+			if fmt.Sprint(out) != fmt.Sprint(tc.want) {
+				t.Errorf("exports:\n got %v\nwant %v", out, tc.want)
+			}
+		})
+	}
+}
+
+// Messages stay within the MTU, never split a record, carry sequence
+// numbers that count data records only, and start with the templates.
+func TestPacker(t *testing.T) {
+	for _, mtu := range []int{MinMTU, 512, 1400, 9000} {
+		t.Run(fmt.Sprint(mtu), func(t *testing.T) {
+			var msgs [][]byte
+			p := newPacker(mtu, 7, func(b []byte) { msgs = append(msgs, append([]byte(nil), b...)) })
+			const n = 1000
+			for i := range n {
+				r := Record{Kind: Kind(i % int(numKinds)), Octets: uint64(i), Packets: 1}
+				p.add(&r, 1)
+			}
+			p.flush()
+			var seq uint32
+			var records int
+			for i, m := range msgs {
+				if len(m) > mtu {
+					t.Fatalf("message %d: %d bytes > MTU %d", i, len(m), mtu)
+				}
+				if v := binary.BigEndian.Uint16(m); v != version {
+					t.Fatalf("message %d: version %d", i, v)
+				}
+				if l := int(binary.BigEndian.Uint16(m[2:])); l != len(m) {
+					t.Fatalf("message %d: length field %d, message %d bytes", i, l, len(m))
+				}
+				if s := binary.BigEndian.Uint32(m[8:]); s != seq {
+					t.Fatalf("message %d: sequence %d, want %d", i, s, seq)
+				}
+				if d := binary.BigEndian.Uint32(m[12:]); d != 7 {
+					t.Fatalf("message %d: domain %d", i, d)
+				}
+				off := headerLen
+				for off < len(m) {
+					id := binary.BigEndian.Uint16(m[off:])
+					l := int(binary.BigEndian.Uint16(m[off+2:]))
+					if l < setHeaderLen || off+l > len(m) {
+						t.Fatalf("message %d: set at %d has length %d", i, off, l)
+					}
+					switch {
+					case id == templateSet:
+						if i != 0 || off != headerLen {
+							t.Fatalf("templates in message %d at %d; want only first", i, off)
+						}
+					case id >= 256 && int(id) < 256+int(numKinds):
+						size := templates[id-256].size
+						if (l-setHeaderLen)%size != 0 {
+							t.Fatalf("message %d: set of template %d is %d bytes, not whole records of %d", i, id, l, size)
+						}
+						records += (l - setHeaderLen) / size
+						seq += uint32((l - setHeaderLen) / size)
+					default:
+						t.Fatalf("message %d: set id %d", i, id)
+					}
+					off += l
+				}
+			}
+			if records != n {
+				t.Fatalf("%d records in the messages, want %d", records, n)
+			}
+		})
+	}
+}
