@@ -68,7 +68,7 @@ func (o *Options) complete(fs *pflag.FlagSet, errOut io.Writer) error {
 	if o.Ports {
 		s.view.Ports = table.PortsOn
 	}
-	return nil
+	return o.Export.complete(o)
 }
 
 // Ranges of the numeric options. -s and -L are ints in iftop; above

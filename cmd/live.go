@@ -65,6 +65,8 @@ type liveCapture struct {
 
 	mu      sync.Mutex
 	linkNow []table.Link // per group, as refreshLinks last read it
+
+	export *exporters // Prometheus and IPFIX; nil when neither is on
 }
 
 // openLive looks up and opens every interface.
@@ -214,13 +216,17 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 		close(refreshed)
 	}()
 	defer func() { cancel(); <-refreshed }()
-	return pipeline.RunLive(ctx, pipeline.LiveConfig{
+	snap, runErr := pipeline.RunLive(ctx, pipeline.LiveConfig{
 		Groups:     groups,
 		Classifier: lc.classifier(o),
 		MaxFlows:   o.MaxFlows,
 		Links:      lc.link,
-		Emit:       emit,
+		Emit:       lc.export.wrap(emit),
 	})
+	if err := lc.export.close(snap); err != nil && runErr == nil {
+		runErr = err
+	}
+	return snap, runErr
 }
 
 // link is what group i is as a link now (for the merger, at every tick).
@@ -242,6 +248,15 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 		return err
 	}
 	names := strings.Join(lc.names(), ",")
+	if o.Export.on() {
+		if lc.export, err = startExporters(o, lc.ifaces, true); err != nil {
+			return err
+		}
+		defer lc.export.close(nil)
+		if o.headless(streams.Out) {
+			return lc.runHeadless(ctx, o, streams, names)
+		}
+	}
 	for _, ifc := range lc.given {
 		printInterface(streams.ErrOut, ifc)
 	}
@@ -359,4 +374,28 @@ func (lc *liveCapture) runScreen(ctx context.Context, o *Options, streams IO, na
 		err = runErr
 	}
 	return err
+}
+
+// runHeadless captures for the exporters only, as a service does: nothing
+// on stdout, one line on stderr at start, errors on stderr, and a stop
+// (SIGTERM) is a success.
+func (lc *liveCapture) runHeadless(ctx context.Context, o *Options, streams IO, names string) error {
+	fmt.Fprint(streams.ErrOut, lc.export.describe(o, names))
+	runCtx := ctx
+	if o.Seconds > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, time.Duration(o.Seconds)*time.Second)
+		defer cancel()
+	}
+	snap, err := lc.run(runCtx, o, func(s *table.Snapshot) { s.Release() })
+	if snap != nil {
+		snap.Release()
+	}
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return errStopped
+	}
+	return nil
 }

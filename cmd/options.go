@@ -46,6 +46,7 @@ type Options struct {
 	Verbose    bool    // -v
 	Workers    int     // --workers (files)
 	Master     bool    // --master: capture a bond or team itself, not its links
+	Export     ExportOptions
 
 	set settings // filled by complete
 	ui  rcUI     // screen settings from ~/.iftoprc (applyRC)
@@ -84,6 +85,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print capture details (ring memory, fanout) on stderr")
 	fs.IntVar(&o.Workers, "workers", 1, "workers to spread a capture file over (-r)")
 	fs.BoolVar(&o.Master, "master", false, "capture a bond or team named by -i itself instead of each of its links")
+	o.Export.AddFlags(fs)
 }
 
 // parseNetFilter parses -F: NET/MASK where MASK is a prefix length or a

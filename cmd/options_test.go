@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/display"
@@ -110,6 +111,12 @@ func TestOptions(t *testing.T) {
 		{[]string{"--max-flows", "100"}, []string{"max-flows"}, func(o *Options) bool { return o.MaxFlows == 100 }},
 		{[]string{"--speed", "2.5"}, []string{"speed"}, func(o *Options) bool { return o.Speed == 2.5 }},
 		{[]string{"--workers", "3"}, []string{"workers"}, func(o *Options) bool { return o.Workers == 3 }},
+		{[]string{"--prometheus", ":9100"}, []string{"prometheus"}, func(o *Options) bool { return o.Export.Prometheus == ":9100" }},
+		{[]string{"--prometheus-top", "3"}, []string{"prometheus-top"}, func(o *Options) bool { return o.Export.PrometheusTop == 3 }},
+		{[]string{"--ipfix", "127.0.0.1:4739"}, []string{"ipfix"}, func(o *Options) bool { return o.Export.IPFIX == "127.0.0.1:4739" }},
+		{[]string{"--ipfix-active", "30s"}, []string{"ipfix-active"}, func(o *Options) bool { return o.Export.IPFIXActive == 30*time.Second }},
+		{[]string{"--ipfix-idle", "5s"}, []string{"ipfix-idle"}, func(o *Options) bool { return o.Export.IPFIXIdle == 5*time.Second }},
+		{[]string{"--ipfix-mtu", "9000"}, []string{"ipfix-mtu"}, func(o *Options) bool { return o.Export.IPFIXMTU == 9000 }},
 		{[]string{"-i", "a", "-i", "b"}, nil, func(o *Options) bool { return o.Interface == "b" }}, // the last one wins, as in iftop
 		{[]string{"-n", "--", "-x"}, nil, nil}, // "--" ends the options; "-x" is then an argument (an error)
 	}
@@ -181,6 +188,11 @@ func TestOptionErrors(t *testing.T) {
 		{[]string{"--buffer", "2048G"}, "--buffer: 2048G is out of range: use 8K to 1024G"},
 		{[]string{"--speed", "0"}, "--speed 0"},
 		{[]string{"-r", "x", "-i", "eth0"}, "-r and -i cannot be used together"},
+		{[]string{"--prometheus-top", "-1"}, "--prometheus-top -1"},
+		{[]string{"--ipfix-active", "0s"}, "--ipfix-active 0s"},
+		{[]string{"--ipfix-idle", "10ms"}, "--ipfix-idle 10ms"},
+		{[]string{"--ipfix-mtu", "100"}, "--ipfix-mtu 100"},
+		{[]string{"-r", "x", "--prometheus", ":9100"}, "--prometheus serves live counters"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -127,6 +127,9 @@ func exitStatus(err error, ctx context.Context, errOut io.Writer) int {
 		}
 		return exitOK
 	}
+	if errors.Is(err, errStopped) {
+		return exitOK
+	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return exitInterrupt
 	}

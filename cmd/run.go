@@ -31,6 +31,8 @@ func runMonitor(ctx context.Context, o *Options, streams IO) error {
 	}
 	screen := o.wantScreen(streams.Out)
 	switch {
+	case o.Read != "" && screen && o.Export.on():
+		return usageErrorf("--ipfix with -r: the screen does not export; add -t or --json, or redirect stdout")
 	case o.Read != "" && screen:
 		return runFileScreen(ctx, o, streams)
 	case o.Read != "":
@@ -123,9 +125,17 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 	if err != nil {
 		return err
 	}
-	rep := newReporter(o, streams.Out, f.Name())
-	if err := rep.header("Reading", f.Name()); err != nil {
+	x, err := startExporters(o, nil, false)
+	if err != nil {
 		return err
+	}
+	headless := o.headless(streams.Out)
+	rep := newReporter(o, streams.Out, f.Name())
+	if !headless {
+		if err := rep.header("Reading", f.Name()); err != nil {
+			x.close(nil)
+			return err
+		}
 	}
 	cfg := pipeline.FileConfig{
 		Workers:    o.Workers,
@@ -136,7 +146,22 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 		Filter:     flt,
 		Emit:       rep.report,
 	}
-	return pipeline.RunFile(ctx, f, cfg)
+	if x.ipfix != nil {
+		cfg.Tick = x.tick
+		cfg.Emit = func(s *table.Snapshot) error {
+			x.final(s)
+			if headless {
+				s.Release()
+				return nil
+			}
+			return rep.report(s)
+		}
+	}
+	err = pipeline.RunFile(ctx, f, cfg)
+	if cerr := x.close(nil); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // openCapture opens -r's file, saying so in one line when it is missing.

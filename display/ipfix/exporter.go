@@ -195,9 +195,11 @@ func (e *Exporter) Finish(s *table.Snapshot) error {
 	if s != nil {
 		e.tr.Update(s, e.out(s.Time))
 	}
-	now := time.Now().UnixNano()
+	now := e.tr.prev
 	if s != nil {
 		now = s.Time
+	} else if now == 0 {
+		now = time.Now().UnixNano()
 	}
 	e.tr.Flush(e.out(now))
 	e.pk.flush()

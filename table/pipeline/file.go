@@ -50,6 +50,10 @@ type FileConfig struct {
 	// Stats, when set, is filled with timings (a few clock reads per
 	// batch).
 	Stats *FileStats
+	// Tick sees every closed tick's snapshot before Emit, on the reader's
+	// goroutine, whether reports are emitted at each tick or not (IPFIX
+	// export needs them all). It must not keep or release the snapshot.
+	Tick func(*table.Snapshot)
 }
 
 // RunFile replays a capture through the pipeline: the one tick driver for
@@ -489,6 +493,9 @@ func (r *fileRun) closeTick(end int64) error {
 		r.cfg.Stats.Ticks = append(r.cfg.Stats.Ticks, time.Since(t0))
 	}
 	r.shown = len(snap.Flows) > 0
+	if r.cfg.Tick != nil {
+		r.cfg.Tick(snap)
+	}
 	if r.cfg.Every && r.cfg.Emit != nil {
 		return r.cfg.Emit(snap)
 	}
