@@ -30,7 +30,7 @@ type ExportOptions struct {
 // AddFlags registers the exporters' options on fs.
 func (e *ExportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&e.Prometheus, "prometheus", "", "serve Prometheus metrics at http://`addr`/metrics (e.g. 127.0.0.1:9100 or :9100)")
-	fs.IntVar(&e.PrometheusTop, "prometheus-top", metrics.DefaultTop, "export the top `n` rows' 10 s rates as gauges (0: none)")
+	fs.IntVar(&e.PrometheusTop, "prometheus-top", metrics.DefaultTop, "export the top `n` rows' 10 s rates as gauges in bytes/s (0: none)")
 	fs.StringVar(&e.IPFIX, "ipfix", "", "export flows as IPFIX over UDP to the collector at `host:port` (e.g. 127.0.0.1:4739)")
 	fs.DurationVar(&e.IPFIXActive, "ipfix-active", ipfix.DefaultActive, "IPFIX active timeout: a long flow is exported every `duration`")
 	fs.DurationVar(&e.IPFIXIdle, "ipfix-idle", ipfix.DefaultIdle, "IPFIX idle timeout: a flow is exported once idle for `duration`")

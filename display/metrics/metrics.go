@@ -69,7 +69,7 @@ type ifaceSum struct {
 
 type topRow struct {
 	left, right string
-	sent, recv  float64 // bits per second over the 10 s window
+	sent, recv  float64 // bytes per second over the 10 s window
 }
 
 // summary is what a scrape reads: built once per tick, immutable.
@@ -205,8 +205,8 @@ func (s *Server) summarise(snap *table.Snapshot) *summary {
 			sum.top = append(sum.top, topRow{
 				left:  endpoint(&r.Key, false),
 				right: endpoint(&r.Key, true),
-				sent:  8 * snap.Rate(table.Win10s, r.Sent.Win[table.Win10s]),
-				recv:  8 * snap.Rate(table.Win10s, r.Recv.Win[table.Win10s]),
+				sent:  snap.Rate(table.Win10s, r.Sent.Win[table.Win10s]),
+				recv:  snap.Rate(table.Win10s, r.Recv.Win[table.Win10s]),
 			})
 		}
 	}
@@ -245,8 +245,9 @@ func endpoint(k *table.Key, right bool) string {
 	return netip.AddrPortFrom(a, port).String()
 }
 
-// speed reads an interface's speed in bits per second: /sys/class/net/X/speed
-// says Mb/s, -1 or an error when unknown.
+// speed reads an interface's speed in bytes per second (Prometheus' base
+// unit; promtool rejects "bits"): /sys/class/net/X/speed says Mb/s, -1 or
+// an error when unknown.
 func (s *Server) speed(name string) (float64, bool) {
 	if strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
 		return 0, false
@@ -259,7 +260,7 @@ func (s *Server) speed(name string) (float64, bool) {
 	if err != nil || mbps <= 0 {
 		return 0, false
 	}
-	return float64(mbps) * 1e6, true
+	return float64(mbps) * 1e6 / 8, true
 }
 
 // collector is the Server seen by the registry.
@@ -269,13 +270,13 @@ var (
 	labelsDir   = []string{"interface", "master", "direction"}
 	descBytes   = prometheus.NewDesc("fastop_interface_bytes_total", "IP bytes (the IP header's length field, as iftop counts) per interface and direction: sent by this host, or received (third-party traffic counts as received, as in iftop).", labelsDir, nil)
 	descPackets = prometheus.NewDesc("fastop_interface_packets_total", "Packets counted to flows per interface and direction.", labelsDir, nil)
-	descSpeed   = prometheus.NewDesc("fastop_interface_speed_bits_per_second", "Link speed from /sys/class/net/IF/speed; no series when the kernel does not know it.", []string{"interface"}, nil)
+	descSpeed   = prometheus.NewDesc("fastop_interface_speed_bytes_per_second", "Link speed from /sys/class/net/IF/speed, in bytes/s (Prometheus base unit); no series when the kernel does not know it.", []string{"interface"}, nil)
 	descUp      = prometheus.NewDesc("fastop_interface_up", "1 when the captured interface is up, 0 when it is down or gone.", []string{"interface"}, nil)
 	descCapPkts = prometheus.NewDesc("fastop_capture_packets_total", "Frames the capture delivered, counted or not.", []string{"interface"}, nil)
 	descDropped = prometheus.NewDesc("fastop_capture_dropped_total", "Frames the kernel dropped because the ring was full (PACKET_STATISTICS).", []string{"interface"}, nil)
 	descUndec   = prometheus.NewDesc("fastop_capture_undecodable_total", "Frames with truncated or malformed IP headers, or an unsupported link type.", []string{"interface"}, nil)
 	descFolded  = prometheus.NewDesc("fastop_capture_folded_flows_total", "Flows folded into the \"other\" row because the flow table (shared by all interfaces) was full.", nil, nil)
-	descTop     = prometheus.NewDesc("fastop_top_rate_bits_per_second", "The top rows of the screen: 10 s average rate in bits/s, per direction (sent: left to right).", []string{"left", "right", "direction"}, nil)
+	descTop     = prometheus.NewDesc("fastop_top_rate_bytes_per_second", "The top rows of the screen: 10 s average rate in bytes/s (Prometheus base unit), per direction (sent: left to right).", []string{"left", "right", "direction"}, nil)
 	descTime    = prometheus.NewDesc("fastop_snapshot_timestamp_seconds", "When the snapshot these values come from was taken (Unix time).", nil, nil)
 	descSkipped = prometheus.NewDesc("fastop_metrics_skipped_snapshots_total", "Snapshots replaced by a newer one before they were summarised (harmless: values are cumulative).", nil, nil)
 	descBuild   = prometheus.NewDesc("fastop_build_info", "fastop's version and the Go version it was built with.", []string{"version", "goversion"}, nil)
