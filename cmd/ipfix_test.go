@@ -209,12 +209,18 @@ type collector struct {
 // 127.0.0.1, storing flows under a temporary directory.
 func startNfcapd(t *testing.T) *collector {
 	t.Helper()
+	return startNfcapdWith(t, exec.Command)
+}
+
+// startNfcapdWith starts nfcapd with command (e.g. in a namespace).
+func startNfcapdWith(t *testing.T, command func(string, ...string) *exec.Cmd) *collector {
+	t.Helper()
 	requireTool(t, "nfcapd")
 	requireTool(t, "nfdump")
 	c := &collector{dir: t.TempDir()}
 	port := freeUDPPort(t)
 	c.addr = fmt.Sprintf("127.0.0.1:%d", port)
-	c.cmd = exec.Command("nfcapd", "-w", c.dir, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "3600")
+	c.cmd = command("nfcapd", "-w", c.dir, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "3600")
 	log, err := os.Create(filepath.Join(t.TempDir(), "nfcapd.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -231,12 +237,10 @@ func startNfcapd(t *testing.T) *collector {
 	})
 	// nfcapd binds within a few milliseconds; wait until the port is taken.
 	for i := 0; ; i++ {
-		p, err := net.ListenPacket("udp", c.addr)
-		if err != nil {
+		if _, ok := c.queued(t); ok {
 			break
 		}
-		p.Close()
-		if i == 100 {
+		if i == 250 {
 			t.Fatalf("nfcapd did not bind %s", c.addr)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -248,23 +252,8 @@ func startNfcapd(t *testing.T) *collector {
 // (/proc/net/udp's rx_queue): it drops what is still queued when it stops.
 func (c *collector) drain(t *testing.T) {
 	t.Helper()
-	_, port, _ := net.SplitHostPort(c.addr)
-	p, _ := strconv.Atoi(port)
-	local := fmt.Sprintf("0100007F:%04X", p)
 	for i := 0; ; i++ {
-		b, err := os.ReadFile("/proc/net/udp")
-		if err != nil {
-			t.Fatal(err)
-		}
-		queued := false
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) > 4 && f[1] == local {
-				_, rx, _ := strings.Cut(f[4], ":")
-				queued = strings.Trim(rx, "0") != ""
-			}
-		}
-		if !queued {
+		if queued, _ := c.queued(t); !queued {
 			break
 		}
 		if i == 500 {
@@ -276,11 +265,39 @@ func (c *collector) drain(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 }
 
+// queued reads nfcapd's socket in /proc/PID/net/udp (its namespace's):
+// whether datagrams wait on it, and whether it is bound at all.
+func (c *collector) queued(t *testing.T) (queued, bound bool) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(c.addr)
+	p, _ := strconv.Atoi(port)
+	local := fmt.Sprintf("0100007F:%04X", p)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/udp", c.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && f[1] == local {
+			_, rx, _ := strings.Cut(f[4], ":")
+			return strings.Trim(rx, "0") != "", true
+		}
+	}
+	return false, false
+}
+
 // flows stops nfcapd (it writes its file at exit) and reads every flow
 // back with nfdump, adding up packets and bytes per 5-tuple. ICMP's type
 // and code, which NetFlow exporters put in the destination port, are
 // dropped: fastop's keys have no ports for ICMP.
 func (c *collector) flows(t *testing.T) (map[tuple]counts, int) {
+	got, n, _ := c.records(t)
+	return got, n
+}
+
+// records is flows, and also counts the records by their "in,out,dir"
+// columns (ingress and egress ifindex, flowDirection).
+func (c *collector) records(t *testing.T) (map[tuple]counts, int, map[string]int) {
 	t.Helper()
 	c.drain(t)
 	c.cmd.Process.Signal(syscall.SIGTERM)
@@ -293,6 +310,7 @@ func (c *collector) flows(t *testing.T) (map[tuple]counts, int) {
 	}
 	got := map[tuple]counts{}
 	records := 0
+	ifs := map[string]int{}
 	var cols map[string]int
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "Summary") {
@@ -344,11 +362,12 @@ func (c *collector) flows(t *testing.T) (map[tuple]counts, int) {
 		c.bytes += num("ibyt")
 		got[u] = c
 		records++
+		ifs[field("in")+","+field("out")+","+field("dir")]++
 	}
 	if cols == nil {
 		t.Fatalf("nfdump printed no flows: %s", out)
 	}
-	return got, records
+	return got, records, ifs
 }
 
 func compareFlows(t *testing.T, who string, got, want map[tuple]counts) {
@@ -447,4 +466,34 @@ func TestIPFIXFileToNfcapd(t *testing.T) {
 			t.Errorf("with a full table: totals %d packets %d bytes, want %d packets %d bytes", tp, tb, wp, wb)
 		}
 	})
+}
+
+// A collector that does not resolve, or whose host refuses, is one line at
+// start naming --ipfix; nothing is read.
+func TestIPFIXBadCollector(t *testing.T) {
+	pcap := filepath.Join(t.TempDir(), "flows.pcap")
+	writeFlowCapture(t, pcap)
+	refused := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
+	tests := []struct {
+		collector, want string
+	}{
+		{"no-such-host.invalid:4739", `--ipfix no-such-host.invalid:4739: cannot resolve "no-such-host.invalid"`},
+		{refused, "--ipfix " + refused + ": " + refused + " refuses: nothing listens on that UDP port"},
+		{"127.0.0.1", "--ipfix 127.0.0.1: expected HOST:PORT"},
+		{"127.0.0.1:notaport", `--ipfix 127.0.0.1:notaport: bad port "notaport"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.collector, func(t *testing.T) {
+			out, err := runFastop(t, "-r", pcap, "-t", "--ipfix", tc.collector)
+			if err == nil {
+				t.Fatal("fastop ran")
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, tc.want) {
+				t.Errorf("error %q, want it to start with %q", msg, tc.want)
+			}
+			if out != "" {
+				t.Errorf("stdout %q", out)
+			}
+		})
+	}
 }

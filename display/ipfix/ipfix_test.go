@@ -3,6 +3,8 @@ package ipfix
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +190,33 @@ func TestPacker(t *testing.T) {
 				t.Fatalf("%d records in the messages, want %d", records, n)
 			}
 		})
+	}
+}
+
+// A collector that goes away after the start is counted, not fatal: the
+// exporter goes on, and Stats says how many messages were refused.
+func TestCollectorGoesAway(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Dial(Config{Collector: pc.LocalAddr().String(), Probe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.Close()
+	k := key(1, 2, 3, 4)
+	for i := int64(1); i <= 40; i++ {
+		e.Update(snap(2*i, flow(k, uint64(i), uint64(i), 0, 0)))
+	}
+	if err := e.Finish(nil); err != nil {
+		t.Fatal(err)
+	}
+	st := e.Stats()
+	if st.Errors == 0 || !strings.Contains(st.LastErr, "refused") {
+		t.Errorf("stats %+v: the refusals were not counted", st)
+	}
+	if st.Records == 0 {
+		t.Errorf("stats %+v: nothing was exported", st)
 	}
 }
