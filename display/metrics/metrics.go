@@ -214,16 +214,61 @@ func (s *Server) summarise(snap *table.Snapshot) *summary {
 }
 
 // topN returns the n rows with the most traffic over 10 s, in the
-// screen's order. Rows without traffic in that window are left out.
+// screen's order. Rows without traffic in that window are left out. A
+// bounded min-heap finds the n-th largest total first, so only the rows at
+// or above it are sorted (ties at the boundary included, so the order is
+// exactly the screen's): O(rows · log n) instead of a full sort.
 func topN(rows []table.Flow, n int) []table.Flow {
-	active := rows[:0]
-	for _, r := range rows {
-		if r.Sent.Win[table.Win10s]+r.Recv.Win[table.Win10s] > 0 {
-			active = append(active, r)
+	total := func(r *table.Flow) uint64 { return r.Sent.Win[table.Win10s] + r.Recv.Win[table.Win10s] }
+	heap := make([]uint64, 0, n) // min-heap of the n largest totals
+	for i := range rows {
+		v := total(&rows[i])
+		if v == 0 {
+			continue
+		}
+		if len(heap) < n {
+			heap = append(heap, v)
+			for j := len(heap) - 1; j > 0; {
+				p := (j - 1) / 2
+				if heap[p] <= heap[j] {
+					break
+				}
+				heap[p], heap[j] = heap[j], heap[p]
+				j = p
+			}
+			continue
+		}
+		if v <= heap[0] {
+			continue
+		}
+		heap[0] = v
+		for j := 0; ; {
+			l, m := 2*j+1, j
+			if l < len(heap) && heap[l] < heap[m] {
+				m = l
+			}
+			if l+1 < len(heap) && heap[l+1] < heap[m] {
+				m = l + 1
+			}
+			if m == j {
+				break
+			}
+			heap[m], heap[j] = heap[j], heap[m]
+			j = m
 		}
 	}
-	table.SortByColumn(active, table.Win10s, table.TwoLine)
-	return active[:min(n, len(active))]
+	if len(heap) == 0 {
+		return rows[:0]
+	}
+	threshold := heap[0]
+	top := rows[:0]
+	for _, r := range rows {
+		if total(&r) >= threshold {
+			top = append(top, r)
+		}
+	}
+	table.SortByColumn(top, table.Win10s, table.TwoLine)
+	return top[:min(n, len(top))]
 }
 
 // endpoint is one end of a row as the screen shows it with -n -N: the
