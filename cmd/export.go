@@ -85,7 +85,7 @@ type exporters struct {
 // startExporters opens what the options ask for. ifaces are the captured
 // interfaces (none for a file); it fails, naming the flag, when an address
 // is taken or a collector cannot be reached.
-func startExporters(o *Options, ifaces []ring.Interface, live bool) (*exporters, error) {
+func startExporters(o *Options, ifaces []ring.Interface, live bool, notes io.Writer) (*exporters, error) {
 	x := &exporters{}
 	e := &o.Export
 	if e.IPFIX != "" {
@@ -95,6 +95,9 @@ func startExporters(o *Options, ifaces []ring.Interface, live bool) (*exporters,
 			Idle:      e.IPFIXIdle,
 			MTU:       e.IPFIXMTU,
 			Local:     localAddrs(o, ifaces),
+		}
+		if notes != nil {
+			cfg.Notify = func(msg string) { fmt.Fprintf(notes, "fastop: --ipfix %s: %s\n", e.IPFIX, msg) }
 		}
 		if len(ifaces) == 1 {
 			cfg.IfIndex = uint32(ifaces[0].Index)

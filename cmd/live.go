@@ -249,7 +249,12 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 	}
 	names := strings.Join(lc.names(), ",")
 	if o.Export.on() {
-		if lc.export, err = startExporters(o, lc.ifaces, true); err != nil {
+		// Notes about the collector go to stderr, except under the screen.
+		notes := streams.ErrOut
+		if screen {
+			notes = nil
+		}
+		if lc.export, err = startExporters(o, lc.ifaces, true, notes); err != nil {
 			return err
 		}
 		defer lc.export.close(nil)

@@ -125,7 +125,7 @@ func runFile(ctx context.Context, o *Options, streams IO) error {
 	if err != nil {
 		return err
 	}
-	x, err := startExporters(o, nil, false)
+	x, err := startExporters(o, nil, false, streams.ErrOut)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,10 @@ type Config struct {
 	// record from one is egress, to one ingress. Neither or both: no
 	// direction.
 	Local func(netip.Addr) bool
+	// Notify, when set, is told in one line when the collector starts
+	// refusing messages and when it takes them again (from the exporter's
+	// goroutine).
+	Notify func(string)
 	// Probe is how long Dial waits for the collector's host to refuse the
 	// first message (ICMP port unreachable); 0: 300 ms, < 0: not at all.
 	Probe time.Duration
@@ -65,6 +69,9 @@ type Exporter struct {
 	messages, records, errs, skipped atomic.Uint64
 	mu                               sync.Mutex
 	lastErr                          string
+
+	failing bool      // a send failed in the last recoverAfter
+	errAt   time.Time // the last failed send
 
 	queue chan *table.Snapshot
 	done  chan struct{}
@@ -156,10 +163,28 @@ func (e *Exporter) send(b []byte) {
 		e.mu.Lock()
 		e.lastErr = err.Error()
 		e.mu.Unlock()
+		if !e.failing && e.cfg.Notify != nil {
+			e.cfg.Notify(fmt.Sprintf("%s: %v; capture goes on, export errors are counted", e.conn.RemoteAddr(), err))
+		}
+		e.failing = true
+		e.errAt = time.Now()
 		return
+	}
+	// A connected UDP socket reports a refusal (ICMP) at the next send
+	// only, so sends alternate while the collector is down: it is back
+	// once no send failed for recoverAfter.
+	if e.failing && time.Since(e.errAt) >= recoverAfter {
+		if e.cfg.Notify != nil {
+			e.cfg.Notify(fmt.Sprintf("%s takes messages again (%d export errors so far)", e.conn.RemoteAddr(), e.errs.Load()))
+		}
+		e.failing = false
 	}
 	e.messages.Add(1)
 }
+
+// recoverAfter is how long sends must succeed before the collector counts
+// as back.
+const recoverAfter = 30 * time.Second
 
 func (e *Exporter) lastErrText() string {
 	e.mu.Lock()

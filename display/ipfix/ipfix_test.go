@@ -200,7 +200,8 @@ func TestCollectorGoesAway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Dial(Config{Collector: pc.LocalAddr().String(), Probe: -1})
+	var notes []string
+	e, err := Dial(Config{Collector: pc.LocalAddr().String(), Probe: -1, Notify: func(s string) { notes = append(notes, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +216,9 @@ func TestCollectorGoesAway(t *testing.T) {
 	st := e.Stats()
 	if st.Errors == 0 || !strings.Contains(st.LastErr, "refused") {
 		t.Errorf("stats %+v: the refusals were not counted", st)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "capture goes on") {
+		t.Errorf("notes %q, want one about the refusals", notes)
 	}
 	if st.Records == 0 {
 		t.Errorf("stats %+v: nothing was exported", st)
