@@ -11,7 +11,7 @@ import (
 
 	"github.com/fastop/fastop/display/ipfix"
 	"github.com/fastop/fastop/display/metrics"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -85,7 +85,7 @@ type exporters struct {
 // startExporters opens what the options ask for. ifaces are the captured
 // interfaces (none for a file); it fails, naming the flag, when an address
 // is taken or a collector cannot be reached.
-func startExporters(o *Options, ifaces []ring.Interface, live bool, notes io.Writer) (*exporters, error) {
+func startExporters(o *Options, ifaces []afpacket.Interface, live bool, notes io.Writer) (*exporters, error) {
 	x := &exporters{}
 	e := &o.Export
 	if e.IPFIX != "" {
@@ -138,7 +138,7 @@ func startExporters(o *Options, ifaces []ring.Interface, live bool, notes io.Wri
 // localAddrs says which addresses are this host's for IPFIX's
 // flowDirection: inside -F/-G when given (as the screen decides), else the
 // interfaces' addresses.
-func localAddrs(o *Options, ifaces []ring.Interface) func(netip.Addr) bool {
+func localAddrs(o *Options, ifaces []afpacket.Interface) func(netip.Addr) bool {
 	n4, n6 := o.set.net4, o.set.net6
 	local := map[netip.Addr]bool{}
 	for _, ifc := range ifaces {

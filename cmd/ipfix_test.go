@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/fastop/fastop/decode"
-	"github.com/fastop/fastop/ring"
+	"github.com/fastop/fastop/ring/pcapfile"
 )
 
 // tuple is a uniflow's 5-tuple as a collector shows it.
@@ -102,7 +102,7 @@ func writeFlowCapture(t *testing.T, path string) map[tuple]counts {
 		t.Fatal(err)
 	}
 	bw := bufio.NewWriter(file)
-	w, err := ring.NewWriter(bw, decode.LinkEthernet, 0)
+	w, err := pcapfile.NewWriter(bw, decode.LinkEthernet, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
