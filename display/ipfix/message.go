@@ -186,8 +186,7 @@ func (p *packer) add(r *Record, exportSec uint32) {
 		need += setHeaderLen
 	}
 	if len(p.buf) > 0 && len(p.buf)+need > p.mtu {
-		p.flush()
-		need = templates[r.Kind].size + setHeaderLen
+		p.flush() // the new message has room: MinMTU holds the largest record
 	}
 	if len(p.buf) == 0 {
 		p.begin(exportSec)
