@@ -114,6 +114,27 @@ func TestTracker(t *testing.T) {
 			want:  []got{{k1, false, 100, 2, 0, 2}, {k1, false, 60, 1, 2, 4}},
 		},
 		{
+			name: "evicted: its counts move to other and are exported once",
+			snaps: []*table.Snapshot{
+				snap(2, flow(k1, 100, 1, 20, 1), flow(k2, 7, 1, 0, 0)),
+				snap(4, flow(k2, 14, 2, 0, 0), flow(other, 100+30, 1+2, 20, 1)),
+			},
+			flush: true,
+			want:  []got{{k1, false, 100, 1, 0, 2}, {k1, true, 20, 1, 0, 2}, {k2, false, 14, 2, 0, 4}, {other, false, 30, 2, 2, 4}},
+		},
+		{
+			// other comes first in the tracker's state and is due at its
+			// idle timeout in the very snapshot that shows the eviction.
+			name: "evicted while other goes idle",
+			snaps: []*table.Snapshot{
+				snap(2, flow(other, 10, 1, 0, 0), flow(k1, 100, 1, 0, 0)),
+				snap(4, flow(other, 10, 1, 0, 0), flow(k1, 100, 1, 0, 0)),
+				snap(18, flow(other, 10+100, 1+1, 0, 0)),
+			},
+			flush: true,
+			want:  []got{{k1, false, 100, 1, 0, 2}, {other, false, 10, 1, 0, 18}}, // other grew (by the eviction) at 18
+		},
+		{
 			name:  "other is one aggregate record",
 			snaps: []*table.Snapshot{snap(2, flow(other, 100, 1, 40, 2))},
 			flush: true,

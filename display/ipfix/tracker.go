@@ -6,11 +6,6 @@ import (
 	"github.com/fastop/fastop/table"
 )
 
-// lifetime is how long the table keeps a flow without traffic: a flow
-// record idle for this long is gone, and a later packet of the same key
-// starts a new record whose counters begin again at zero.
-const lifetime = int64(table.Slots) * int64(table.SlotDuration)
-
 // Export is one direction of one flow, ready to become a record: the
 // counts since the last export and when they were counted (Unix ns).
 type Export struct {
@@ -32,11 +27,22 @@ type dirState struct {
 func (d *dirState) pending() bool { return d.seenP != d.expP || d.seenB != d.expB }
 
 type flowState struct {
-	key  table.Key
-	d    [2]dirState
-	last int64  // either direction last grew
-	gen  uint64 // the last snapshot the flow was in
-	live bool
+	key      table.Key
+	d        [2]dirState
+	last     int64  // either direction last grew
+	lastTick int64  // the table's tick (2 s slot) in which it last grew
+	gen      uint64 // the last snapshot the flow was in
+	live     bool
+}
+
+// tickOf returns the table tick a snapshot at now closes: the tick of the
+// slot that ends at now, or that now falls in (a file's last, partial
+// slot). The table's rules are in ticks: a flow that had traffic in tick L
+// is in every snapshot up to tick L+19 and gone from tick L+20 on, unless
+// the full table evicts it earlier.
+func tickOf(start, now int64) int64 {
+	slot := int64(table.SlotDuration)
+	return (now-start+slot-1)/slot - 1
 }
 
 // Tracker turns a sequence of snapshots of one table into exports. It keeps
@@ -46,8 +52,10 @@ type flowState struct {
 //
 // Counts are exact as long as Update sees every snapshot the table
 // publishes: a flow that leaves the table is exported with its last
-// counters, and a key whose counters grow again after more than the
-// table's lifetime without traffic is a new record of the table. When
+// counters; when it left before it could expire, the full table evicted it
+// and moved its counts into "other", so other's export leaves them out;
+// and a key whose counters grow again after more than the table's lifetime
+// without traffic is a new record of the table. When
 // snapshots are skipped (a live exporter that fell more than a few ticks
 // behind), a flow that expired and came back in the gap may be counted
 // short; Skipped in Stats says when that happened.
@@ -74,6 +82,7 @@ func (t *Tracker) Len() int { return len(t.idx) }
 // due for export. out must not keep the Export's Key.
 func (t *Tracker) Update(s *table.Snapshot, out func(*Export)) {
 	now := s.Time
+	tick := tickOf(s.Start, now)
 	prev := t.prev
 	if prev == 0 || prev > now {
 		prev = s.Start
@@ -110,7 +119,7 @@ func (t *Tracker) Update(s *table.Snapshot, out func(*Export)) {
 		if !changed {
 			continue
 		}
-		if shrank || (st.last != 0 && now-st.last >= lifetime) {
+		if shrank || (st.last != 0 && tick-st.lastTick >= table.Slots) {
 			// The table dropped the flow and made it anew: what was
 			// seen of the old one is due now, the new one counts from 0.
 			t.export(st, 0, out)
@@ -129,17 +138,29 @@ func (t *Tracker) Update(s *table.Snapshot, out func(*Export)) {
 			ds.last = now
 		}
 		st.last = now
+		st.lastTick = tick
+	}
+	// Flows gone from the table first: an evicted one's counts are credited
+	// to "other" before other's own export below.
+	for j := range t.st {
+		st := &t.st[j]
+		if !st.live || st.gen == t.gen {
+			continue
+		}
+		// Its last counters seen are its own.
+		t.export(st, 0, out)
+		t.export(st, 1, out)
+		if tick-st.lastTick < table.Slots && !st.key.IsOther() {
+			// Not idle long enough to expire: the full table evicted
+			// it, moving all its counts into "other", where they must
+			// not be exported a second time.
+			t.evicted(st)
+		}
+		t.release(int32(j))
 	}
 	for j := range t.st {
 		st := &t.st[j]
 		if !st.live {
-			continue
-		}
-		if st.gen != t.gen {
-			// Gone from the table: its last counters are final.
-			t.export(st, 0, out)
-			t.export(st, 1, out)
-			t.release(int32(j))
 			continue
 		}
 		for d := range st.d {
@@ -149,6 +170,24 @@ func (t *Tracker) Update(s *table.Snapshot, out func(*Export)) {
 			}
 		}
 	}
+}
+
+// evicted credits the counts of flow st, which the table moved into the
+// "other" row, to other's exported counts. Other is in this snapshot (the
+// eviction made it), so it was updated before the flows are swept.
+func (t *Tracker) evicted(st *flowState) {
+	j, ok := t.idx[table.Key{}]
+	if !ok {
+		return
+	}
+	o := &t.st[j].d[0]
+	for d := range st.d {
+		o.expB += st.d[d].seenB
+		o.expP += st.d[d].seenP
+	}
+	// Never more than other holds: a later snapshot's growth is other's.
+	o.expB = min(o.expB, o.seenB)
+	o.expP = min(o.expP, o.seenP)
 }
 
 // Flush exports everything not exported yet: at the end of a file or of

@@ -55,7 +55,6 @@ type Server struct {
 	stop    chan struct{}
 	done    chan struct{}
 	sum     atomic.Pointer[summary]
-	folded  atomic.Uint64
 	skipped atomic.Uint64
 	rows    []table.Flow // reused by summarise
 }
@@ -75,6 +74,7 @@ type topRow struct {
 // summary is what a scrape reads: built once per tick, immutable.
 type summary struct {
 	time   int64
+	folded uint64 // cumulative
 	ifaces []ifaceSum
 	top    []topRow
 }
@@ -145,9 +145,6 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // (Retain), and an older one not summarised yet is released unread, since
 // only the newest counts. Call it from the merger, once per tick.
 func (s *Server) Offer(snap *table.Snapshot) {
-	// Folded counts per tick: added here, for every tick, so none is lost
-	// when the summariser skips one.
-	s.folded.Add(snap.Capture.Folded)
 	snap.Retain()
 	for {
 		select {
@@ -193,7 +190,7 @@ func (s *Server) run() {
 
 // summarise copies what a scrape needs out of snap.
 func (s *Server) summarise(snap *table.Snapshot) *summary {
-	sum := &summary{time: snap.Time}
+	sum := &summary{time: snap.Time, folded: snap.Capture.Folded}
 	for _, in := range snap.Interfaces {
 		sum.ifaces = append(sum.ifaces, ifaceSum{name: in.Name, tx: in.TX, rx: in.RX, capture: in.Capture, down: in.Down})
 	}
@@ -320,7 +317,7 @@ var (
 	descCapPkts = prometheus.NewDesc("fastop_capture_packets_total", "Frames the capture delivered, counted or not.", []string{"interface"}, nil)
 	descDropped = prometheus.NewDesc("fastop_capture_dropped_total", "Frames the kernel dropped because the ring was full (PACKET_STATISTICS).", []string{"interface"}, nil)
 	descUndec   = prometheus.NewDesc("fastop_capture_undecodable_total", "Frames with truncated or malformed IP headers, or an unsupported link type.", []string{"interface"}, nil)
-	descFolded  = prometheus.NewDesc("fastop_capture_folded_flows_total", "Flows folded into the \"other\" row because the flow table (shared by all interfaces) was full.", nil, nil)
+	descFolded  = prometheus.NewDesc("fastop_capture_folded_flows_total", "Flows folded into the \"other\" row because the flow table (shared by all interfaces) was full: rows that gave way to heavier flows, and new flows refused a row (once per tick refused).", nil, nil)
 	descTop     = prometheus.NewDesc("fastop_top_rate_bytes_per_second", "The top rows of the screen: 10 s average rate in bytes/s (Prometheus base unit), per direction (sent: left to right).", []string{"left", "right", "direction"}, nil)
 	descTime    = prometheus.NewDesc("fastop_snapshot_timestamp_seconds", "When the snapshot these values come from was taken (Unix time).", nil, nil)
 	descSkipped = prometheus.NewDesc("fastop_metrics_skipped_snapshots_total", "Snapshots replaced by a newer one before they were summarised (harmless: values are cumulative).", nil, nil)
@@ -341,7 +338,6 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := (*Server)(c)
 	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, s.cfg.Version, runtime.Version())
-	ch <- prometheus.MustNewConstMetric(descFolded, prometheus.CounterValue, float64(s.folded.Load()))
 	ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(s.skipped.Load()))
 	if s.cfg.IPFIX != nil {
 		st := s.cfg.IPFIX()
@@ -355,6 +351,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(descTime, prometheus.GaugeValue, float64(sum.time)/1e9)
+	ch <- prometheus.MustNewConstMetric(descFolded, prometheus.CounterValue, float64(sum.folded))
 	for i := range sum.ifaces {
 		in := &sum.ifaces[i]
 		m := s.cfg.Masters[in.name]
