@@ -496,45 +496,6 @@ func TestIPFIXBadCollector(t *testing.T) {
 	}
 }
 
-// exportSoftflowd replays pcap with softflowd -r into a new nfcapd and
-// returns what nfdump reads back.
-func exportSoftflowd(t *testing.T, pcap string) map[tuple]counts {
-	t.Helper()
-	requireTool(t, "softflowd")
-	c := startNfcapd(t)
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "softflowd.log")
-	log, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	// softflowd 1.1.0 hangs reading a file when its control socket's path
-	// has 13 characters or more (found here): a short relative one.
-	sf := exec.Command("softflowd", "-r", pcap, "-n", c.addr, "-v", "10", "-6", "-d", "-c", "c", "-p", "p")
-	sf.Dir = dir
-	sf.Stdout, sf.Stderr = log, log
-	if err := sf.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- sf.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			b, _ := os.ReadFile(logPath)
-			t.Fatalf("softflowd: %v: %s", err, b)
-		}
-	case <-time.After(20 * time.Second):
-		sf.Process.Kill()
-		<-done
-		b, _ := os.ReadFile(logPath)
-		t.Fatalf("softflowd -r did not finish in 20 s: %s", b)
-	}
-	got, _ := c.flows(t)
-	return got
-}
-
 // Every capture of the corpus, exported by fastop -r into nfcapd: nfdump
 // reads back the totals fastop's own JSON report gives (its counting is
 // checked against tshark elsewhere) and, for captures in which no flow
