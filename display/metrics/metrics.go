@@ -36,9 +36,6 @@ type Config struct {
 	Top     int        // rows exported as rate gauges (0: none)
 	View    table.View // how rows are aggregated (the screen's: host pairs, or flows with -P)
 	Version string     // fastop's version, for fastop_build_info
-	// Masters maps an interface to the bond or team it belongs to, for the
-	// master label (empty when none).
-	Masters map[string]string
 	// IPFIX, when set, reports the IPFIX exporter's counters.
 	IPFIX func() ExportStats
 	// SysfsNet is where interface speeds are read (default /sys/class/net).
@@ -61,6 +58,8 @@ type Server struct {
 
 type ifaceSum struct {
 	name    string
+	master  string // the bond or team the link belongs to; "" when none
+	speed   int64  // bits/s as the capture read it; 0 when unknown
 	tx, rx  table.Stat
 	capture table.Capture
 	down    bool
@@ -192,7 +191,7 @@ func (s *Server) run() {
 func (s *Server) summarise(snap *table.Snapshot) *summary {
 	sum := &summary{time: snap.Time, folded: snap.Capture.Folded}
 	for _, in := range snap.Interfaces {
-		sum.ifaces = append(sum.ifaces, ifaceSum{name: in.Name, tx: in.TX, rx: in.RX, capture: in.Capture, down: in.Down})
+		sum.ifaces = append(sum.ifaces, ifaceSum{name: in.Name, master: in.Master, speed: in.Speed, tx: in.TX, rx: in.RX, capture: in.Capture, down: in.Down})
 	}
 	if s.cfg.Top > 0 {
 		s.rows = snap.Rows(s.cfg.View, s.rows)
@@ -354,7 +353,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descFolded, prometheus.CounterValue, float64(sum.folded))
 	for i := range sum.ifaces {
 		in := &sum.ifaces[i]
-		m := s.cfg.Masters[in.name]
+		m := in.master
 		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(in.tx.Bytes), in.name, m, "sent")
 		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(in.rx.Bytes), in.name, m, "recv")
 		ch <- prometheus.MustNewConstMetric(descPackets, prometheus.CounterValue, float64(in.tx.Packets), in.name, m, "sent")
@@ -367,7 +366,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			up = 0
 		}
 		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up, in.name)
-		if bps, ok := s.speed(in.name); ok {
+		if in.speed > 0 {
+			ch <- prometheus.MustNewConstMetric(descSpeed, prometheus.GaugeValue, float64(in.speed)/8, in.name)
+		} else if bps, ok := s.speed(in.name); ok {
 			ch <- prometheus.MustNewConstMetric(descSpeed, prometheus.GaugeValue, bps, in.name)
 		}
 	}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fastop/fastop/table"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // topN picks the same rows, in the same order, as a full sort in the
@@ -70,5 +72,44 @@ func TestSpeed(t *testing.T) {
 		if bps, ok := s.speed(tc.name); bps != tc.bps || ok != tc.ok {
 			t.Errorf("%s: %v %v, want %v %v", tc.name, bps, ok, tc.bps, tc.ok)
 		}
+	}
+}
+
+// A captured link's master (bond or team) labels its series, and the
+// speed the capture read for it is used before sysfs is asked.
+func TestLinkMasterAndSpeed(t *testing.T) {
+	s := &Server{cfg: Config{SysfsNet: t.TempDir()}}
+	snap := &table.Snapshot{Interfaces: []table.Interface{
+		{Name: "eth0", TX: table.Stat{Bytes: 100, Packets: 2}, Link: table.Link{Master: "bond0", Speed: 10e9, State: "active"}},
+		{Name: "eth9", RX: table.Stat{Bytes: 7, Packets: 1}},
+	}}
+	s.sum.Store(s.summarise(snap))
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister((*collector)(s))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{} // "name{label=value,...}" → value
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			got[mf.GetName()+"{"+strings.Join(labels, ",")+"}"] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	for k, v := range map[string]float64{
+		"fastop_interface_bytes_total{direction=sent,interface=eth0,master=bond0}": 100,
+		"fastop_interface_bytes_total{direction=recv,interface=eth9,master=}":      7,
+		"fastop_interface_speed_bytes_per_second{interface=eth0}":                  10e9 / 8,
+	} {
+		if gv, ok := got[k]; !ok || gv != v {
+			t.Errorf("%s = %v (present %v), want %v", k, gv, ok, v)
+		}
+	}
+	if _, ok := got["fastop_interface_speed_bytes_per_second{interface=eth9}"]; ok {
+		t.Error("eth9's speed is unknown, yet it has a speed series")
 	}
 }
