@@ -20,7 +20,7 @@ const (
 	ieFlowEndMilliseconds      = 153
 )
 
-// Message layout (RFC 7011 §3).
+// Message layout (RFC 7011 section 3).
 const (
 	version      = 10
 	headerLen    = 16
@@ -55,7 +55,7 @@ type template struct {
 	size   int // bytes of one data record
 }
 
-// templates are indexed by Kind. Template IDs start at 256 (RFC 7011 §3.4.1).
+// templates are indexed by Kind. Template IDs start at 256 (RFC 7011 section 3.4.1).
 var templates = func() [numKinds]template {
 	addrs := func(v6 bool) []field {
 		if v6 {
@@ -255,7 +255,7 @@ func (p *packer) flush() {
 	binary.BigEndian.PutUint32(h[8:], p.seq)
 	binary.BigEndian.PutUint32(h[12:], p.domain)
 	p.send(p.buf)
-	p.seq += p.recs // RFC 7011 §3.1: templates do not count
+	p.seq += p.recs // RFC 7011 section 3.1: templates do not count
 	p.recs = 0
 	p.buf = p.buf[:0]
 }
