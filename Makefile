@@ -30,17 +30,25 @@ gopacketcmp:
 	cd bench/gopacketcmp && go run . $(GOPACKETCMP_ARGS)
 
 # Every fuzz target in the tree, found by name (`go test -fuzz` takes one
-# package and one target per run).
+# package and one target per run). A finding is written to the target's
+# testdata/fuzz directory and fails the run. A failure that writes nothing
+# is Go 1.26's fuzz-coordinator race at the -fuzztime deadline ("context
+# deadline exceeded", golang/go#75804, fixed in Go 1.27): said, not failed.
 fuzz:
 	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
-		pkg=./$$(dirname "$${f#./}"); \
+		dir=$$(dirname "$${f#./}"); pkg=./$$dir; \
 		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
 			echo "== $$pkg $$fn"; \
-			go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || \
-			{ echo "== $$pkg $$fn again (a finding is saved in testdata/fuzz and fails again; a runner timeout under load does not)"; \
-			  go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; }; \
+			before=$$(ls "$$dir/testdata/fuzz/$$fn" 2>/dev/null | wc -l); \
+			rc=0; go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg >fuzz.out 2>&1 || rc=$$?; \
+			cat fuzz.out; \
+			if [ $$rc -ne 0 ]; then \
+				after=$$(ls "$$dir/testdata/fuzz/$$fn" 2>/dev/null | wc -l); \
+				if [ "$$after" -gt "$$before" ] || ! grep -qx '    context deadline exceeded' fuzz.out; then rm -f fuzz.out; exit 1; fi; \
+				echo "== $$pkg $$fn: stopped at the deadline without a finding (the fuzz coordinator's race, golang/go#75804): not a failure"; \
+			fi; \
 		done; \
-	done
+	done; rm -f fuzz.out
 
 # Soak and fault test (root; not part of make test): $(SOAK) of floods,
 # idle and IMIX on a veth pair with the interface taken down and up and
