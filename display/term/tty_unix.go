@@ -92,20 +92,24 @@ func (t *TTY) watch() {
 // Read reads the bytes keys send.
 func (t *TTY) Read(p []byte) (int, error) { return t.f.Read(p) }
 
-// Write writes to the terminal.
+// Write writes to the terminal. After Abandon it never returns: the
+// process is dying of a panic or SIGQUIT, and an error here would let the
+// screen's goroutine end the process with status 1 before Go prints the
+// panic (seen in CI).
 func (t *TTY) Write(p []byte) (int, error) {
 	t.wmu.Lock()
-	defer t.wmu.Unlock()
 	if t.gone {
-		return 0, os.ErrClosed
+		t.wmu.Unlock()
+		select {}
 	}
+	defer t.wmu.Unlock()
 	return t.f.Write(p)
 }
 
 // Abandon gives the terminal back from any goroutine while the process
 // dies (a panic elsewhere, SIGQUIT): it writes last (LeaveScreen), restores
-// the mode, and makes every later Write fail, so that no frame drawn in
-// the meantime lands on the shell's screen.
+// the mode, and makes every later Write wait for the end, so that no frame
+// drawn in the meantime lands on the shell's screen.
 func (t *TTY) Abandon(last string) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
