@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -160,7 +161,7 @@ func TestSortLimitMatchesFullSort(t *testing.T) {
 				for _, n := range []int{-1, 0, 1, 3, 10, 100, 250, 999, 2000} {
 					got := SortLimit(slices.Clone(rows), o, mode, nil, n)
 					want := Limit(full, n)
-					if !slices.Equal(got, want) {
+					if !slices.EqualFunc(got, want, func(a, b table.Flow) bool { return reflect.DeepEqual(a, b) }) {
 						t.Fatalf("size %d, %v, mode %d, n %d: SortLimit differs from a full sort", size, o, mode, n)
 					}
 				}

@@ -12,6 +12,7 @@ type Key struct {
 	Proto        uint8    // IP protocol number; 0 after port aggregation
 	Family       uint8    // 4 or 6; 0 only in the "other" row
 	Hidden       uint8    // HideA, HideB: an address aggregated away (iftop's s and d)
+	VLAN         uint16   // 802.1Q VLAN ID (the outermost tag), 0 when untagged
 }
 
 // Bits of Key.Hidden. A hidden address is not the same as 0.0.0.0 or ::,

@@ -3,6 +3,7 @@ package table
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestTopByColumnMatchesSort(t *testing.T) {
 					if n >= 0 && n < len(full) {
 						want = full[:n]
 					}
-					if !slices.Equal(got, want) {
+					if !slices.EqualFunc(got, want, func(a, b Flow) bool { return reflect.DeepEqual(a, b) }) {
 						t.Fatalf("size %d col %d mode %d n %d: TopByColumn differs from a full sort", size, col, mode, n)
 					}
 				}

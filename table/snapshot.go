@@ -31,6 +31,18 @@ type Flow struct {
 	Key  Key
 	Sent Stat
 	Recv Stat
+	// Links splits the flow by the link that carried it, when more than
+	// one interface is captured (nil otherwise): one entry per link that
+	// carried the flow in the 40 s window or since its start, whose Sent
+	// and Recv sum to the flow's.
+	Links []FlowLink
+}
+
+// FlowLink is the part of a flow one link carried.
+type FlowLink struct {
+	Link int // index into Snapshot.Interfaces
+	Sent Stat
+	Recv Stat
 }
 
 // Peak holds the largest 2 s rates of the last 40 s, in bytes per second.

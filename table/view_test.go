@@ -2,6 +2,7 @@ package table
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -38,7 +39,7 @@ func TestRowsAggregation(t *testing.T) {
 			t.Fatalf("%+v: %d rows, want %d", v, len(rows), len(want))
 		}
 		for _, row := range rows {
-			if w := want[row.Key]; w != row {
+			if w := want[row.Key]; !reflect.DeepEqual(w, row) {
 				t.Fatalf("%+v: row %+v, want %+v", v, row, w)
 			}
 		}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestTopN(t *testing.T) {
 				t.Fatalf("%d rows, want %d", len(got), len(want))
 			}
 			for i := range got {
-				if got[i] != want[i] {
+				if !reflect.DeepEqual(got[i], want[i]) {
 					t.Fatalf("row %d: %+v, want %+v", i, got[i], want[i])
 				}
 			}
