@@ -7,6 +7,7 @@ import (
 	"github.com/fastop/fastop/display/naming"
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 )
 
 // Text shown instead of an address.
@@ -30,6 +31,10 @@ const (
 type HostFormat struct {
 	Namer    naming.Namer     // nil: numeric addresses (iftop's -n)
 	Services *naming.Services // nil: numeric ports (iftop's -N)
+	// Group says what a row is; rows other than host pairs (group.Rows)
+	// show their label (AppendGroupLabel) instead of hosts.
+	Group group.By
+	Links []table.Interface // the snapshot's interfaces, which link rows name
 }
 
 // AppendName appends the host text of addr without a port: the cleaned name
@@ -110,8 +115,13 @@ func (f *HostFormat) AppendHost(dst []byte, addr netip.Addr, port uint16, proto 
 
 // AppendEndpoint appends the host field of one side of a row key (after
 // aggregation with table.View.DisplayKey): OtherHost for the "other" row,
-// else as AppendHost with that side's address and port.
+// else as AppendHost with that side's address and port. Under a Group
+// other than host pairs, the side's text of the grouped row instead (its
+// label on one side; see AppendGroupLabel).
 func (f *HostFormat) AppendEndpoint(dst []byte, k *table.Key, side Side, width int) []byte {
+	if f.Group != group.Host {
+		return f.appendGroupEndpoint(dst, k, side, width)
+	}
 	if k.IsOther() {
 		return AppendPadded(dst, OtherHost, width)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 )
 
 // Order is a sort order of rows (iftop's -o and the 1 2 3 < > keys).
@@ -93,6 +94,8 @@ func sortByName(rows []table.Flow, side Side, hf *HostFormat) {
 		switch {
 		case k.IsOther():
 			arena = append(arena, OtherHost...)
+		case hf.Group != group.Host:
+			arena = hf.appendGroupText(arena, k, side)
 		case side == Src:
 			arena = hf.AppendName(arena, k.AAddr(), -1)
 		default:

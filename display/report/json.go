@@ -10,6 +10,7 @@ import (
 	"github.com/fastop/fastop/display"
 	"github.com/fastop/fastop/display/naming"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 )
 
 // JSONOptions configure the --json report. The zero value writes every row,
@@ -19,6 +20,7 @@ type JSONOptions struct {
 	Sort      display.Order // row order
 	Limit     int           // rows per report; ≤ 0 means all (fastop passes -L, DefaultJSONLimit without it)
 	Interface string        // "" means the names in Snapshot.Interfaces, comma-joined
+	Group     group.Config  // what a row is (--group); other than host pairs, rows are group rows (JSON.md)
 }
 
 // jsonChunk is how much writeJSON buffers before it writes: a report of
@@ -53,8 +55,8 @@ func appendJSON(dst []byte, scratch []table.Flow, s *table.Snapshot, o *JSONOpti
 	if o == nil {
 		o = &JSONOptions{}
 	}
-	scratch = s.Rows(o.View, scratch)
-	var hf display.HostFormat // numeric, for sorting by name
+	scratch = group.Rows(s, o.View, o.Group, scratch)
+	hf := display.HostFormat{Group: o.Group.By, Links: s.Interfaces} // numeric, for sorting by name
 	limit := o.Limit
 	if limit <= 0 {
 		limit = -1
@@ -87,7 +89,11 @@ func appendJSON(dst []byte, scratch []table.Flow, s *table.Snapshot, o *JSONOpti
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONFlow(dst, s, &rows[i], o.View)
+		if o.Group.By != group.Host {
+			dst = appendJSONGroupRow(dst, s, &rows[i], &o.Group)
+		} else {
+			dst = appendJSONFlow(dst, s, &rows[i], o.View)
+		}
 		if w != nil && len(dst) >= jsonChunk {
 			if _, err := w.Write(dst); err != nil {
 				return dst[:0], scratch, err

@@ -8,6 +8,7 @@ import (
 	"github.com/fastop/fastop/display/naming"
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 )
 
 // Geometry of iftop's text report (docs/iftop.md#text-format).
@@ -47,6 +48,7 @@ type TextOptions struct {
 	NumericPorts bool             // -N: no service names
 	Namer        naming.Namer     // nil: numeric addresses (-n, or before DNS exists)
 	Services     *naming.Services // nil: DefaultServices(); ignored with NumericPorts
+	Group        group.Config     // what a row is (--group); the zero value: host pairs under View
 }
 
 // HostFormat returns the host formatter these options describe.
@@ -112,12 +114,13 @@ func appendText(dst []byte, scratch []table.Flow, s *table.Snapshot, o *TextOpti
 		o = &TextOptions{}
 	}
 	hf := o.HostFormat()
-	scratch = s.Rows(o.View, scratch)
+	hf.Group, hf.Links = o.Group.By, s.Interfaces
+	scratch = group.Rows(s, o.View, o.Group, scratch)
 	rows := display.SortLimit(scratch, o.Sort, table.TwoLine, &hf, o.limit())
 	u := o.unit()
 
 	dst = append(dst, "   # "...)
-	dst = display.AppendPadded(dst, "Host name (port/service if enabled)", TextHostWidth-1)
+	dst = display.AppendPadded(dst, display.GroupTitle(o.Group.By), TextHostWidth-1)
 	dst = append(dst, "    "...)
 	for _, h := range [...]string{"last 2s", "last 10s", "last 40s", "cumulative"} {
 		dst = append(dst, ' ')
