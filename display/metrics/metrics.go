@@ -16,7 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fastop/fastop/display"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,10 +34,11 @@ type ExportStats struct {
 
 // Config configures a Server.
 type Config struct {
-	Addr    string     // listen address, e.g. 127.0.0.1:9100 or :9100
-	Top     int        // rows exported as rate gauges (0: none)
-	View    table.View // how rows are aggregated (the screen's: host pairs, or flows with -P)
-	Version string     // fastop's version, for fastop_build_info
+	Addr    string       // listen address, e.g. 127.0.0.1:9100 or :9100
+	Top     int          // rows exported as rate gauges (0: none)
+	View    table.View   // how rows are aggregated (the screen's: host pairs, or flows with -P)
+	Group   group.Config // what a row is (--group); other than host pairs, the top rows are fastop_top_group_rate_bytes_per_second
+	Version string       // fastop's version, for fastop_build_info
 	// IPFIX, when set, reports the IPFIX exporter's counters.
 	IPFIX func() ExportStats
 	// SysfsNet is where interface speeds are read (default /sys/class/net).
@@ -66,7 +69,7 @@ type ifaceSum struct {
 }
 
 type topRow struct {
-	left, right string
+	left, right string  // host rows: the two ends; grouped rows: the label in left
 	sent, recv  float64 // bytes per second over the 10 s window
 }
 
@@ -194,16 +197,23 @@ func (s *Server) summarise(snap *table.Snapshot) *summary {
 		sum.ifaces = append(sum.ifaces, ifaceSum{name: in.Name, master: in.Master, speed: in.Speed, tx: in.TX, rx: in.RX, capture: in.Capture, down: in.Down})
 	}
 	if s.cfg.Top > 0 {
-		s.rows = snap.Rows(s.cfg.View, s.rows)
+		s.rows = group.Rows(snap, s.cfg.View, s.cfg.Group, s.rows)
 		rows := topN(s.rows, s.cfg.Top)
 		for i := range rows {
 			r := &rows[i]
-			sum.top = append(sum.top, topRow{
-				left:  endpoint(&r.Key, false),
-				right: endpoint(&r.Key, true),
-				sent:  snap.Rate(table.Win10s, r.Sent.Win[table.Win10s]),
-				recv:  snap.Rate(table.Win10s, r.Recv.Win[table.Win10s]),
-			})
+			t := topRow{
+				sent: snap.Rate(table.Win10s, r.Sent.Win[table.Win10s]),
+				recv: snap.Rate(table.Win10s, r.Recv.Win[table.Win10s]),
+			}
+			if s.cfg.Group.By == group.Host {
+				t.left, t.right = endpoint(&r.Key, false), endpoint(&r.Key, true)
+			} else {
+				// Numeric, as the host labels: no service name (a label
+				// value that changed with /etc/services would start a
+				// new series).
+				t.left = string(display.AppendGroupLabel(nil, s.cfg.Group.By, &r.Key, nil, snap.Interfaces))
+			}
+			sum.top = append(sum.top, t)
 		}
 	}
 	return sum
@@ -318,6 +328,7 @@ var (
 	descUndec   = prometheus.NewDesc("fastop_capture_undecodable_total", "Frames with truncated or malformed IP headers, or an unsupported link type.", []string{"interface"}, nil)
 	descFolded  = prometheus.NewDesc("fastop_capture_folded_flows_total", "Flows folded into the \"other\" row because the flow table (shared by all interfaces) was full: rows that gave way to heavier flows, and new flows refused a row (once per tick refused).", nil, nil)
 	descTop     = prometheus.NewDesc("fastop_top_rate_bytes_per_second", "The top rows of the screen: 10 s average rate in bytes/s (Prometheus base unit), per direction (sent: left to right).", []string{"left", "right", "direction"}, nil)
+	descTopGrp  = prometheus.NewDesc("fastop_top_group_rate_bytes_per_second", "With --group other than host: the top rows of the screen (services, networks, VLANs or links, as group says): 10 s average rate in bytes/s, per direction (sent: by the local side).", []string{"group", "key", "direction"}, nil)
 	descTime    = prometheus.NewDesc("fastop_snapshot_timestamp_seconds", "When the snapshot these values come from was taken (Unix time).", nil, nil)
 	descSkipped = prometheus.NewDesc("fastop_metrics_skipped_snapshots_total", "Snapshots replaced by a newer one before they were summarised (harmless: values are cumulative).", nil, nil)
 	descBuild   = prometheus.NewDesc("fastop_build_info", "fastop's version and the Go version it was built with.", []string{"version", "goversion"}, nil)
@@ -329,7 +340,7 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descBytes, descPackets, descSpeed, descUp, descCapPkts, descDropped, descUndec,
-		descFolded, descTop, descTime, descSkipped, descBuild, descIPMsgs, descIPRecs, descIPErrs, descIPSkip} {
+		descFolded, descTop, descTopGrp, descTime, descSkipped, descBuild, descIPMsgs, descIPRecs, descIPErrs, descIPSkip} {
 		ch <- d
 	}
 }
@@ -372,8 +383,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descSpeed, prometheus.GaugeValue, bps, in.name)
 		}
 	}
+	by := s.cfg.Group.By
 	for i := range sum.top {
 		r := &sum.top[i]
+		if by != group.Host {
+			ch <- prometheus.MustNewConstMetric(descTopGrp, prometheus.GaugeValue, r.sent, by.String(), r.left, "sent")
+			ch <- prometheus.MustNewConstMetric(descTopGrp, prometheus.GaugeValue, r.recv, by.String(), r.left, "recv")
+			continue
+		}
 		ch <- prometheus.MustNewConstMetric(descTop, prometheus.GaugeValue, r.sent, r.left, r.right, "sent")
 		ch <- prometheus.MustNewConstMetric(descTop, prometheus.GaugeValue, r.recv, r.left, r.right, "recv")
 	}
