@@ -9,6 +9,7 @@ import (
 	"github.com/fastop/fastop/display/report"
 	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 	"github.com/spf13/pflag"
 )
 
@@ -21,6 +22,7 @@ type settings struct {
 	buffer     int64
 	view       table.View
 	jsonLimit  int // flows per JSON report; 0: all
+	group      group.Config
 }
 
 // complete validates the options and fills o.set. Every error is a usage
@@ -67,6 +69,9 @@ func (o *Options) complete(fs *pflag.FlagSet, errOut io.Writer) error {
 	}
 	if o.Ports {
 		s.view.Ports = table.PortsOn
+	}
+	if err := o.completeGroup(); err != nil {
+		return err
 	}
 	return o.Export.complete(o)
 }

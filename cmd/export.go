@@ -116,6 +116,7 @@ func startExporters(o *Options, ifaces []afpacket.Interface, live bool, notes io
 			Addr:    e.Prometheus,
 			Top:     e.PrometheusTop,
 			View:    o.set.view,
+			Group:   o.set.group,
 			Version: version,
 		}
 		if x.ipfix != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/fastop/fastop/display/screen"
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 	"github.com/spf13/pflag"
 )
 
@@ -151,6 +152,8 @@ var rcDirectives = []rcDirective{
 	{name: "workers", kind: rcNumber, flag: "workers", apply: rcSet},
 	{name: "verbose", kind: rcBool, flag: "verbose", apply: rcSetBool},
 	{name: "master", kind: rcBool, flag: "master", apply: rcSetBool},
+	{name: "group", kind: rcEnum, enum: group.Names(), flag: "group", apply: rcSet},
+	{name: "group-prefix", kind: rcString, flag: "group-prefix", apply: rcChecked(checkGroupPrefix, "; networks stay /24 and /64")},
 }
 
 // The values of the enum directives, as iftop spells them.

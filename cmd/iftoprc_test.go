@@ -10,6 +10,7 @@ import (
 	"github.com/fastop/fastop/display"
 	"github.com/fastop/fastop/display/screen"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 	"github.com/spf13/pflag"
 )
 
@@ -34,6 +35,14 @@ func TestRC(t *testing.T) {
 		warnings []string // substrings of stderr lines, in order
 	}{
 		{"empty", "", nil, func(o *Options) bool { return o.Sort == "10s" && !o.NoDNS }, nil},
+		{"group", "group: dst-net\ngroup-prefix: /16,\n", nil, func(o *Options) bool {
+			return o.set.group.By == group.DstNet && o.set.group.Prefixes == group.Prefixes{V4: 16, V6: 64}
+		}, nil},
+		{"group invalid", "group: port\ngroup-prefix: 40,64\n", nil, func(o *Options) bool {
+			return o.set.group == group.Config{By: group.Host, Prefixes: group.DefaultPrefixes}
+		},
+			[]string{`rc:1: warning: invalid enumeration value "port" for directive "group"`, "rc:2: warning: group-prefix: invalid prefix lengths"}},
+		{"group command line wins", "group: vlan\n", []string{"--group", "link"}, func(o *Options) bool { return o.set.group.By == group.Link }, nil},
 		{"interface", "interface: eth1\n", nil, func(o *Options) bool { return o.Interface == "eth1" }, nil},
 		{"dns-resolution no", "dns-resolution: no\n", nil, func(o *Options) bool { return o.NoDNS }, nil},
 		{"dns-resolution Yes is false", "dns-resolution: Yes\n", nil, func(o *Options) bool { return o.NoDNS }, nil},
@@ -199,7 +208,7 @@ func TestRCKeysAllHandled(t *testing.T) {
 		"interface": "eth9", "filter-code": "udp", "sort": "2s", "line-display": "one-line-sent", "max-bandwidth": "1M",
 		"net-filter": "10.0.0.0/8", "net-filter6": "fd00::/8", "port-display": "source-only", "timed-output": "3",
 		"num-lines": "4", "screen-filter": "x", "fanout": "3", "fanout-mode": "lb", "buffer": "8M", "snaplen": "96",
-		"max-flows": "77", "speed": "3", "workers": "2",
+		"max-flows": "77", "speed": "3", "workers": "2", "group": "vlan", "group-prefix": "16,48",
 		// The bools that default to true are set to no.
 		"dns-resolution": "no", "port-resolution": "no", "show-bars": "no",
 	}

@@ -47,6 +47,7 @@ type Options struct {
 	Workers    int     // --workers (files)
 	Master     bool    // --master: capture a bond or team itself, not its links
 	Export     ExportOptions
+	Rows       RowOptions
 
 	set settings // filled by complete
 	ui  rcUI     // screen settings from ~/.iftoprc (applyRC)
@@ -85,6 +86,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print capture details (ring memory, fanout) on stderr")
 	fs.IntVar(&o.Workers, "workers", 1, "workers to spread a capture file over (-r)")
 	fs.BoolVar(&o.Master, "master", false, "capture a bond or team named by -i itself instead of each of its links")
+	o.Rows.AddFlags(fs)
 	o.Export.AddFlags(fs)
 }
 

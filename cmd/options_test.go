@@ -15,6 +15,7 @@ import (
 	"github.com/fastop/fastop/display/report"
 	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -119,6 +120,9 @@ func TestOptions(t *testing.T) {
 		{[]string{"--ipfix-mtu", "9000"}, []string{"ipfix-mtu"}, func(o *Options) bool { return o.Export.IPFIXMTU == 9000 }},
 		{[]string{"-i", "a", "-i", "b"}, nil, func(o *Options) bool { return o.Interface == "b" }}, // the last one wins, as in iftop
 		{[]string{"-n", "--", "-x"}, nil, nil}, // "--" ends the options; "-x" is then an argument (an error)
+		{[]string{"--group", "service", "--group-prefix", "16,48"}, []string{"group", "group-prefix"}, func(o *Options) bool {
+			return o.set.group.By == group.Service && o.set.group.Prefixes == group.Prefixes{V4: 16, V6: 48} && o.set.group.Services != nil
+		}},
 	}
 	covered := map[string]bool{"help": true, "version": true}
 	for _, tt := range tests {
@@ -193,6 +197,9 @@ func TestOptionErrors(t *testing.T) {
 		{[]string{"--ipfix-idle", "10ms"}, "--ipfix-idle 10ms"},
 		{[]string{"--ipfix-mtu", "100"}, "--ipfix-mtu 100"},
 		{[]string{"-r", "x", "--prometheus", ":9100"}, "--prometheus serves live counters"},
+		{[]string{"--group", "port"}, `--group: invalid row type "port": use host, service, src-net, dst-net, vlan, link`},
+		{[]string{"--group-prefix", "24"}, `--group-prefix: invalid prefix lengths "24": expected IPV4,IPV6`},
+		{[]string{"--group-prefix", "24,0"}, "the IPv6 prefix length must be 1 to 128"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -71,12 +71,14 @@ func newReporter(o *Options, out io.Writer, iface string) *reporter {
 		Limit:        o.Lines,
 		Bytes:        o.Bytes,
 		NumericPorts: o.NoPortNames,
+		Group:        o.set.group,
 	}
 	r.jopts = report.JSONOptions{
 		View:      o.set.view,
 		Sort:      o.set.order,
 		Limit:     o.set.jsonLimit,
 		Interface: iface,
+		Group:     o.set.group,
 	}
 	return r
 }

@@ -49,6 +49,7 @@ func runScreen(ctx context.Context, o *Options, streams IO, snaps <-chan *table.
 func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) screen.Config {
 	st := screen.DefaultUIState()
 	st.View = o.set.view
+	st.Group = o.set.group.By
 	st.Order = o.set.order
 	st.DNS = !o.NoDNS
 	st.PortNames = !o.NoPortNames
@@ -68,6 +69,7 @@ func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) sc
 		MaxBandwidth: float64(o.set.maxBW),
 		Bytes:        o.Bytes,
 		Services:     naming.DefaultServices(),
+		Prefixes:     o.set.group.Prefixes,
 		ASCII:        !term.UTF8Locale(getenv),
 		Live:         o.Read == "",
 		Version:      version,

@@ -8,6 +8,7 @@ import (
 	"github.com/fastop/fastop/display/naming"
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 )
 
 // Screen size limits. Any size from minWidth×minHeight up is laid out as
@@ -36,6 +37,7 @@ type frame struct {
 
 	Namer    naming.Namer     // host names while State.DNS
 	Services *naming.Services // service names while State.PortNames; nil: numeric
+	Prefixes group.Prefixes   // network rows' prefix lengths (State.Group); zero: /24 and /64
 
 	ASCII       bool   // rules drawn with - and + (a terminal that is not UTF-8)
 	Live        bool   // a live capture: the drop counter is always shown
@@ -77,14 +79,16 @@ type renderer struct {
 	agg     []table.Flow
 	aggSnap *table.Snapshot
 	aggView table.View
+	aggRows group.Config
 }
 
-// aggregate returns a copy of s's rows under v, which the caller may
-// reorder and filter.
-func (r *renderer) aggregate(s *table.Snapshot, v table.View) []table.Flow {
-	if s != r.aggSnap || v != r.aggView || r.agg == nil {
-		r.agg = s.Rows(v, r.agg)
-		r.aggSnap, r.aggView = s, v
+// aggregate returns a copy of s's rows under st's view and row type,
+// which the caller may reorder and filter.
+func (r *renderer) aggregate(s *table.Snapshot, st *UIState, f *frame) []table.Flow {
+	v, c := st.View, f.rows(st)
+	if s != r.aggSnap || v != r.aggView || c != r.aggRows || r.agg == nil {
+		r.agg = group.Rows(s, v, c, r.agg)
+		r.aggSnap, r.aggView, r.aggRows = s, v, c
 	}
 	r.rows = append(r.rows[:0], r.agg...)
 	return r.rows
@@ -135,6 +139,10 @@ func (f *frame) hostFormat(st *UIState) (show, peek display.HostFormat) {
 	}
 	if st.PortNames {
 		show.Services, peek.Services = f.Services, f.Services
+	}
+	show.Group, peek.Group = st.Group, st.Group
+	if f.Snap != nil {
+		show.Links, peek.Links = f.Snap.Interfaces, f.Snap.Interfaces
 	}
 	return show, peek
 }
@@ -245,7 +253,7 @@ func barBits(s *table.Snapshot, st *table.Stat, win int) float64 {
 // the top rows are sorted (SortLimit), so a frame costs O(n log k) for n
 // flows. Unlike iftop, the scroll counts the rows that pass the filter.
 func (r *renderer) selectRows(s *table.Snapshot, st *UIState, f *frame, peek *display.HostFormat, hw, capacity int) ([]table.Flow, int) {
-	rows := r.aggregate(s, st.View)
+	rows := r.aggregate(s, st, f)
 	if st.Frozen && f.Frozen != nil {
 		rows = r.frozenRows(rows, f.Frozen)
 	}
@@ -311,7 +319,7 @@ func (r *renderer) Order(f *frame) []table.Key {
 		return []table.Key{}
 	}
 	_, peek := f.hostFormat(st)
-	rows := r.aggregate(snap, st.View)
+	rows := r.aggregate(snap, st, f)
 	display.SortRows(rows, st.Order, st.Mode, &peek)
 	keys := make([]table.Key, len(rows))
 	for i := range rows {
@@ -542,8 +550,9 @@ func (r *renderer) drawHealth(g *term.Grid, tot *table.Snapshot, f *frame, gl gl
 }
 
 // helpText is iftop's help screen (docs/iftop.md#help-screen; iftop's own is
-// testdata/iftop-screens/help.txt), line for line; the last line names
-// fastop. At 24 rows it falls under the TX row, as in iftop.
+// testdata/iftop-screens/help.txt), line for line, then fastop's own keys;
+// the last line names fastop. At 24 rows they fall under the TX row, as in
+// iftop.
 var helpText = [...]string{
 	"Host display:                          General:",
 	" n - toggle DNS host resolution         P - pause display",
@@ -564,6 +573,8 @@ var helpText = [...]string{
 	" o - freeze current order",
 	"",
 	"",
+	"fastop:",
+	" g - cycle rows: host pairs, services, src/dst networks, VLANs, links",
 }
 
 // drawHelp draws the help text on rows [start, end].

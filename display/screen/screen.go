@@ -11,6 +11,7 @@ import (
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
 	"github.com/fastop/fastop/table/crash"
+	"github.com/fastop/fastop/table/group"
 )
 
 // Terminal is what the screen draws on: a terminal in raw mode (TTY), or a
@@ -34,6 +35,7 @@ type Config struct {
 	Bytes        bool             // -B
 	Namer        naming.Namer     // host names while State.DNS (a *Resolver); nil: addresses only
 	Services     *naming.Services // service names while State.PortNames; nil: numeric
+	Prefixes     group.Prefixes   // --group-prefix: network rows' prefix lengths; zero: /24 and /64
 	ASCII        bool             // draw rules in ASCII (the locale is not UTF-8; see UTF8Locale)
 	Live         bool             // a live capture: always show the drop counter
 	Version      string           // on the help screen
@@ -215,6 +217,7 @@ func (s *screen) frame() frame {
 		Frozen:       s.frozen,
 		Namer:        s.cfg.Namer,
 		Services:     s.cfg.Services,
+		Prefixes:     s.cfg.Prefixes,
 		ASCII:        s.cfg.ASCII,
 		Live:         s.cfg.Live,
 		DroppedTick:  s.drops,

@@ -7,6 +7,7 @@ import (
 	"github.com/fastop/fastop/display"
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 )
 
 // UIState is everything the keys change (docs/iftop.md#keys). It is a value:
@@ -26,6 +27,7 @@ type UIState struct {
 	Frozen    bool           // o: the order of the rows is kept
 	Help      bool           // h ?
 	Scroll    int            // j k: rows skipped at the top
+	Group     group.By       // g: what a row is (host pairs, services, networks, VLANs, links)
 
 	Filter     *regexp.Regexp // l: screen filter; nil shows every row
 	FilterText string         // its source, the l prompt's initial text
@@ -207,6 +209,8 @@ func (s UIState) key(k term.Key) (UIState, action) {
 		s.Edit, s.Editor = EditFilterCode, term.NewEditor(PromptFilterCode, s.FilterCode)
 	case '!':
 		a = s.say("Sorry, subshells have been disabled.")
+	case 'g':
+		a = s.cycleGroup()
 	case term.KeyCtrlL:
 		a.Repaint = true
 	default:
