@@ -1,6 +1,7 @@
 package screen
 
 import (
+	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table/group"
 )
 
@@ -33,4 +34,35 @@ func (f *frame) rows(st *UIState) group.Config {
 		c.Services = f.Services
 	}
 	return c
+}
+
+// rowTypes name the row types on the rule above the totals, so that what a
+// row is stays said after the g key's hint is gone.
+var rowTypes = [...]string{
+	group.Service: " rows: services ",
+	group.SrcNet:  " rows: source networks ",
+	group.DstNet:  " rows: dest networks ",
+	group.VLAN:    " rows: VLANs ",
+	group.Link:    " rows: links ",
+}
+
+// drawRowType writes the row type on the left of the rule above the
+// totals (host pairs: nothing, as iftop), where the health note on its
+// right leaves room for it.
+func drawRowType(g *term.Grid, st *UIState, gl glyphs) {
+	if st.Group == group.Host || int(st.Group) >= len(rowTypes) {
+		return
+	}
+	y := g.H - 4
+	free := 0 // rule cells from column 0 up to the first other cell
+	for _, c := range g.Row(y) {
+		if c.R != gl.h {
+			break
+		}
+		free++
+	}
+	label := rowTypes[st.Group]
+	if 2+len(label)+1 <= free {
+		g.PutString(2, y, label)
+	}
 }

@@ -75,6 +75,15 @@ func TestRenderGroupGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g, _ := renderFrame(80, 24, tt.f)
+			if tt.name == "service" {
+				// Where the health note leaves no room, the row type is
+				// not written over it.
+				small, _ := renderFrame(60, 14, groupFrame(group.Service))
+				checkGrid(t, small)
+				if row := strings.Split(small.String(), "\n")[10]; strings.Contains(row, "rows:") || !strings.Contains(row, "dropped") {
+					t.Errorf("60x14 rule: %q", row)
+				}
+			}
 			checkGrid(t, g)
 			displaytest.Golden(t, "screen_group_"+tt.name, g.AppendText(nil, true))
 		})

@@ -224,6 +224,7 @@ func (r *renderer) Render(g *term.Grid, f *frame) renderInfo {
 
 	r.drawTotals(g, snap, tot, st, unit, scaleMax)
 	r.drawHealth(g, tot, f, gl)
+	drawRowType(g, st, gl)
 
 	switch {
 	case st.Edit != EditNone:
