@@ -142,18 +142,26 @@ func describeExpansion(e *links.Expansion) string {
 	return term.Clean(b.String())
 }
 
-// readLink is what a target is now: speed, master and state from sysfs,
-// or, where sysfs does not describe it, the state of its capture group. A
-// link that left its master says "left MASTER".
+// readLink is what a target is now: speed, master, state and 802.3ad
+// aggregators from sysfs, or, where sysfs does not describe it, the state
+// of its capture group. A link that left its master says "left MASTER".
 func readLink(t linkTarget, g *afpacket.Group) table.Link {
 	l := table.Link{Master: t.master}
 	if t.sysfs {
 		d, err := links.Read(sysfsRoot, t.name)
 		if err == nil {
 			l.Speed, l.State = d.Speed, d.State()
+			if d.Slave != nil && d.Slave.Aggregator > 0 {
+				l.Aggregator = d.Slave.Aggregator
+			}
 			if t.master != "" {
-				if m, err := links.Read(sysfsRoot, t.master); err == nil && !slices.Contains(m.Members(), t.name) {
-					l.State = "left " + t.master
+				m, err := links.Read(sysfsRoot, t.master)
+				switch {
+				case err != nil:
+				case !slices.Contains(m.Members(), t.name):
+					l.State, l.Aggregator = "left "+t.master, 0
+				case m.Bond != nil && m.Bond.Aggregator > 0:
+					l.ActiveAggregator = m.Bond.Aggregator
 				}
 			}
 			return l

@@ -90,6 +90,11 @@ type Link struct {
 	Speed  int64  // bits/s; 0 when unknown
 	Master string // the bond or team it belongs to; "" when none
 	State  string // "up", "down", a bond member's "active" or "backup"; "" when not known
+	// Aggregator is an 802.3ad bond member's aggregator id, and
+	// ActiveAggregator the one its bond transmits on; 0 when none or not
+	// known (the kernel numbers aggregators from 1). A member whose
+	// aggregator is not the active one carries no traffic of the bond.
+	Aggregator, ActiveAggregator int
 }
 
 // Snapshot is an immutable view of the merged table at the end of a tick.
