@@ -43,6 +43,9 @@ type frame struct {
 	Live        bool   // a live capture: the drop counter is always shown
 	DroppedTick uint64 // frames the kernel dropped in the last tick
 	Version     string // on the help screen
+
+	Export    ExportStatus // an exporter's errors, for the health note
+	ExportNew bool         // its error count rose in the last tick
 }
 
 // renderInfo is what the screen loop learns from a frame.
@@ -80,15 +83,31 @@ type renderer struct {
 	aggSnap *table.Snapshot
 	aggView table.View
 	aggRows group.Config
+	aggLink int
+
+	// The one-link view and the rows' link tags (links.go).
+	lflows    []table.Flow
+	linkSnap  table.Snapshot
+	splitSnap *table.Snapshot
+	split     bool
+	masks     []uint64
+	rowIndex  map[table.Key]int
+	tbuf      []byte
 }
 
-// aggregate returns a copy of s's rows under st's view and row type,
-// which the caller may reorder and filter.
-func (r *renderer) aggregate(s *table.Snapshot, st *UIState, f *frame) []table.Flow {
+// aggregate returns a copy of s's rows under st's view and row type, which
+// the caller may reorder and filter: of every link, or (link ≥ 0) each
+// flow's part on that link, without the flows it did not carry.
+func (r *renderer) aggregate(s *table.Snapshot, st *UIState, f *frame, link int) []table.Flow {
 	v, c := st.View, f.rows(st)
-	if s != r.aggSnap || v != r.aggView || c != r.aggRows || r.agg == nil {
-		r.agg = group.Rows(s, v, c, r.agg)
-		r.aggSnap, r.aggView, r.aggRows = s, v, c
+	if s != r.aggSnap || v != r.aggView || c != r.aggRows || link != r.aggLink || r.agg == nil {
+		src := s
+		if link >= 0 {
+			r.linkSnap = table.Snapshot{Window: s.Window, Flows: r.linkFlows(s, link), Interfaces: s.Interfaces}
+			src = &r.linkSnap
+		}
+		r.agg = group.Rows(src, v, c, r.agg)
+		r.aggSnap, r.aggView, r.aggRows, r.aggLink = s, v, c, link
 	}
 	r.rows = append(r.rows[:0], r.agg...)
 	return r.rows
@@ -183,9 +202,21 @@ func (r *renderer) Render(g *term.Grid, f *frame) renderInfo {
 	show, peek := f.hostFormat(st)
 	start := hostStart(st.Bars)
 	hw := hostWidth(w, st.Totals)
-	capacity := pairCapacity(h, start, st.Mode)
+	// The link strip takes rows above the totals' rule; the flows keep
+	// the rows above it (fh is the height they are laid out in).
+	strip := stripLines(snap, st, h, start)
+	fh := h
+	if strip > 0 {
+		fh -= strip + 1
+	}
+	capacity := pairCapacity(fh, start, st.Mode)
+	sel := linkIndex(snap, st.Link)
+	noRows := sel >= 0 && len(snap.Flows) > 0 && !r.hasSplit(snap)
+	if noRows {
+		capacity = 0
+	}
 
-	rows, total := r.selectRows(snap, st, f, &peek, hw, capacity)
+	rows, total := r.selectRows(snap, st, f, &peek, hw, capacity, sel)
 	info.Rows = total
 
 	// The scale must hold every bar this frame draws.
@@ -215,11 +246,29 @@ func (r *renderer) Render(g *term.Grid, f *frame) renderInfo {
 	} else {
 		g.Fill(0, w, 0, gl.h)
 	}
+	if sel >= 0 && !st.Help {
+		// Which link the flow list shows, on the scale's rule.
+		r.buf = append(r.buf[:0], " flows on "...)
+		r.buf = term.AppendClean(r.buf, snap.Interfaces[sel].Name, maxLinkName)
+		r.buf = append(r.buf, ' ')
+		g.PutBytes(2, start-1, r.buf)
+	}
 
-	if st.Help {
+	switch {
+	case st.Help:
 		drawHelp(g, start, h-5, f.Version)
-	} else {
-		r.drawRows(g, rows, snap, st, &show, unit, start, hw, scaleMax)
+	case noRows:
+		g.PutString(0, start, noSplit)
+	default:
+		var tags []uint64
+		if st.Group == group.Host {
+			// Rows of another type (g) are not host pairs: no tags.
+			tags = r.rowLinks(snap, rows, st.View, sel)
+		}
+		r.drawRows(g, rows, tags, snap, st, &show, unit, start, fh-5, hw, scaleMax)
+	}
+	if strip > 0 {
+		r.drawStrip(g, snap, st, unit, gl, fh-4, strip, sel)
 	}
 
 	r.drawTotals(g, snap, tot, st, unit, scaleMax)
@@ -253,8 +302,8 @@ func barBits(s *table.Snapshot, st *table.Stat, win int) float64 {
 // view, kept in the frozen order or sorted, filtered, and scrolled; only
 // the top rows are sorted (SortLimit), so a frame costs O(n log k) for n
 // flows. Unlike iftop, the scroll counts the rows that pass the filter.
-func (r *renderer) selectRows(s *table.Snapshot, st *UIState, f *frame, peek *display.HostFormat, hw, capacity int) ([]table.Flow, int) {
-	rows := r.aggregate(s, st, f)
+func (r *renderer) selectRows(s *table.Snapshot, st *UIState, f *frame, peek *display.HostFormat, hw, capacity, link int) ([]table.Flow, int) {
+	rows := r.aggregate(s, st, f, link)
 	if st.Frozen && f.Frozen != nil {
 		rows = r.frozenRows(rows, f.Frozen)
 	}
@@ -320,7 +369,7 @@ func (r *renderer) Order(f *frame) []table.Key {
 		return []table.Key{}
 	}
 	_, peek := f.hostFormat(st)
-	rows := r.aggregate(snap, st, f)
+	rows := r.aggregate(snap, st, f, linkIndex(snap, st.Link))
 	display.SortRows(rows, st.Order, st.Mode, &peek)
 	keys := make([]table.Key, len(rows))
 	for i := range rows {
@@ -371,25 +420,55 @@ func (r *renderer) drawScale(g *term.Grid, max float64, log bool, unit display.U
 	g.Set(0, 1, gl.corner)
 }
 
-// drawRows draws the host pairs from row start (docs/iftop.md#geometry):
-// host fields of width hw at columns 0 and hw+4 with the arrow between, the
-// optional cumulative column at COLS−32, the three rates at COLS−24, −16 and
-// −8, and the bars.
-func (r *renderer) drawRows(g *term.Grid, rows []table.Flow, s *table.Snapshot, st *UIState, hf *display.HostFormat, unit display.Unit, start, hw int, scaleMax float64) {
+// drawRows draws the host pairs from row start to the row above end
+// (docs/iftop.md#geometry): host fields of width hw at columns 0 and hw+4
+// with the arrow between, the optional cumulative column at COLS−32, the
+// three rates at COLS−24, −16 and −8, and the bars. tags, when not nil, are
+// the links that carried each row (rowLinks): named on a two-line pair's
+// <= row, in the destination field's blank; at the end of the destination
+// field in one-line modes.
+func (r *renderer) drawRows(g *term.Grid, rows []table.Flow, tags []uint64, s *table.Snapshot, st *UIState, hf *display.HostFormat, unit display.Unit, start, end, hw int, scaleMax float64) {
 	y := start
 	for i := range rows {
-		if y >= g.H-5 {
+		if y >= end {
 			break
 		}
 		fl := &rows[i]
+		var tag uint64
+		if tags != nil {
+			tag = tags[i]
+		}
 		r.buf = hf.AppendEndpoint(r.buf[:0], &fl.Key, display.Src, hw)
 		g.PutBytes(0, y, r.buf)
-		r.buf = hf.AppendEndpoint(r.buf[:0], &fl.Key, display.Dst, hw)
+		dw := hw
+		r.tbuf = r.tbuf[:0]
+		if tag != 0 && st.Mode != table.TwoLine {
+			// "[eth0,eth1]" takes the end of the destination field, while
+			// the host keeps 8 columns.
+			r.tbuf = append(r.tbuf, '[')
+			r.tbuf = appendLinkTag(r.tbuf, s, tag, hw-11)
+			r.tbuf = append(r.tbuf, ']')
+			if len(r.tbuf) <= hw-9 {
+				dw = hw - len(r.tbuf) - 1
+			} else {
+				r.tbuf = r.tbuf[:0]
+			}
+		}
+		r.buf = hf.AppendEndpoint(r.buf[:0], &fl.Key, display.Dst, dw)
 		g.PutBytes(hw+4, y, r.buf)
+		if len(r.tbuf) > 0 {
+			g.PutBytes(hw+4+hw-len(r.tbuf), y, r.tbuf)
+		}
 		switch st.Mode {
 		case table.TwoLine:
 			g.PutString(hw, y, " => ")
 			g.PutString(hw, y+1, " <= ")
+			if tag != 0 {
+				r.buf = append(r.buf[:0], "via "...)
+				if r.buf = appendLinkTag(r.buf, s, tag, hw-4); len(r.buf) > 4 {
+					g.PutBytes(hw+4, y+1, r.buf)
+				}
+			}
 			r.drawValues(g, y, s, &fl.Sent, st.Totals, unit)
 			r.drawValues(g, y+1, s, &fl.Recv, st.Totals, unit)
 			r.drawBar(g, y, barBits(s, &fl.Sent, st.BarWin), scaleMax, st)
@@ -493,9 +572,10 @@ func (r *renderer) drawTotals(g *term.Grid, s, tot *table.Snapshot, st *UIState,
 
 // drawHealth draws the rule above the totals, and on its right end what
 // iftop never shows: frames the kernel dropped since the start (and in the
-// last tick), the fanout width, flows folded into the "other" row, and
-// interfaces that are down. Shown in reverse video while something is
-// wrong now (drops in the last tick, an interface down).
+// last tick), the fanout width, flows folded into the "other" row,
+// interfaces that are down, what the links say (appendLinkNotes) and an
+// exporter's errors. Shown in reverse video while something is wrong now
+// (drops in the last tick, an interface down, the exporter failing).
 func (r *renderer) drawHealth(g *term.Grid, tot *table.Snapshot, f *frame, gl glyphs) {
 	w, y := g.W, g.H-4
 	g.Fill(0, w, y, gl.h)
@@ -533,6 +613,17 @@ func (r *renderer) drawHealth(g *term.Grid, tot *table.Snapshot, f *frame, gl gl
 			alarm = true
 		}
 	}
+	b = appendLinkNotes(b, tot, func(b []byte) []byte {
+		if len(b) > 0 {
+			b = append(b, ", "...)
+		}
+		return b
+	})
+	if e := &f.Export; e.Errors > 0 {
+		sep()
+		b = appendExportNote(b, e)
+		alarm = alarm || f.ExportNew
+	}
 	r.buf = b
 	if len(b) == 0 {
 		return
@@ -551,9 +642,10 @@ func (r *renderer) drawHealth(g *term.Grid, tot *table.Snapshot, f *frame, gl gl
 }
 
 // helpText is iftop's help screen (docs/iftop.md#help-screen; iftop's own is
-// testdata/iftop-screens/help.txt), line for line, then fastop's own keys;
-// the last line names fastop. At 24 rows they fall under the TX row, as in
-// iftop.
+// testdata/iftop-screens/help.txt), line for line, with fastop's link keys
+// in its empty right-hand corner, then fastop's other keys; the last line
+// names fastop. At 24 rows the lines after iftop's fall under the TX row,
+// as in iftop.
 var helpText = [...]string{
 	"Host display:                          General:",
 	" n - toggle DNS host resolution         P - pause display",
@@ -567,9 +659,9 @@ var helpText = [...]string{
 	" D - toggle show destination port       L - lin/log scales",
 	" p - toggle port display                ! - shell command",
 	"                                        q - quit",
-	"Sorting:",
-	" 1/2/3 - sort by 1st/2nd/3rd column",
-	" < - sort by source name",
+	"Sorting:                               Links (fastop):",
+	" 1/2/3 - sort by 1st/2nd/3rd column     i - toggle the link strip",
+	" < - sort by source name                I - flows of all links/one link",
 	" > - sort by dest name",
 	" o - freeze current order",
 	"",

@@ -374,6 +374,7 @@ func compareScreen(t *testing.T, g *term.Grid, c capture, n int, checkRev bool) 
 	}
 	bad := 0
 	for y := 0; y < n; y++ {
+		got[y] = withoutLinkKeys(got[y]) // the one place fastop's help differs
 		if got[y] != c.rows[y] && bad < 6 {
 			t.Errorf("row %d:\n  iftop  %q\n  fastop %q", y, c.rows[y], got[y])
 			bad++
@@ -523,6 +524,24 @@ func TestRenderIftopScreens(t *testing.T) {
 			compareScreen(t, g, c, tt.rows, tt.rev)
 		})
 	}
+}
+
+// linkKeys are the lines fastop adds to iftop's help screen, in the empty
+// right-hand column (column 39 on) of its Sorting rows.
+var linkKeys = []string{"Links (fastop):", " i - toggle the link strip", " I - flows of all links/one link"}
+
+// withoutLinkKeys drops one of linkKeys from column 39 of a help row (and
+// the blanks before it), leaving what iftop shows there.
+func withoutLinkKeys(row string) string {
+	if len(row) <= 39 {
+		return row
+	}
+	for _, k := range linkKeys {
+		if row[39:] == k {
+			return strings.TrimRight(row[:39], " ")
+		}
+	}
+	return row
 }
 
 func mustFilter(t *testing.T, text string) *regexp.Regexp {

@@ -53,6 +53,9 @@ type Config struct {
 	// Redraw asks for a new frame without a new snapshot: a host name
 	// arrived (Resolver.Updated). nil: never.
 	Redraw <-chan struct{}
+	// Export says how an exporter fares (IPFIX's errors); the screen asks
+	// at every snapshot and notes errors on the health rule. nil: none.
+	Export func() ExportStatus
 
 	// Now is the clock for status hints; nil means time.Now.
 	Now func() time.Time
@@ -183,6 +186,8 @@ type screen struct {
 	frozen []table.Key
 	scale  autoScale
 	drops  uint64 // dropped in the last tick
+	export ExportStatus
+	expNew bool // export.Errors rose at the last snapshot
 	msgAt  time.Time
 	kr     term.KeyReader
 	r      renderer
@@ -222,6 +227,8 @@ func (s *screen) frame() frame {
 		Live:         s.cfg.Live,
 		DroppedTick:  s.drops,
 		Version:      s.cfg.Version,
+		Export:       s.export,
+		ExportNew:    s.expNew,
 	}
 }
 
@@ -260,6 +267,11 @@ func (s *screen) onSnapshot(snap *table.Snapshot) {
 		s.drops = snap.Dropped
 	}
 	s.latest = snap
+	if s.cfg.Export != nil {
+		e := s.cfg.Export()
+		s.expNew = e.Errors > s.export.Errors
+		s.export = e
+	}
 	if !s.st.Paused || s.shown == nil {
 		s.shown = snap
 	}
@@ -278,6 +290,9 @@ func (s *screen) onKeys(keys []term.Key) bool {
 		}
 		if a.Suspend {
 			s.suspend()
+		}
+		if a.CycleLink {
+			s.st, a = s.st.cycleLink(s.linkNames())
 		}
 		if a.SetFilter {
 			err := errNoFilterChange
@@ -307,6 +322,18 @@ func (s *screen) onKeys(keys []term.Key) bool {
 		s.dirty = true
 	}
 	return false
+}
+
+// linkNames lists the links of the latest snapshot, for the I key.
+func (s *screen) linkNames() []string {
+	if s.latest == nil {
+		return nil
+	}
+	names := make([]string, len(s.latest.Interfaces))
+	for i := range s.latest.Interfaces {
+		names[i] = s.latest.Interfaces[i].Name
+	}
+	return names
 }
 
 // suspender is a Terminal that can stop the process (TTY.Suspend).

@@ -28,6 +28,8 @@ type UIState struct {
 	Help      bool           // h ?
 	Scroll    int            // j k: rows skipped at the top
 	Group     group.By       // g: what a row is (host pairs, services, networks, VLANs, links)
+	Strip     bool           // i: the link strip (drawn when two or more links are captured)
+	Link      string         // I: the one link whose part of each flow the list shows; "" for all
 
 	Filter     *regexp.Regexp // l: screen filter; nil shows every row
 	FilterText string         // its source, the l prompt's initial text
@@ -67,15 +69,17 @@ type action struct {
 	Beep      bool   // the line editor refused a key
 	SetFilter bool   // f accepted: install FilterCode, then call FilterResult
 	Filter    string // the expression to install
+	CycleLink bool   // I: move Link to the next link of the latest snapshot (cycleLink)
 }
 
 // helpHint is the answer to a key fastop does not know (iftop's words,
 // although H itself is not a help key).
 const helpHint = "Press H or ? for help"
 
-// DefaultUIState is iftop's state with no option and no ~/.iftoprc.
+// DefaultUIState is iftop's state with no option and no ~/.iftoprc, and
+// fastop's link strip on.
 func DefaultUIState() UIState {
-	return UIState{DNS: true, PortNames: true, Bars: true, BarWin: table.Win10s}
+	return UIState{DNS: true, PortNames: true, Bars: true, BarWin: table.Win10s, Strip: true}
 }
 
 func (s *UIState) say(msg string) action {
@@ -207,6 +211,11 @@ func (s UIState) key(k term.Key) (UIState, action) {
 		s.Edit, s.Editor = EditScreenFilter, term.NewEditor(PromptScreenFilter, s.FilterText)
 	case 'f':
 		s.Edit, s.Editor = EditFilterCode, term.NewEditor(PromptFilterCode, s.FilterCode)
+	case 'i':
+		s.Strip = !s.Strip
+		a = s.sayOnOff(s.Strip, "Link strip on", "Link strip off")
+	case 'I':
+		a.CycleLink = true
 	case '!':
 		a = s.say("Sorry, subshells have been disabled.")
 	case 'g':
@@ -217,6 +226,33 @@ func (s UIState) key(k term.Key) (UIState, action) {
 		a = s.say(helpHint)
 	}
 	return s, a
+}
+
+// cycleLink is the I key once the screen loop knows the links (the names
+// of the latest snapshot's interfaces, in order): all links → the first →
+// … → the last → all links. With fewer than two links there is nothing to
+// choose; a link that is gone counts as the last.
+func (s UIState) cycleLink(links []string) (UIState, action) {
+	if len(links) < 2 {
+		s.Link = ""
+		return s, s.say("One link captured: the flows are all on it")
+	}
+	next := 0
+	if s.Link != "" {
+		next = len(links)
+		for i, l := range links {
+			if l == s.Link {
+				next = i + 1
+				break
+			}
+		}
+	}
+	if next >= len(links) {
+		s.Link = ""
+		return s, s.say("Flows of all links")
+	}
+	s.Link = links[next]
+	return s, s.say("Flows on " + term.Clean(s.Link) + " only")
 }
 
 // nextPorts is iftop's port-display cycle for S, D and p.
