@@ -613,17 +613,17 @@ func (r *renderer) drawHealth(g *term.Grid, tot *table.Snapshot, f *frame, gl gl
 			alarm = true
 		}
 	}
+	if e := &f.Export; e.Errors > 0 {
+		sep()
+		b = appendExportNote(b, e)
+		alarm = alarm || f.ExportNew
+	}
 	b = appendLinkNotes(b, tot, func(b []byte) []byte {
 		if len(b) > 0 {
 			b = append(b, ", "...)
 		}
 		return b
 	})
-	if e := &f.Export; e.Errors > 0 {
-		sep()
-		b = appendExportNote(b, e)
-		alarm = alarm || f.ExportNew
-	}
 	r.buf = b
 	if len(b) == 0 {
 		return
