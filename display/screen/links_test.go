@@ -582,7 +582,9 @@ func TestRunLinkKeys(t *testing.T) {
 	snaps := make(chan *table.Snapshot)
 	cfg := numericConfig()
 	var errs atomic.Uint64
-	cfg.Export = func() ExportStatus { return ExportStatus{Name: "IPFIX", Errors: errs.Load(), Last: "connection refused"} }
+	cfg.Export = func() ExportStatus {
+		return ExportStatus{Name: "IPFIX", Errors: errs.Load(), Last: "connection refused"}
+	}
 	runFake(t, f, snaps, cfg)
 	snaps <- bondSnapshot()
 	f.waitScreen("the strip", func(s string) bool {
@@ -597,7 +599,9 @@ func TestRunLinkKeys(t *testing.T) {
 		t.Errorf("eth0's rows:\n%s", s)
 	}
 	f.send("i")
-	f.waitScreen("the strip hidden", func(s string) bool { return !strings.Contains(s, "3 links, 10s") && !strings.Contains(s, "eth1 active") })
+	f.waitScreen("the strip hidden", func(s string) bool {
+		return !strings.Contains(s, "3 links, 10s") && !strings.Contains(s, "eth1 active")
+	})
 	errs.Store(2)
 	snaps <- bondSnapshot()
 	f.waitScreen("the exporter's errors", func(s string) bool { return strings.Contains(s, "IPFIX: 2 errors (connection refused)") })
