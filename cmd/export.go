@@ -11,6 +11,7 @@ import (
 
 	"github.com/fastop/fastop/display/ipfix"
 	"github.com/fastop/fastop/display/metrics"
+	"github.com/fastop/fastop/display/screen"
 	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/table"
 	"github.com/spf13/pflag"
@@ -208,6 +209,20 @@ func (x *exporters) close(final *table.Snapshot) error {
 		x.metrics = nil
 	}
 	return err
+}
+
+// screenStatus returns what the screen polls to note the IPFIX exporter's
+// errors (a collector that went away); nil when there is no IPFIX
+// exporter.
+func (x *exporters) screenStatus() func() screen.ExportStatus {
+	if x == nil || x.ipfix == nil {
+		return nil
+	}
+	exp := x.ipfix
+	return func() screen.ExportStatus {
+		st := exp.Stats()
+		return screen.ExportStatus{Name: "IPFIX", Errors: st.Errors, Last: st.LastErr}
+	}
 }
 
 // describe is the line a headless run writes on stderr at start.

@@ -25,6 +25,7 @@ type rcUI struct {
 	totals           bool
 	logScale         bool
 	screenFilter     string
+	hideStrip        bool // link-strip: no (the i key)
 }
 
 // rcFile returns the rc file to read and whether it was named with -c.
@@ -154,6 +155,9 @@ var rcDirectives = []rcDirective{
 	{name: "master", kind: rcBool, flag: "master", apply: rcSetBool},
 	{name: "group", kind: rcEnum, enum: group.Names(), flag: "group", apply: rcSet},
 	{name: "group-prefix", kind: rcString, flag: "group-prefix", apply: rcChecked(checkGroupPrefix, "; networks stay /24 and /64")},
+	{name: "link-strip", kind: rcBool, apply: func(a *rcApplier, _ *rcDirective, e display.RCEntry) { // the i key
+		a.o.ui.hideStrip = !display.RCBoolValue(e.Value)
+	}},
 }
 
 // The values of the enum directives, as iftop spells them.

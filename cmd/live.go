@@ -372,6 +372,7 @@ func (lc *liveCapture) runScreen(ctx context.Context, o *Options, streams IO, na
 		Interface: names,
 		Members:   lc.members,
 		SetFilter: func(expr string) error { return lc.setFilter(expr, o.Snaplen) },
+		Export:    lc.export.screenStatus(),
 	}
 	err := runScreen(ctx, o, streams, snaps, ctl)
 	cancel()

@@ -17,9 +17,10 @@ import (
 
 // screenControl is what the screen can ask of the capture.
 type screenControl struct {
-	Interface string                  // shown in "Listening on"
-	Members   int                     // fanout width
-	SetFilter func(expr string) error // the f key; nil when filters cannot change
+	Interface string                     // shown in "Listening on"
+	Members   int                        // fanout width
+	SetFilter func(expr string) error    // the f key; nil when filters cannot change
+	Export    func() screen.ExportStatus // the IPFIX exporter's errors; nil when none
 }
 
 // runScreen shows the full-screen UI on the terminal until q, ^C, SIGTERM
@@ -57,6 +58,7 @@ func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) sc
 	st.Mode = o.ui.lineMode
 	st.Totals = o.ui.totals
 	st.Log = o.ui.logScale
+	st.Strip = !o.ui.hideStrip
 	st.FilterCode = o.Filter
 	if o.ui.screenFilter != "" {
 		// applyRC compiled it already: an invalid one never gets here.
@@ -74,6 +76,7 @@ func (o *Options) screenConfig(ctl screenControl, getenv func(string) string) sc
 		Live:         o.Read == "",
 		Version:      version,
 		SetFilter:    ctl.SetFilter,
+		Export:       ctl.Export,
 	}
 	name := ctl.Interface
 	switch {
