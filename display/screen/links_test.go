@@ -563,6 +563,12 @@ func TestLinkKeys(t *testing.T) {
 			t.Errorf("cycle: link %q, hint %q; want %q, %q", st.Link, st.Msg, want.link, want.msg)
 		}
 	}
+	// While the order is frozen, it is taken again from the link's rows.
+	st.Frozen = true
+	if _, a := st.cycleLink(links); !a.Freeze {
+		t.Errorf("frozen: %+v, want Freeze", a)
+	}
+	st.Frozen = false
 	// A link that has gone counts as the last; one link gives nothing.
 	st.Link = "eth9"
 	if st, _ = st.cycleLink(links); st.Link != "" {

@@ -247,12 +247,17 @@ func (s UIState) cycleLink(links []string) (UIState, action) {
 			}
 		}
 	}
+	var a action
 	if next >= len(links) {
 		s.Link = ""
-		return s, s.say("Flows of all links")
+		a = s.say("Flows of all links")
+	} else {
+		s.Link = links[next]
+		a = s.say("Flows on " + term.Clean(s.Link) + " only")
 	}
-	s.Link = links[next]
-	return s, s.say("Flows on " + term.Clean(s.Link) + " only")
+	// A frozen order is taken again from the rows this link shows.
+	a.Freeze = s.Frozen
+	return s, a
 }
 
 // nextPorts is iftop's port-display cycle for S, D and p.
