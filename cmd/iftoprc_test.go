@@ -210,7 +210,7 @@ func TestRCKeysAllHandled(t *testing.T) {
 		"num-lines": "4", "screen-filter": "x", "fanout": "3", "fanout-mode": "lb", "buffer": "8M", "snaplen": "96",
 		"max-flows": "77", "speed": "3", "workers": "2", "group": "vlan", "group-prefix": "16,48",
 		// The bools that default to true are set to no.
-		"dns-resolution": "no", "port-resolution": "no", "show-bars": "no",
+		"dns-resolution": "no", "port-resolution": "no", "show-bars": "no", "link-strip": "no",
 	}
 	for _, k := range rcDirectives {
 		t.Run(k.name, func(t *testing.T) {
