@@ -8,6 +8,7 @@ import (
 	"github.com/fastop/fastop/display/internal/displaytest"
 	"github.com/fastop/fastop/display/term"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/group"
 )
 
 // steady is a direction that has carried w10 bytes in each 10 s for 40 s:
@@ -318,7 +319,9 @@ func TestLinkView(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var r renderer
-			rows := r.aggregate(s, tt.view, tt.link)
+			st := DefaultUIState()
+			st.View = tt.view
+			rows := r.aggregate(s, &st, &frame{}, tt.link)
 			got := map[table.Key]row{}
 			for _, f := range rows {
 				got[f.Key] = row{f.Key, f.Sent.Win[table.Win10s], f.Recv.Win[table.Win10s]}
@@ -366,7 +369,9 @@ func TestRowLinks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var r renderer
-			rows := r.aggregate(tt.s, tt.view, -1)
+			st := DefaultUIState()
+			st.View = tt.view
+			rows := r.aggregate(tt.s, &st, &frame{}, -1)
 			masks := r.rowLinks(tt.s, rows, tt.view, tt.sel)
 			if tt.want == nil {
 				if masks != nil {
@@ -611,4 +616,49 @@ func TestRunLinkKeys(t *testing.T) {
 	errs.Store(2)
 	snaps <- bondSnapshot()
 	f.waitScreen("the exporter's errors", func(s string) bool { return strings.Contains(s, "IPFIX: 2 errors (connection refused)") })
+}
+
+// TestLinkViewGrouped: the one-link view under the g key's row types sums
+// that link's parts: by link, a single row with the link's own traffic; by
+// service, each service's traffic on that link. Rows of other types carry
+// no link names.
+func TestLinkViewGrouped(t *testing.T) {
+	s := bondSnapshot()
+	st := DefaultUIState()
+	st.View.Ports = table.PortsOn
+	var r renderer
+	st.Group = group.Link
+	rows := r.aggregate(s, &st, &frame{}, 1)
+	if len(rows) != 1 || rows[0].Key != (group.Key{By: group.Link, Link: 1}).Flow() ||
+		rows[0].Sent.Win[table.Win10s] != 400e6 || rows[0].Recv.Win[table.Win10s] != 250e6 {
+		t.Errorf("eth1 by link: %+v, want one row of 400M sent and 250M received", rows)
+	}
+	if tags := r.rowLinks(s, rows, st.View, -1); tags != nil {
+		// rowLinks is asked only for host pairs (Render checks the group);
+		// by key, link rows match no flow, so nothing is tagged anyway.
+		for _, m := range tags {
+			if m != 0 {
+				t.Errorf("link rows tagged: %b", tags)
+			}
+		}
+	}
+	st.Group = group.Service
+	want := map[table.Key][2]uint64{
+		(group.Key{By: group.Service, Proto: displaytest.TCP, Port: 80}).Flow():  {300e6, 0},
+		(group.Key{By: group.Service, Proto: displaytest.UDP, Port: 53}).Flow():  {100e6, 0},
+		(group.Key{By: group.Service, Proto: displaytest.TCP, Port: 443}).Flow(): {0, 250e6},
+	}
+	rows = r.aggregate(s, &st, &frame{}, 1)
+	if len(rows) != len(want) {
+		t.Fatalf("eth1 by service: %d rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for _, f := range rows {
+		if w, ok := want[f.Key]; !ok || w != [2]uint64{f.Sent.Win[table.Win10s], f.Recv.Win[table.Win10s]} {
+			t.Errorf("eth1 by service: row %+v, want %v", f, w)
+		}
+	}
+	g, _ := renderFrame(80, 24, &frame{Snap: s, State: &st})
+	if strings.Contains(g.String(), "via ") {
+		t.Errorf("service rows name links:\n%s", g.String())
+	}
 }
