@@ -42,6 +42,9 @@ type Delta struct {
 	Capture Capture   // what the worker saw this tick
 	Tick    int64     // the tick this delta belongs to (set by the worker)
 	Iface   int       // which interface (source) the worker captures from
+	// Bond is what the worker checked of the packets its link, a bond's,
+	// transmitted (see CheckBond); nil when it checked none.
+	Bond *BondDelta
 }
 
 const minDeltaSize = 1024
@@ -216,4 +219,7 @@ func (d *Delta) Reset() {
 	d.other = deltaSlot{}
 	d.Folded = 0
 	d.Capture = Capture{}
+	if d.Bond != nil {
+		d.Bond.reset()
+	}
 }

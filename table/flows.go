@@ -89,6 +89,8 @@ type Flows struct {
 	pend    *Delta
 	rankBuf []ranked
 	pool    chan []Flow // Flows slices of released snapshots, for reuse
+
+	bonds []*bondAcc // per bond whose links workers check (bond.go)
 }
 
 // Records live in chunks that never move: growing the table allocates a
@@ -162,6 +164,7 @@ func (f *Flows) Skip(tick, slotStart int64) {
 		for i := range f.ifaces {
 			f.ifaces[i].hist[j%Slots] = [2]uint64{}
 		}
+		f.rotateBonds(j)
 	}
 	f.tick = tick
 	f.slotStart = slotStart
@@ -169,6 +172,7 @@ func (f *Flows) Skip(tick, slotStart int64) {
 	for i := range f.ifaces {
 		f.ifaces[i].hist[tick%Slots] = [2]uint64{}
 	}
+	f.rotateBonds(tick)
 }
 
 // SetInterfaceDown records whether source i is down right now.
@@ -239,6 +243,7 @@ func (f *Flows) Merge(d *Delta) {
 		f.hasOther = true
 		f.folded += d.Folded
 	}
+	f.mergeBond(d.Bond, t)
 }
 
 // find returns the record of p, inserting it if there is room; nil when
@@ -515,6 +520,7 @@ func (f *Flows) Snapshot(end int64) *Snapshot {
 		}
 		s.Interfaces = append(s.Interfaces, in)
 	}
+	s.Bonds = f.bondViews(t)
 	return s
 }
 
@@ -572,4 +578,5 @@ func (f *Flows) rotate(end int64) {
 	for i := range f.ifaces {
 		f.ifaces[i].hist[n] = [2]uint64{}
 	}
+	f.rotateBonds(n)
 }

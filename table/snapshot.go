@@ -109,6 +109,9 @@ type Snapshot struct {
 	Capture
 	Interfaces []Interface // per interface, when known
 	Members    int         // fanout width (live), or workers (files)
+	// Bonds checks the transmit links of each bond whose links are
+	// captured (live capture of a bond's links; nil otherwise).
+	Bonds []BondView
 
 	pool chan []Flow   // where Release returns Flows
 	refs *atomic.Int32 // holders beyond the first (Retain); nil: none ever

@@ -34,6 +34,9 @@ type EngineConfig struct {
 	// when recorded traffic is fed faster than real time (tests compare
 	// the engine with RunFile that way); live capture never waits.
 	WaitForSpare bool
+	// Bonds, when set, holds per source the bond configuration each
+	// member checks transmitted packets against.
+	Bonds *BondLinks
 }
 
 // Engine runs members and one merger. Each member's Batch is called from
@@ -100,6 +103,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 		if cfg.Source != nil {
 			m.w.delta.Iface = cfg.Source(i)
 		}
+		m.w.SetBond(cfg.Bonds, m.w.delta.Iface)
 		m.spare <- table.NewDelta(table.DeltaLimit(cfg.MaxFlows))
 		e.members = append(e.members, m)
 	}

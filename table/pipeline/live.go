@@ -38,6 +38,9 @@ type LiveConfig struct {
 	// Links, when set, says at every tick what group i is as a link
 	// (speed, master, state); it runs on the merger and must not block.
 	Links func(i int) table.Link
+	// Bonds, when set, holds per group the bond configuration its
+	// transmitted packets are checked against (table.BondLink).
+	Bonds *BondLinks
 	// Emit receives every closed tick's snapshot on the merger goroutine
 	// and should Release it (nil: ticks are closed and released).
 	Emit func(*table.Snapshot)
@@ -92,7 +95,8 @@ func RunLive(ctx context.Context, cfg LiveConfig) (*table.Snapshot, error) {
 				}
 			}
 		},
-		Emit: cfg.Emit,
+		Emit:  cfg.Emit,
+		Bonds: cfg.Bonds,
 	})
 	for i := range e.members {
 		e.members[i].now = now

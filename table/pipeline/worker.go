@@ -42,8 +42,47 @@ type Worker struct {
 	delta  *table.Delta
 	pkt    decode.Packet
 	filter *Filter
-	prog   *filter.Program // the program vm runs
-	vm     *filter.VM      // nil: no filter
+	prog   *filter.Program                 // the program vm runs
+	vm     *filter.VM                      // nil: no filter
+	bond   *atomic.Pointer[table.BondLink] // nil: the link is no bond's
+	bl     *table.BondLink                 // what bond held at the batch's start
+}
+
+// BondLinks holds, per source, the bond configuration that workers check
+// the source's transmitted packets against. The refresher swaps a
+// source's pointer; each worker picks it up at its next batch, so the
+// packet path takes no lock.
+type BondLinks struct {
+	p []atomic.Pointer[table.BondLink]
+}
+
+// NewBondLinks returns BondLinks for n sources, none of them a bond's.
+func NewBondLinks(n int) *BondLinks {
+	return &BondLinks{p: make([]atomic.Pointer[table.BondLink], n)}
+}
+
+// Set makes l source i's configuration (nil: not checked).
+func (b *BondLinks) Set(i int, l *table.BondLink) {
+	if i >= 0 && i < len(b.p) {
+		b.p[i].Store(l)
+	}
+}
+
+// Get returns source i's configuration.
+func (b *BondLinks) Get(i int) *table.BondLink {
+	if i < 0 || i >= len(b.p) {
+		return nil
+	}
+	return b.p[i].Load()
+}
+
+// SetBond makes the worker check transmitted packets against source i of
+// b (nil b: none).
+func (w *Worker) SetBond(b *BondLinks, i int) {
+	w.bond, w.bl = nil, nil
+	if b != nil && i >= 0 && i < len(b.p) {
+		w.bond = &b.p[i]
+	}
 }
 
 // SetFilter makes the worker run f's program on every record (nil: none).
@@ -70,6 +109,9 @@ func (w *Worker) Process(recs []ring.Record) {
 	if w.filter != nil {
 		w.loadFilter()
 	}
+	if w.bond != nil {
+		w.bl = w.bond.Load()
+	}
 	for i := range recs {
 		w.record(&recs[i])
 	}
@@ -90,6 +132,9 @@ func (w *Worker) loadFilter() {
 
 // Record counts one record.
 func (w *Worker) Record(r *ring.Record) {
+	if w.bond != nil {
+		w.bl = w.bond.Load()
+	}
 	w.record(r)
 	w.delta.Capture.Packets++
 }
@@ -110,6 +155,10 @@ func (w *Worker) record(r *ring.Record) {
 	default:
 		d.Capture.Undecodable++
 		return
+	}
+	if w.bl != nil && w.pkt.PktType == decode.PktOutgoing {
+		// The link transmitted it: did the bond's formula choose it?
+		d.CheckBond(w.bl, &w.pkt, r.Meta.VLANOK)
 	}
 	if d.Count(w.cls, &w.pkt) == table.DirIgnored {
 		d.Capture.Ignored++
