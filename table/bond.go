@@ -141,7 +141,8 @@ func (d *Delta) CheckBond(l *BondLink, p *decode.Packet, vlanOutOfBand bool) {
 		return
 	}
 	n := len(l.Usable)
-	if pr := l.Config.Predict(&f, n); !pr.OK() {
+	pr := l.Config.Predict(&f, n)
+	if !pr.OK() {
 		b.Unknown.add(bytes)
 		b.Why[min(int(pr.Why), reasonSlots-1)] += uint64(bytes)
 	} else {
@@ -153,24 +154,25 @@ func (d *Delta) CheckBond(l *BondLink, p *decode.Packet, vlanOutOfBand bool) {
 			b.Disagree.add(bytes)
 		}
 	}
-	c := l.Config
-	c.Policy = bondhash.PolicyLayer34
-	if q := c.Predict(&f, n); q.OK() {
+	q := pr
+	if l.Config.Policy != bondhash.PolicyLayer34 {
+		c := l.Config
+		c.Policy = bondhash.PolicyLayer34
+		q = c.Predict(&f, n)
+	}
+	if q.OK() {
 		b.IfLayer34[l.Usable[q.Link]] += uint64(bytes)
 	}
-	if n < 2 {
+	if n < 2 || !pr.OK() {
 		return
 	}
 	// With one link fewer every flow is hashed modulo n-1 over the
 	// others, which keep their order: the link index is the same whichever
 	// link failed, only the numbering around the failed one differs.
-	q := l.Config.Predict(&f, n-1)
-	if !q.OK() {
-		return
-	}
+	k := int(pr.Hash % uint32(n-1))
 	m := len(l.Members)
 	for fi, failed := range l.Usable {
-		j := q.Link
+		j := k
 		if j >= fi {
 			j++
 		}
