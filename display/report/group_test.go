@@ -32,6 +32,7 @@ type jsonGroupReport struct {
 	Time, Start, Interface json.RawMessage
 	Totals, Capture        json.RawMessage
 	Interfaces             json.RawMessage
+	Bonds                  json.RawMessage
 }
 
 func decodeGroupReport(t *testing.T, line []byte) jsonGroupReport {

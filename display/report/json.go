@@ -142,6 +142,7 @@ func appendJSON(dst []byte, scratch []table.Flow, s *table.Snapshot, o *JSONOpti
 		}
 		dst = append(dst, ']')
 	}
+	dst = appendJSONBonds(dst, s)
 	dst = append(dst, "}\n"...)
 	if w != nil {
 		_, err := w.Write(dst)

@@ -65,6 +65,7 @@ type jsonReport struct {
 		Recv    *jsonStat       `json:"recv"`
 		Capture jsonCapture     `json:"capture"`
 	} `json:"interfaces"`
+	Bonds []jsonBond `json:"bonds"`
 }
 
 func decodeReport(t *testing.T, line []byte) jsonReport {

@@ -168,7 +168,8 @@ func appendText(dst []byte, scratch []table.Flow, s *table.Snapshot, o *TextOpti
 	dst = append(dst, "\n\n"...)
 	dst = appendCaptureLines(dst, &s.Capture)
 	dst = appendDownLines(dst, s.Interfaces)
-	return appendLinkBlocks(dst, s, u), scratch
+	dst = appendLinkBlocks(dst, s, u)
+	return appendBondBlocks(dst, s), scratch
 }
 
 // appendTextStat appends " %10s" for the three rates and the cumulative
