@@ -12,6 +12,8 @@ import (
 	"github.com/fastop/fastop/ring/afpacket"
 	"github.com/fastop/fastop/ring/links"
 	"github.com/fastop/fastop/table"
+	"github.com/fastop/fastop/table/bondhash"
+	"github.com/fastop/fastop/table/pipeline"
 )
 
 // sysfsRoot is where link discovery reads; tests may point it elsewhere.
@@ -197,5 +199,132 @@ func (lc *liveCapture) refreshLinks(ctx context.Context) {
 		lc.mu.Lock()
 		lc.linkNow = now
 		lc.mu.Unlock()
+		lc.refreshBonds()
+	}
+}
+
+// bondLinks says, per target, what the worker capturing it checks its
+// transmitted packets against: the bond's mode, policy and the links that
+// can transmit now, with the kernel's formula for release (nil for a
+// link of no bond, or one that left its bond). relErr is why the release
+// could not be read.
+func bondLinks(targets []linkTarget, release string, relErr error) []*table.BondLink {
+	out := make([]*table.BondLink, len(targets))
+	masters := map[string]*links.Device{}
+	for i, t := range targets {
+		if t.master == "" || !t.sysfs {
+			continue
+		}
+		m, seen := masters[t.master]
+		if !seen {
+			if d, err := links.Read(sysfsRoot, t.master); err == nil && d.Bond != nil {
+				m = &d
+			}
+			masters[t.master] = m
+		}
+		if m == nil {
+			continue
+		}
+		out[i] = bondLink(m, t.name, release, relErr)
+	}
+	return out
+}
+
+// bondLink is bondLinks for one link of bond m.
+func bondLink(m *links.Device, self, release string, relErr error) *table.BondLink {
+	l := &table.BondLink{Master: m.Name, Mode: m.Bond.Mode, Policy: m.Bond.HashPolicy, Members: m.Bond.Slaves,
+		Self: slices.Index(m.Bond.Slaves, self)}
+	if l.Self < 0 {
+		return nil // it left the bond: its link block says so
+	}
+	mode, err := bondhash.ParseMode(m.Bond.Mode)
+	switch {
+	case err != nil:
+		l.Why = err.Error()
+	case mode != bondhash.ModeXOR && mode != bondhash.Mode8023AD:
+		l.Why = fmt.Sprintf("mode %s does not choose links by hash", mode)
+	}
+	pol, err := bondhash.ParsePolicy(m.Bond.HashPolicy)
+	switch {
+	case l.Why != "":
+	case err != nil:
+		l.Why = err.Error()
+	case pol != bondhash.PolicyLayer2 && pol != bondhash.PolicyLayer23 && pol != bondhash.PolicyLayer34:
+		l.Why = fmt.Sprintf("xmit_hash_policy %s dissects more than fastop models (it predicts layer2, layer2+3 and layer3+4)", pol)
+	}
+	var v bondhash.Variant
+	switch {
+	case l.Why != "":
+	case relErr != nil:
+		l.Why = relErr.Error()
+	default:
+		if v, err = bondhash.VariantFor(release); err != nil {
+			l.Why = err.Error()
+		}
+	}
+	if l.Why == "" && len(l.Members) > table.MaxBondLinks {
+		l.Why = fmt.Sprintf("more than %d links", table.MaxBondLinks)
+	}
+	l.Config = bondhash.Config{Mode: mode, Policy: pol, Variant: v, BigEndian: bondhash.NativeBigEndian()}
+	for i, s := range m.Bond.Slaves {
+		d, err := links.Read(sysfsRoot, s)
+		if err == nil && canTransmit(m, &d, mode == bondhash.Mode8023AD) {
+			l.Usable = append(l.Usable, i)
+		}
+	}
+	return l
+}
+
+// canTransmit reports whether bond slave d is in the bond's usable-slaves
+// array: MII up and active (in 802.3ad, a member of the active
+// aggregator).
+func canTransmit(m *links.Device, d *links.Device, lacp bool) bool {
+	if d.Slave == nil || d.State() != "active" {
+		return false
+	}
+	if lacp && m.Bond.Aggregator > 0 && d.Slave.Aggregator > 0 && d.Slave.Aggregator != m.Bond.Aggregator {
+		return false
+	}
+	return true
+}
+
+// refreshBonds publishes what bondLinks says now to the workers, keeping
+// the pointers of the links whose configuration did not change.
+func (lc *liveCapture) refreshBonds() {
+	if lc.bonds == nil {
+		return
+	}
+	for i, l := range bondLinks(lc.targets, lc.release, lc.releaseErr) {
+		if !l.Same(lc.bonds.Get(i)) {
+			lc.bonds.Set(i, l)
+		}
+	}
+}
+
+// initBonds starts the transmit-link check when some target is a bond's
+// link; -v says, per bond, what it predicts with or why it cannot.
+func (lc *liveCapture) initBonds(verbose bool, errOut io.Writer) {
+	if !slices.ContainsFunc(lc.targets, func(t linkTarget) bool { return t.master != "" }) {
+		return
+	}
+	lc.release, lc.releaseErr = links.KernelRelease()
+	lc.bonds = pipeline.NewBondLinks(len(lc.targets))
+	lc.refreshBonds()
+	if !verbose {
+		return
+	}
+	said := map[string]bool{}
+	for i := range lc.targets {
+		l := lc.bonds.Get(i)
+		if l == nil || said[l.Master] {
+			continue
+		}
+		said[l.Master] = true
+		if l.Why != "" {
+			fmt.Fprintf(errOut, "fastop: %s: no transmit link prediction: %s\n", term.Clean(l.Master), term.Clean(l.Why))
+			continue
+		}
+		fmt.Fprintf(errOut, "fastop: %s: checking transmit links against the kernel's %s hash (the %s formula, from kernel %s)\n",
+			term.Clean(l.Master), l.Config.Policy, l.Config.Variant.Name, term.Clean(lc.release))
 	}
 }

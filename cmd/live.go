@@ -66,6 +66,13 @@ type liveCapture struct {
 	mu      sync.Mutex
 	linkNow []table.Link // per group, as refreshLinks last read it
 
+	// bonds holds, per group, the bond configuration its transmitted
+	// packets are checked against (refreshed with the links); nil when
+	// no group is a bond's link.
+	bonds      *pipeline.BondLinks
+	release    string // uname -r, for the bond transmit hash
+	releaseErr error
+
 	export *exporters // Prometheus and IPFIX; nil when neither is on
 }
 
@@ -130,6 +137,7 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 				term.Clean(name), g.Members(), mode, g.RingBytes()/int64(g.Members())>>20, g.RingBytes()>>20)
 		}
 	}
+	lc.initBonds(o.Verbose, errOut)
 	return lc, nil
 }
 
@@ -221,6 +229,7 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 		Classifier: lc.classifier(o),
 		MaxFlows:   o.MaxFlows,
 		Links:      lc.link,
+		Bonds:      lc.bonds,
 		Emit:       lc.export.wrap(emit),
 	})
 	if err := lc.export.close(snap); err != nil && runErr == nil {
