@@ -257,6 +257,8 @@ func (r *renderer) Render(g *term.Grid, f *frame) renderInfo {
 	switch {
 	case st.Help:
 		drawHelp(g, start, h-5, f.Version)
+	case st.Bonds:
+		r.drawBonds(g, snap, start, fh-5)
 	case noRows:
 		g.PutString(0, start, noSplit)
 	default:
@@ -618,12 +620,14 @@ func (r *renderer) drawHealth(g *term.Grid, tot *table.Snapshot, f *frame, gl gl
 		b = appendExportNote(b, e)
 		alarm = alarm || f.ExportNew
 	}
-	b = appendLinkNotes(b, tot, func(b []byte) []byte {
+	sepNote := func(b []byte) []byte {
 		if len(b) > 0 {
 			b = append(b, ", "...)
 		}
 		return b
-	})
+	}
+	b = appendLinkNotes(b, tot, sepNote)
+	b = appendBondNotes(b, tot, sepNote)
 	r.buf = b
 	if len(b) == 0 {
 		return
@@ -668,6 +672,7 @@ var helpText = [...]string{
 	"",
 	"fastop:",
 	" g - cycle rows: host pairs, services, src/dst networks, VLANs, links",
+	" w - bonds: transmit links as predicted, if layer3+4, if a link fails",
 }
 
 // drawHelp draws the help text on rows [start, end].

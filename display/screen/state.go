@@ -30,6 +30,7 @@ type UIState struct {
 	Group     group.By       // g: what a row is (host pairs, services, networks, VLANs, links)
 	Strip     bool           // i: the link strip (drawn when two or more links are captured)
 	Link      string         // I: the one link whose part of each flow the list shows; "" for all
+	Bonds     bool           // w: the bond view instead of the flows
 
 	Filter     *regexp.Regexp // l: screen filter; nil shows every row
 	FilterText string         // its source, the l prompt's initial text
@@ -216,6 +217,9 @@ func (s UIState) key(k term.Key) (UIState, action) {
 		a = s.sayOnOff(s.Strip, "Link strip on", "Link strip off")
 	case 'I':
 		a.CycleLink = true
+	case 'w':
+		s.Bonds = !s.Bonds
+		a = s.sayOnOff(s.Bonds, "Bond view on", "Bond view off")
 	case '!':
 		a = s.say("Sorry, subshells have been disabled.")
 	case 'g':

@@ -58,6 +58,8 @@ func TestKeyStateMachine(t *testing.T) {
 		{"t t t", nil, []term.Key{'t', 't', 't'}, mode(table.OneLineSent), "Sent traffic only", false, action{NewMsg: true}},
 		{"t t t t", nil, []term.Key{'t', 't', 't', 't'}, mode(table.TwoLine), "Two lines per host", false, action{NewMsg: true}},
 		{"b", nil, []term.Key{'b'}, func(s UIState) bool { return !s.Bars }, "Bars off", false, action{NewMsg: true}},
+		{"w", nil, []term.Key{'w'}, func(s UIState) bool { return s.Bonds }, "Bond view on", false, action{NewMsg: true}},
+		{"w w", nil, []term.Key{'w', 'w'}, func(s UIState) bool { return !s.Bonds }, "Bond view off", false, action{NewMsg: true}},
 		{"b b", nil, []term.Key{'b', 'b'}, func(s UIState) bool { return s.Bars }, "Bars on", false, action{NewMsg: true}},
 		{"B", nil, []term.Key{'B'}, barWin(table.Win40s), "Bars show 40s average", false, action{NewMsg: true}},
 		{"B B", nil, []term.Key{'B', 'B'}, barWin(table.Win2s), "Bars show 2s average", false, action{NewMsg: true}},
