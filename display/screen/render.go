@@ -246,7 +246,7 @@ func (r *renderer) Render(g *term.Grid, f *frame) renderInfo {
 	} else {
 		g.Fill(0, w, 0, gl.h)
 	}
-	if sel >= 0 && !st.Help {
+	if sel >= 0 && !st.Help && !st.Bonds {
 		// Which link the flow list shows, on the scale's rule.
 		r.buf = append(r.buf[:0], " flows on "...)
 		r.buf = term.AppendClean(r.buf, snap.Interfaces[sel].Name, maxLinkName)
