@@ -276,10 +276,11 @@ func bondLink(m *links.Device, self, release string, relErr error) *table.BondLi
 }
 
 // canTransmit reports whether bond slave d is in the bond's usable-slaves
-// array: MII up and active (in 802.3ad, a member of the active
-// aggregator).
+// array (bond_update_slave_arr): its MII status up (not going down or
+// coming back) and active, and in 802.3ad a member of the active
+// aggregator.
 func canTransmit(m *links.Device, d *links.Device, lacp bool) bool {
-	if d.Slave == nil || d.State() != "active" {
+	if d.Slave == nil || d.Slave.MII != "up" || d.Slave.State != "active" {
 		return false
 	}
 	if lacp && m.Bond.Aggregator > 0 && d.Slave.Aggregator > 0 && d.Slave.Aggregator != m.Bond.Aggregator {
