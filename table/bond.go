@@ -109,12 +109,21 @@ func (b *BondDelta) reset() {
 	clear(b.IfFails)
 }
 
-// bond returns the delta's bond counters for l, starting them afresh when
-// l is not the configuration they were counted under (a configuration
-// that changes mid-tick loses that tick's counts so far on this worker).
+// bond returns the delta's bond counters for l. A new configuration of
+// the same bond and link (a link went down, the policy changed) keeps the
+// tick's counts so far, which the merger files under the newest; another
+// bond or set of links starts them afresh (that tick's counts so far on
+// this worker are lost: they would be summed over other links).
 func (d *Delta) bond(l *BondLink) *BondDelta {
 	b := d.Bond
-	if b == nil || b.Link != l {
+	switch {
+	case b == nil:
+		b = newBondDelta(l)
+		d.Bond = b
+	case b.Link == l:
+	case b.Link.Master == l.Master && b.Link.Self == l.Self && equalStrings(b.Link.Members, l.Members):
+		b.Link = l
+	default:
 		b = newBondDelta(l)
 		d.Bond = b
 	}
