@@ -15,4 +15,13 @@
 // History is kept in slots of two seconds. A window average divides by the
 // time the window actually covers, so the first report after start shows the
 // real rate (iftop divides a partial first slot by a full 2 s).
+//
+// # Bonds
+//
+// A worker capturing a bond's link checks each packet the link transmitted
+// against the link the kernel's formula names for it ([Delta.CheckBond],
+// with package bondhash), and counts where it would go under layer3+4 and
+// with each link failed; the merged table sums that over the 40 s window
+// into [Snapshot.Bonds]. Flow keys carry no MACs, so this is the only
+// place the layer2 policies can be checked.
 package table
