@@ -101,7 +101,7 @@ func TestLiveBondCheck(t *testing.T) {
 	go func() {
 		done <- gns.Do(func() error {
 			root := NewRootCommand(IO{In: strings.NewReader(""), Out: &out, ErrOut: errOut}, nil)
-			root.SetArgs([]string{"-i", "lo", "--json", "-s", "3", "-n", "--fanout", "2", "-f", fmt.Sprintf("udp and dst port %d", port)})
+			root.SetArgs([]string{"-i", "lo", "--json", "-s", "3", "-n", "-v", "--fanout", "2", "-f", fmt.Sprintf("udp and dst port %d", port)})
 			return root.ExecuteContext(context.Background())
 		})
 	}()
@@ -116,6 +116,9 @@ func TestLiveBondCheck(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("fastop: %v (stderr: %s)", err, errOut.buf.String())
+	}
+	if want := "fastop: lo: checking transmit links against the kernel's layer3+4 hash (the " + variant.Name + " formula, from kernel " + release + ")"; !strings.Contains(errOut.buf.String(), want) {
+		t.Errorf("-v does not say %q:\n%s", want, errOut.buf.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	var r bondReport

@@ -225,3 +225,23 @@ func BenchmarkCheckBond(b *testing.B) {
 		}
 	}
 }
+
+// A packet the formula cannot place counts as unknown, with its reason,
+// and gets no what-if either.
+func TestCheckBondUnknown(t *testing.T) {
+	p := udpFrame(t, "10.0.0.1", "10.0.0.2", 40000, 80, 72)
+	p.Flags &^= decode.FlagMAC // as on a cooked (SLL) capture
+	l := bondLink(bondhash.ModeXOR, bondhash.PolicyLayer2, []int{0, 1}, []int{0, 1}, 0)
+	f := NewFlows(FlowsConfig{Interfaces: []string{"eth0", "eth1"}})
+	d := NewDelta(0)
+	d.CheckBond(l, &p, false)
+	f.Merge(d)
+	b := f.Snapshot(int64(SlotDuration)).Bonds[0]
+	if b.Unknown.Packets != 1 || b.Agree.Packets+b.Disagree.Packets != 0 || b.UnknownWhy != "no Ethernet header" || b.Links[0].Observed != 100 {
+		t.Fatalf("%+v", b)
+	}
+	// layer3+4 needs no MAC: the what-if still places it.
+	if b.Links[0].IfLayer34+b.Links[1].IfLayer34 != 100 || b.IfFails[0][1] != 0 {
+		t.Fatalf("what-ifs %+v, %v", b.Links, b.IfFails)
+	}
+}
