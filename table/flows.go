@@ -175,6 +175,14 @@ func (f *Flows) Skip(tick, slotStart int64) {
 	f.rotateBonds(tick)
 }
 
+// AddInterface adds a source that starts now (a link that joined a bond
+// during the capture) and returns its index, the Delta.Iface of its
+// workers. Its history before now is empty.
+func (f *Flows) AddInterface(name string) int {
+	f.ifaces = append(f.ifaces, ifaceAcc{name: name})
+	return len(f.ifaces) - 1
+}
+
 // SetInterfaceDown records whether source i is down right now.
 func (f *Flows) SetInterfaceDown(i int, down bool) {
 	if i >= 0 && i < len(f.ifaces) {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"sync"
 	"time"
 
 	"github.com/fastop/fastop/ring"
@@ -45,11 +46,15 @@ type EngineConfig struct {
 // through a channel and goes on with a spare. No lock is taken and no
 // atomic is touched per packet.
 type Engine struct {
-	cfg     EngineConfig
+	cfg   EngineConfig
+	hand  chan handoff
+	done  chan struct{}
+	flows *table.Flows
+
+	mu      sync.Mutex // guards members, sources and clock (AddSource grows them)
 	members []*Member
-	hand    chan handoff
-	done    chan struct{}
-	flows   *table.Flows
+	sources int
+	clock   func() int64 // the members' wall clock (tests replace it)
 }
 
 type handoff struct {
@@ -57,6 +62,15 @@ type handoff struct {
 	tick   int64 // the tick d belongs to
 	next   int64 // the member is done with every tick before next
 	d      *table.Delta
+	// join, when not nil, is a source added during the run (AddSource):
+	// its members and its interface's name. It reaches the merger before
+	// any delta of those members, through the same channel.
+	join *joined
+}
+
+type joined struct {
+	name    string
+	members []*Member
 }
 
 // Member is one member's end of the engine. It implements ring's Handler
@@ -91,28 +105,84 @@ func NewEngine(cfg EngineConfig) *Engine {
 		done:  make(chan struct{}),
 		flows: table.NewFlows(table.FlowsConfig{Start: cfg.Start, MaxFlows: cfg.MaxFlows, Interfaces: srcs}),
 	}
+	e.sources = len(srcs)
+	e.clock = func() int64 { return time.Now().UnixNano() }
 	for i := range cfg.Members {
-		m := &Member{
-			e:        e,
-			id:       i,
-			w:        NewWorker(cfg.Classifier, cfg.MaxFlows),
-			boundary: cfg.Start + int64(table.SlotDuration),
-			spare:    make(chan *table.Delta, 4),
-			now:      func() int64 { return time.Now().UnixNano() },
-		}
+		src := 0
 		if cfg.Source != nil {
-			m.w.delta.Iface = cfg.Source(i)
+			src = cfg.Source(i)
 		}
-		m.w.SetBond(cfg.Bonds, m.w.delta.Iface)
-		m.spare <- table.NewDelta(table.DeltaLimit(cfg.MaxFlows))
-		e.members = append(e.members, m)
+		e.members = append(e.members, e.newMember(i, src, 0))
 	}
 	go e.merge()
 	return e
 }
 
+// newMember returns member id of source src, starting in tick.
+func (e *Engine) newMember(id, src int, tick int64) *Member {
+	m := &Member{
+		e:        e,
+		id:       id,
+		w:        NewWorker(e.cfg.Classifier, e.cfg.MaxFlows),
+		tick:     tick,
+		want:     tick,
+		boundary: e.cfg.Start + (tick+1)*int64(table.SlotDuration),
+		spare:    make(chan *table.Delta, 4),
+		now:      e.clock,
+	}
+	m.w.delta.Iface = src
+	m.w.SetBond(e.cfg.Bonds, src)
+	m.spare <- table.NewDelta(table.DeltaLimit(e.cfg.MaxFlows))
+	return m
+}
+
 // Member returns member i's handler.
-func (e *Engine) Member(i int) *Member { return e.members[i] }
+func (e *Engine) Member(i int) *Member {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.members[i]
+}
+
+// setClock makes every member, and those added later, read the wall
+// clock from now.
+func (e *Engine) setClock(now func() int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.clock = now
+	for _, m := range e.members {
+		m.now = now
+	}
+}
+
+// Len returns how many members the engine has now.
+func (e *Engine) Len() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.members)
+}
+
+// AddSource adds a source (an interface: a link that joined a bond while
+// fastop ran) with n members, which start in the slot the wall clock is
+// in at now. It returns the source's index (its Interfaces entry in the
+// snapshots from the next tick on) and the index of its first member:
+// members first … first+n-1. Call it from any goroutine, before the new
+// members' first Batch and before Flush.
+func (e *Engine) AddSource(name string, n int, now int64) (src, first int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	src, first = e.sources, len(e.members)
+	e.sources++
+	tick := max(0, (now-e.cfg.Start)/int64(table.SlotDuration))
+	j := &joined{name: name}
+	for i := range n {
+		j.members = append(j.members, e.newMember(first+i, src, tick))
+	}
+	e.members = append(e.members, j.members...)
+	// Under mu, so that joins reach the merger in the order of their
+	// source indexes.
+	e.hand <- handoff{join: j}
+	return src, first
+}
 
 // Batch counts the records of one batch, handing the delta over wherever a
 // record's timestamp crosses a slot boundary. An empty batch means the
@@ -189,7 +259,7 @@ func (e *Engine) Wait(end int64) *table.Snapshot {
 		e.cfg.OnClose(e.flows)
 	}
 	s := e.flows.Snapshot(end)
-	s.Members = len(e.members)
+	s.Members = e.Len()
 	return s
 }
 
@@ -197,13 +267,27 @@ func (e *Engine) Wait(end int64) *table.Snapshot {
 func (e *Engine) merge() {
 	defer crash.Guard()
 	defer close(e.done)
-	n := len(e.members)
+	e.mu.Lock()
+	members := append([]*Member(nil), e.members...) // the merger's own list, grown by joins
+	e.mu.Unlock()
+	n := len(members)
 	doneBefore := make([]int64, n) // member m has handed over every tick < doneBefore[m]
 	pending := map[int64][]handoff{}
 	finished := 0
 	tick := int64(0) // the tick the table is filling
 	for h := range e.hand {
 		crash.Point("merger")
+		if h.join != nil {
+			e.flows.AddInterface(h.join.name)
+			for _, m := range h.join.members {
+				members = append(members, m)
+				// It has nothing in the ticks before its first; the
+				// table's slot being filled may be later (a late join).
+				doneBefore = append(doneBefore, max(m.tick, tick))
+			}
+			n = len(members)
+			continue
+		}
 		if h.next >= 1<<62 {
 			finished++
 		}
@@ -225,7 +309,7 @@ func (e *Engine) merge() {
 				e.flows.Merge(p.d)
 				p.d.Reset()
 				select {
-				case e.members[p.member].spare <- p.d:
+				case members[p.member].spare <- p.d:
 				default:
 				}
 			}

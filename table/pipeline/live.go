@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/fastop/fastop/ring/afpacket"
@@ -44,6 +46,12 @@ type LiveConfig struct {
 	// Emit receives every closed tick's snapshot on the merger goroutine
 	// and should Release it (nil: ticks are closed and released).
 	Emit func(*table.Snapshot)
+	// Added delivers groups opened while the capture runs (a link that
+	// joined a bond): each becomes a new source, its interface the next
+	// entry of the snapshots' Interfaces (and of Links' i), counted from
+	// the slot it joins in. RunLive runs and stops it like the others;
+	// the caller still closes it. Groups sent after ctx ends are ignored.
+	Added <-chan Group
 	// now is the wall clock (tests replace it).
 	now func() int64
 }
@@ -73,8 +81,10 @@ func RunLive(ctx context.Context, cfg LiveConfig) (*table.Snapshot, error) {
 			source = append(source, gi)
 		}
 	}
-	// The merger's alone: OnClose runs on it, and in Wait after it ended.
-	lastDrops := make([]uint64, len(cfg.Groups))
+	// OnClose runs on the merger; groups grows on RunLive's goroutine.
+	var mu sync.Mutex
+	groups := slices.Clone(cfg.Groups)
+	var lastDrops []uint64 // per group; the merger's alone
 	e := NewEngine(EngineConfig{
 		Members:    len(source),
 		Start:      now(),
@@ -84,7 +94,13 @@ func RunLive(ctx context.Context, cfg LiveConfig) (*table.Snapshot, error) {
 		Source:     func(m int) int { return source[m] },
 		Grace:      cfg.Grace,
 		OnClose: func(f *table.Flows) {
-			for i, g := range cfg.Groups {
+			mu.Lock()
+			gs := groups
+			mu.Unlock()
+			for len(lastDrops) < len(gs) {
+				lastDrops = append(lastDrops, 0)
+			}
+			for i, g := range gs {
 				if d := g.Stats().Drops; d > lastDrops[i] {
 					f.AddDropped(i, d-lastDrops[i])
 					lastDrops[i] = d
@@ -98,14 +114,13 @@ func RunLive(ctx context.Context, cfg LiveConfig) (*table.Snapshot, error) {
 		Emit:  cfg.Emit,
 		Bonds: cfg.Bonds,
 	})
-	for i := range e.members {
-		e.members[i].now = now
-	}
+	e.setClock(now)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Read until every reader has ended, joined ones too: none blocks on it
+	// for long.
 	errs := make(chan error, len(cfg.Groups))
-	for gi, g := range cfg.Groups {
-		off := offsets[gi]
+	start := func(g Group, off int) {
 		go func() {
 			defer crash.Guard()
 			err := g.Run(ctx, func(m int) afpacket.Handler { return e.Member(off + m) })
@@ -118,14 +133,35 @@ func RunLive(ctx context.Context, cfg LiveConfig) (*table.Snapshot, error) {
 			errs <- err
 		}()
 	}
+	for gi, g := range cfg.Groups {
+		start(g, offsets[gi])
+	}
 	var runErr error
-	for range cfg.Groups {
-		if err := <-errs; err != nil && runErr == nil {
-			runErr = err
+	added, done := cfg.Added, ctx.Done()
+	for running := len(cfg.Groups); running > 0; {
+		select {
+		case err := <-errs:
+			running--
+			if err != nil && runErr == nil {
+				runErr = err
+			}
+		case g := <-added:
+			if ctx.Err() != nil {
+				added = nil
+				continue
+			}
+			_, off := e.AddSource(g.Interface(), g.Members(), now())
+			mu.Lock()
+			groups = append(groups, g)
+			mu.Unlock()
+			start(g, off)
+			running++
+		case <-done:
+			added, done = nil, nil // from here on, only the readers' ends
 		}
 	}
 	// Every reader has returned: their members can be flushed from here.
-	for m := range e.members {
+	for m := range e.Len() {
 		e.Member(m).Flush()
 	}
 	return e.Wait(now()), runErr

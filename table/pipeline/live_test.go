@@ -140,3 +140,67 @@ func TestRunLiveGroupFailureStopsAll(t *testing.T) {
 		t.Fatalf("final snapshot %+v", snap)
 	}
 }
+
+// A group added during the run (a link that joined a bond) becomes the
+// next interface: its packets, drops and link state are counted under it
+// from the slot it joins in, and the others' counts are untouched.
+func TestRunLiveAddedGroup(t *testing.T) {
+	frames, _ := traffic()
+	var recs []ring.Record
+	for _, fr := range frames[:len(frames)-1] {
+		recs = append(recs, ring.Record{Data: fr.data, Meta: decode.Meta{Link: decode.LinkEthernet, WireLen: uint32(len(fr.data)), PktType: decode.PktUnknown}})
+	}
+	start := int64(1_700_000_000) * sec
+	for i := range recs {
+		recs[i].TS = start
+		if i >= 500 {
+			recs[i].TS = start + 5*sec // the joined link's, in slot 2
+		}
+	}
+	var clock atomic.Int64
+	clock.Store(start)
+	a := newFakeGroup("eth0", 2, recs[:500])
+	c := newFakeGroup("eth2", 3, recs[500:800])
+	c.drops.Store(4)
+	added := make(chan Group)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		a.fed.Wait()
+		clock.Store(start + 5*sec)
+		added <- c
+		c.fed.Wait()
+		cancel()
+	}()
+	links := []table.Link{{Master: "bond0", State: "active"}, {Master: "bond0", State: "backup"}}
+	snap, err := RunLive(ctx, LiveConfig{
+		Groups: []Group{a},
+		Added:  added,
+		Links:  func(i int) table.Link { return links[i] },
+		now:    clock.Load,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Members != 5 || snap.Packets != 800 || snap.Counted != 800 || snap.Dropped != 4 {
+		t.Fatalf("members %d, capture %+v; want 5 members, 800 packets counted, 4 dropped", snap.Members, snap.Capture)
+	}
+	if len(snap.Interfaces) != 2 {
+		t.Fatalf("%d interfaces, want eth0 and the joined eth2", len(snap.Interfaces))
+	}
+	for i, want := range []struct {
+		name             string
+		packets, dropped uint64
+	}{{"eth0", 500, 0}, {"eth2", 300, 4}} {
+		got := snap.Interfaces[i]
+		if got.Name != want.name || got.Capture.Packets != want.packets || got.Capture.Dropped != want.dropped || got.Link != links[i] {
+			t.Errorf("interface %d: %s packets %d dropped %d link %+v, want %+v and %+v", i, got.Name, got.Capture.Packets, got.Capture.Dropped, got.Link, want, links[i])
+		}
+	}
+	var sum uint64
+	for _, f := range snap.Flows {
+		sum += f.Sent.Packets + f.Recv.Packets
+	}
+	if sum != 800 {
+		t.Errorf("flows hold %d packets, want 800", sum)
+	}
+}
