@@ -19,6 +19,10 @@ import (
 // sysfsRoot is where link discovery reads; tests may point it elsewhere.
 var sysfsRoot = links.DefaultRoot
 
+// maxLinks is the most links one capture holds, links that join a bond
+// later included.
+const maxLinks = 64
+
 // linkRefresh is how often the links' state and speed are read again.
 const linkRefresh = 2 * time.Second
 
@@ -181,9 +185,11 @@ func readLink(t linkTarget, g *afpacket.Group) table.Link {
 }
 
 // refreshLinks reads every link's state again every linkRefresh until ctx
-// ends. Membership itself is read at start only: a link added to a bond
-// later is not captured until fastop starts again.
-func (lc *liveCapture) refreshLinks(ctx context.Context) {
+// ends, and the membership of every bond or team -i expanded: a link that
+// joined one is opened as the others were and sent on added, to be
+// captured from then on (a link that left stays captured, its state says
+// "left MASTER").
+func (lc *liveCapture) refreshLinks(ctx context.Context, added chan<- pipeline.Group) {
 	t := time.NewTicker(linkRefresh)
 	defer t.Stop()
 	for {
@@ -192,12 +198,20 @@ func (lc *liveCapture) refreshLinks(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		now := make([]table.Link, len(lc.targets))
-		for i, tg := range lc.targets {
-			now[i] = readLink(tg, lc.groups[i])
+		for _, tg := range lc.joined() {
+			if !lc.join(ctx, tg, added) {
+				return
+			}
 		}
 		lc.mu.Lock()
-		lc.linkNow = now
+		targets, groups := slices.Clone(lc.targets), slices.Clone(lc.groups)
+		lc.mu.Unlock()
+		now := make([]table.Link, len(targets))
+		for i, tg := range targets {
+			now[i] = readLink(tg, groups[i])
+		}
+		lc.mu.Lock()
+		copy(lc.linkNow, now) // links that joined meanwhile keep theirs
 		lc.mu.Unlock()
 		lc.refreshBonds()
 	}
@@ -295,7 +309,10 @@ func (lc *liveCapture) refreshBonds() {
 	if lc.bonds == nil {
 		return
 	}
-	for i, l := range bondLinks(lc.targets, lc.release, lc.releaseErr) {
+	lc.mu.Lock()
+	targets := slices.Clone(lc.targets)
+	lc.mu.Unlock()
+	for i, l := range bondLinks(targets, lc.release, lc.releaseErr) {
 		if !l.Same(lc.bonds.Get(i)) {
 			lc.bonds.Set(i, l)
 		}
@@ -309,7 +326,7 @@ func (lc *liveCapture) initBonds(verbose bool, errOut io.Writer) {
 		return
 	}
 	lc.release, lc.releaseErr = links.KernelRelease()
-	lc.bonds = pipeline.NewBondLinks(len(lc.targets))
+	lc.bonds = pipeline.NewBondLinks(maxLinks) // room for the links that join later
 	lc.refreshBonds()
 	if !verbose {
 		return
@@ -328,4 +345,66 @@ func (lc *liveCapture) initBonds(verbose bool, errOut io.Writer) {
 		fmt.Fprintf(errOut, "fastop: %s: checking transmit links against the kernel's %s hash (the %s formula, from kernel %s)\n",
 			term.Clean(l.Master), l.Config.Policy, l.Config.Variant.Name, term.Clean(lc.release))
 	}
+}
+
+// joined returns the links that are now members of an expanded bond or
+// team but are not captured, in the master's order.
+func (lc *liveCapture) joined() []linkTarget {
+	lc.mu.Lock()
+	have := map[string]bool{}
+	var masters []string
+	for _, tg := range lc.targets {
+		have[tg.name] = true
+		if tg.master != "" && tg.sysfs && !slices.Contains(masters, tg.master) {
+			masters = append(masters, tg.master)
+		}
+	}
+	lc.mu.Unlock()
+	var add []linkTarget
+	for _, m := range masters {
+		if len(have) >= maxLinks {
+			break
+		}
+		d, err := links.Read(sysfsRoot, m)
+		if err != nil {
+			continue // gone, or unreadable for now: its links say so
+		}
+		for _, name := range d.Members() {
+			if !have[name] && !lc.tried[name] && len(have) < maxLinks {
+				add = append(add, linkTarget{name: name, master: m, sysfs: true})
+				have[name] = true
+			}
+		}
+	}
+	return add
+}
+
+// join opens a link that joined its master and hands it to the capture;
+// false when ctx ended first. A link that cannot be opened is said once
+// and not tried again.
+func (lc *liveCapture) join(ctx context.Context, tg linkTarget, added chan<- pipeline.Group) bool {
+	g, ifc, err := lc.open(tg)
+	if err != nil {
+		lc.tried[tg.name] = true
+		if lc.notes != nil {
+			fmt.Fprintf(lc.notes, "fastop: %s joined %s but is not captured: %v\n", term.Clean(tg.name), term.Clean(tg.master), err)
+		}
+		return true
+	}
+	lc.mu.Lock()
+	lc.targets = append(lc.targets, tg)
+	lc.groups = append(lc.groups, g)
+	lc.ifaces = append(lc.ifaces, ifc)
+	lc.linkNow = append(lc.linkNow, readLink(tg, g))
+	lc.members += g.Members()
+	lc.mu.Unlock()
+	select {
+	case added <- g:
+	case <-ctx.Done():
+		return false // lc.close closes it with the others
+	}
+	if lc.notes != nil {
+		fmt.Fprintf(lc.notes, "fastop: %s joined %s: capturing it\n", term.Clean(tg.name), term.Clean(tg.master))
+	}
+	return true
 }

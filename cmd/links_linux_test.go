@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,7 +21,8 @@ import (
 
 const (
 	linksHelperEnv     = "FASTOP_LINKS_HELPER"
-	linksHelperArgsEnv = "FASTOP_LINKS_ARGS" // argv, separated by \x1f
+	linksHelperArgsEnv = "FASTOP_LINKS_ARGS"  // argv, separated by \x1f
+	linksSysfsEnv      = "FASTOP_LINKS_SYSFS" // a fake sysfs for link discovery, when set
 )
 
 // TestLinksHelperProcess is fastop itself, run by the link tests inside a
@@ -30,6 +32,9 @@ const (
 func TestLinksHelperProcess(t *testing.T) {
 	if os.Getenv(linksHelperEnv) != "1" {
 		t.Skip("the program the link tests run in a namespace")
+	}
+	if root := os.Getenv(linksSysfsEnv); root != "" {
+		sysfsRoot = root
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -421,5 +426,102 @@ func TestLinksDownLinkOfBond(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLinksJoinBond: a link that joins a bond while fastop captures it is
+// opened and captured from then on, as the bond's next link: the first
+// link's counts are exact, the joined link's traffic after the join is
+// exact, stderr says it joined, and nothing is counted twice.
+func TestLinksJoinBond(t *testing.T) {
+	cns, gns := netns.NewT(t), netns.NewT(t)
+	va, vb := netns.NewVethT(t, cns, gns), netns.NewVethT(t, cns, gns)
+	for _, c := range []struct {
+		ns   *netns.NS
+		dev  string
+		addr string
+	}{{cns, va.A, "10.63.1.1/24"}, {gns, va.B, "10.63.1.2/24"}, {cns, vb.A, "10.63.2.1/24"}, {gns, vb.B, "10.63.2.2/24"}} {
+		if err := c.ns.IP("addr", "add", c.addr, "dev", c.dev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// In the namespace, lo (ifindex 1) stands for a bond (a fake sysfs:
+	// this kernel may have no bonding driver) of va.A alone at start.
+	root := fakeBondSys(t, "lo", 1, va.A, vb.A)
+	slaves := filepath.Join(root, "lo", "bonding", "slaves")
+	if err := os.WriteFile(slaves, []byte(va.A+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(linksSysfsEnv, root)
+
+	plans := []udpPlan{
+		{from: "10.63.1.1", to: "10.63.1.2", ns: cns, n: 30, payload: 100}, // a: sent, before the join
+		{from: "10.63.2.1", to: "10.63.2.2", ns: cns, n: 40, payload: 300}, // b: sent, after
+		{from: "10.63.2.2", to: "10.63.2.1", ns: gns, n: 10, payload: 50},  // b: received, after
+	}
+	peer := map[*netns.NS]*netns.NS{cns: gns, gns: cns}
+	var sinks []*net.UDPConn
+	for i, p := range plans {
+		sinks = append(sinks, listenIn(t, peer[p.ns], p.to, linkTestPort))
+		warm := p
+		warm.n, warm.payload = 1, 1
+		sink := listenIn(t, peer[p.ns], p.to, linkTestPort+2+i)
+		if err := warm.send(linkTestPort + 2 + i); err != nil {
+			t.Fatal(err)
+		}
+		if err := receive(sink, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send := func(i int) error {
+		if err := plans[i].send(linkTestPort); err != nil {
+			return err
+		}
+		return receive(sinks[i], plans[i].n)
+	}
+	traffic := func() error {
+		if err := send(0); err != nil {
+			return err
+		}
+		if err := os.WriteFile(slaves, []byte(va.A+" "+vb.A+"\n"), 0o644); err != nil {
+			return err
+		}
+		// The membership is read every linkRefresh: two of them, and the
+		// join's socket is open.
+		time.Sleep(2*linkRefresh + time.Second)
+		for i := 1; i < len(plans); i++ {
+			if err := send(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	out, stderr := runFastopIn(t, cns, "lo", traffic,
+		"-i", "lo", "--json", "-s", "10", "--fanout", "1", "-n", "-f", fmt.Sprintf("udp port %d", linkTestPort))
+	if want := "fastop: " + vb.A + " joined lo: capturing it\n"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr)
+	}
+	r := lastLinkReport(t, out)
+	type dir struct{ bytes, packets uint64 }
+	ipLen := func(p udpPlan) dir { return dir{uint64(p.n * (20 + 8 + p.payload)), uint64(p.n)} }
+	want := map[string][2]dir{
+		va.A: {ipLen(plans[0]), {}},
+		vb.A: {ipLen(plans[1]), ipLen(plans[2])},
+	}
+	if len(r.Interfaces) != 2 || r.Interfaces[0].Name != va.A || r.Interfaces[1].Name != vb.A {
+		t.Fatalf("interfaces %+v, want %s then the joined %s", r.Interfaces, va.A, vb.A)
+	}
+	for _, in := range r.Interfaces {
+		got := [2]dir{{in.Sent.Bytes, in.Sent.Packets}, {in.Recv.Bytes, in.Recv.Packets}}
+		if got != want[in.Name] {
+			t.Errorf("%s: sent, received = %+v, want %+v", in.Name, got, want[in.Name])
+		}
+		if in.Master == nil || *in.Master != "lo" {
+			t.Errorf("%s: master %v, want lo", in.Name, in.Master)
+		}
+	}
+	all := uint64(plans[0].n + plans[1].n + plans[2].n)
+	if r.Capture.Packets != all || r.Capture.Counted != all {
+		t.Errorf("capture %+v, want exactly the %d datagrams, each once", r.Capture, all)
 	}
 }

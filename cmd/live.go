@@ -63,6 +63,8 @@ type liveCapture struct {
 	given   []afpacket.Interface // what -i names: a bond, not its links
 	members int
 
+	// The groups, targets, ifaces and linkNow grow during the run when a
+	// link joins a bond (refreshLinks): mu guards them from then on.
 	mu      sync.Mutex
 	linkNow []table.Link // per group, as refreshLinks last read it
 
@@ -72,6 +74,10 @@ type liveCapture struct {
 	bonds      *pipeline.BondLinks
 	release    string // uname -r, for the bond transmit hash
 	releaseErr error
+	open       func(tg linkTarget) (*afpacket.Group, afpacket.Interface, error) // opens a link as at start
+	filter     string                                                           // the filter the groups run now (-f, then the f key)
+	notes      io.Writer                                                        // where a link that joins is said; nil under the screen
+	tried      map[string]bool                                                  // links that joined and could not be opened (said once)
 
 	export *exporters // Prometheus and IPFIX; nil when neither is on
 }
@@ -94,16 +100,14 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 	if err != nil {
 		return nil, err
 	}
-	lc := &liveCapture{given: given}
-	for _, tg := range targets {
-		name := tg.name
-		ifc, err := afpacket.LookupInterface(name)
+	lc := &liveCapture{given: given, filter: o.Filter, notes: errOut, tried: map[string]bool{}}
+	lc.open = func(tg linkTarget) (*afpacket.Group, afpacket.Interface, error) {
+		ifc, err := afpacket.LookupInterface(tg.name)
 		if err != nil {
-			lc.close()
-			return nil, tg.wrap(err)
+			return nil, ifc, tg.wrap(err)
 		}
 		cfg := &afpacket.Config{
-			Interface: name,
+			Interface: tg.name,
 			Members:   members,
 			Mode:      mode,
 			Buffer:    o.set.buffer,
@@ -114,18 +118,27 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 			// state says down meanwhile.
 			WaitUp: o.Wait || tg.master != "",
 		}
-		if o.Filter != "" {
-			prog, err := compileLive(o.Filter, o.Snaplen)
+		lc.mu.Lock()
+		expr := lc.filter
+		lc.mu.Unlock()
+		if strings.TrimSpace(expr) != "" {
+			prog, err := compileLive(expr, o.Snaplen)
 			if err != nil {
-				lc.close()
-				return nil, err
+				return nil, ifc, err
 			}
 			cfg.Filter = prog
 		}
 		g, err := afpacket.Open(cfg)
 		if err != nil {
+			return nil, ifc, tg.wrap(err)
+		}
+		return g, ifc, nil
+	}
+	for _, tg := range targets {
+		g, ifc, err := lc.open(tg)
+		if err != nil {
 			lc.close()
-			return nil, tg.wrap(err)
+			return nil, err
 		}
 		lc.targets = append(lc.targets, tg)
 		lc.linkNow = append(lc.linkNow, readLink(tg, g))
@@ -134,7 +147,7 @@ func openLive(o *Options, errOut io.Writer) (*liveCapture, error) {
 		lc.ifaces = append(lc.ifaces, ifc)
 		if o.Verbose {
 			fmt.Fprintf(errOut, "fastop: %s: %d fanout members (%s), ring memory %d MiB per member, %d MiB in all\n",
-				term.Clean(name), g.Members(), mode, g.RingBytes()/int64(g.Members())>>20, g.RingBytes()>>20)
+				term.Clean(tg.name), g.Members(), mode, g.RingBytes()/int64(g.Members())>>20, g.RingBytes()>>20)
 		}
 	}
 	lc.initBonds(o.Verbose, errOut)
@@ -183,6 +196,8 @@ func (lc *liveCapture) classifier(o *Options) *table.Classifier {
 // setFilter compiles expr and installs it on every member of every group.
 // A bad filter leaves the old one in place.
 func (lc *liveCapture) setFilter(expr string, snaplen int) error {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
 	var progs []filter.Program
 	for range lc.groups {
 		if strings.TrimSpace(expr) == "" {
@@ -200,10 +215,13 @@ func (lc *liveCapture) setFilter(expr string, snaplen int) error {
 			return err
 		}
 	}
+	lc.filter = expr // a link that joins later runs it too
 	return nil
 }
 
 func (lc *liveCapture) close() {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
 	for _, g := range lc.groups {
 		g.Close()
 	}
@@ -218,9 +236,10 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	refreshed := make(chan struct{})
+	added := make(chan pipeline.Group)
 	go func() {
 		defer crash.Guard()
-		lc.refreshLinks(ctx)
+		lc.refreshLinks(ctx, added)
 		close(refreshed)
 	}()
 	defer func() { cancel(); <-refreshed }()
@@ -230,6 +249,7 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 		MaxFlows:   o.MaxFlows,
 		Links:      lc.link,
 		Bonds:      lc.bonds,
+		Added:      added,
 		Emit:       lc.export.wrap(emit),
 	})
 	if err := lc.export.close(snap); err != nil && runErr == nil {
@@ -242,6 +262,9 @@ func (lc *liveCapture) run(ctx context.Context, o *Options, emit func(*table.Sna
 func (lc *liveCapture) link(i int) table.Link {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
+	if i >= len(lc.linkNow) {
+		return table.Link{}
+	}
 	return lc.linkNow[i]
 }
 
@@ -275,6 +298,7 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 		printInterface(streams.ErrOut, ifc)
 	}
 	if screen {
+		lc.notes = nil // a link that joins shows in the link strip
 		return lc.runScreen(ctx, o, streams, names)
 	}
 	rep := newReporter(o, streams.Out, names)

@@ -71,6 +71,7 @@ type handoff struct {
 type joined struct {
 	name    string
 	members []*Member
+	tick    int64 // the members' first tick (they may be past it by the time the merger reads this)
 }
 
 // Member is one member's end of the engine. It implements ring's Handler
@@ -173,7 +174,7 @@ func (e *Engine) AddSource(name string, n int, now int64) (src, first int) {
 	src, first = e.sources, len(e.members)
 	e.sources++
 	tick := max(0, (now-e.cfg.Start)/int64(table.SlotDuration))
-	j := &joined{name: name}
+	j := &joined{name: name, tick: tick}
 	for i := range n {
 		j.members = append(j.members, e.newMember(first+i, src, tick))
 	}
@@ -283,7 +284,7 @@ func (e *Engine) merge() {
 				members = append(members, m)
 				// It has nothing in the ticks before its first; the
 				// table's slot being filled may be later (a late join).
-				doneBefore = append(doneBefore, max(m.tick, tick))
+				doneBefore = append(doneBefore, max(h.join.tick, tick))
 			}
 			n = len(members)
 			continue
