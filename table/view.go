@@ -125,7 +125,7 @@ const (
 	OneLineSent                 // sent only
 )
 
-// CompareKeys orders keys by family, addresses, ports and protocol.
+// CompareKeys orders keys by family, addresses, ports, protocol and VLAN.
 func CompareKeys(a, b *Key) int {
 	if r := cmp.Compare(a.Family, b.Family); r != 0 {
 		return r
@@ -145,5 +145,8 @@ func CompareKeys(a, b *Key) int {
 	if r := cmp.Compare(a.Proto, b.Proto); r != 0 {
 		return r
 	}
-	return cmp.Compare(a.Hidden, b.Hidden)
+	if r := cmp.Compare(a.Hidden, b.Hidden); r != 0 {
+		return r
+	}
+	return cmp.Compare(a.VLAN, b.VLAN)
 }
