@@ -58,7 +58,6 @@ func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
 	a := aggPool.Get().(*aggregator)
 	defer aggPool.Put(a)
 	a.reset(len(s.Flows))
-	a.rowOf = a.rowOf[:0]
 	split := false
 	for i := range s.Flows {
 		f := &s.Flows[i]
@@ -71,19 +70,26 @@ func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
 		r := &dst[j]
 		r.Sent.Add(&f.Sent)
 		r.Recv.Add(&f.Recv)
-		a.rowOf = append(a.rowOf, j)
 		split = split || f.Links != nil
 	}
 	if split {
-		a.mergeLinks(s.Flows, dst)
+		a.mergeLinks(s.Flows, dst, v)
 	}
 	return dst
 }
 
-// mergeLinks gives each row the sum of the Links of its flows (a.rowOf[i]
-// is flow i's row): which links each row has, then where its parts go in
-// one new slice, then the sums.
-func (a *aggregator) mergeLinks(flows, rows []Flow) {
+// mergeLinks gives each row the sum of the Links of its flows: each
+// flow's row (found again, so that Rows without Links pays nothing), which
+// links each row has, then where its parts go in one new slice, then the
+// sums.
+func (a *aggregator) mergeLinks(flows, rows []Flow, v View) {
+	a.rowOf = a.rowOf[:0]
+	for i := range flows {
+		k := v.DisplayKey(flows[i].Key)
+		p := pack(&k)
+		j, _ := a.find(&p, -1) // every key has its row by now
+		a.rowOf = append(a.rowOf, j)
+	}
 	a.masks = append(a.masks[:0], make([]uint64, len(rows))...)
 	for i := range flows {
 		for _, l := range flows[i].Links {
