@@ -3,8 +3,11 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/fastop/fastop/bench/netns"
@@ -34,7 +37,9 @@ type flowLinksReport struct {
 // one 5-tuple, goes first over a and then, its route moved, over b. Each
 // flow is one row whose links say exactly what each link carried; the
 // split flow has two parts, and the links' parts over all rows are the
-// links' totals: nothing is counted twice or lost.
+// links' totals: nothing is counted twice or lost. The same run exports
+// IPFIX to nfcapd: each link's part of a flow is a record with that
+// link's ifindex.
 func TestLinksSplitFlows(t *testing.T) {
 	cns, gns := netns.NewT(t), netns.NewT(t)
 	va := netns.NewVethT(t, cns, gns) // va.A in cns, va.B in gns
@@ -115,8 +120,10 @@ func TestLinksSplitFlows(t *testing.T) {
 		}
 		return nil
 	}
+	c := startNfcapdWith(t, cns.Command)
 	out, _ := runFastopIn(t, cns, vb.A, traffic,
-		"-i", va.A+","+vb.A, "--json", "-s", "3", "-P", "-n", "-L", "0", "-f", fmt.Sprintf("udp port %d", linkTestPort))
+		"-i", va.A+","+vb.A, "--json", "-s", "3", "-P", "-n", "-L", "0", "-f", fmt.Sprintf("udp port %d", linkTestPort),
+		"--ipfix", c.addr)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var r flowLinksReport
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
@@ -183,4 +190,59 @@ func TestLinksSplitFlows(t *testing.T) {
 	if r.Capture.Packets != all || r.Capture.Counted != all || r.Capture.Dropped != 0 {
 		t.Errorf("capture %+v, want exactly the %d datagrams, each once", r.Capture, all)
 	}
+
+	// IPFIX: packets by source, destination and the ifindex the record
+	// names (ingress or egress, whichever the direction rules set).
+	index := map[string]uint32{}
+	cns.Do(func() error {
+		for _, dev := range []string{va.A, vb.A} {
+			ifi, err := net.InterfaceByName(dev)
+			if err != nil {
+				return err
+			}
+			index[dev] = uint32(ifi.Index)
+		}
+		return nil
+	})
+	got := map[string]uint64{}
+	for _, rec := range nfdumpRecords(t, c) {
+		got[fmt.Sprint(rec.Src4, " ", rec.Dst4, " ", rec.In+rec.Out)] += rec.Packets
+	}
+	wantRecs := map[string]uint64{
+		fmt.Sprint("10.63.1.1 10.63.1.2 ", index[va.A]):  uint64(plans[0].n),
+		fmt.Sprint("10.63.2.2 10.63.2.1 ", index[vb.A]):  uint64(plans[1].n),
+		fmt.Sprint(local, " ", remote, " ", index[va.A]): uint64(plans[2].n),
+		fmt.Sprint(local, " ", remote, " ", index[vb.A]): uint64(plans[3].n),
+	}
+	if !maps.Equal(got, wantRecs) {
+		t.Errorf("IPFIX packets by src, dst, ifindex: %v, want %v", got, wantRecs)
+	}
+}
+
+// nfdumpRecord is what TestLinksSplitFlows reads of nfdump's records.
+type nfdumpRecord struct {
+	Packets uint64 `json:"in_packets"`
+	Src4    string `json:"src4_addr"`
+	Dst4    string `json:"dst4_addr"`
+	In      uint32 `json:"input_snmp"`
+	Out     uint32 `json:"output_snmp"`
+}
+
+// nfdumpRecords stops c and returns its records.
+func nfdumpRecords(t *testing.T, c *collector) []nfdumpRecord {
+	t.Helper()
+	c.drain(t)
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("nfcapd: %v", err)
+	}
+	out, err := exec.Command("nfdump", "-R", c.dir, "-o", "json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nfdump: %v: %s", err, out)
+	}
+	var recs []nfdumpRecord
+	if err := json.Unmarshal(out, &recs); err != nil {
+		t.Fatalf("nfdump -o json: %v: %.300s", err, out)
+	}
+	return recs
 }
