@@ -407,3 +407,47 @@ func TestOverflowPendingLimit(t *testing.T) {
 		t.Errorf("folded %d, want %d", s.Folded, want)
 	}
 }
+
+// With several links, a part that finds the table of waiting newcomers
+// full goes to its own link's part of "other" at once, counted as one
+// folded flow; every link's parts still add up to its totals.
+func TestOverflowPendingLimitLinks(t *testing.T) {
+	f := NewFlows(FlowsConfig{MaxFlows: 2, Interfaces: []string{"eth0", "eth1"}})
+	f.pend = NewDelta(3) // holds three parts
+	for link := range 2 {
+		d := NewDelta(0)
+		d.Iface = link
+		for i := byte(1); i <= 6; i++ {
+			addN(d, key4(i, 100, 1, 2), true, int(i)+link, 100) // flow i: i packets on eth0, i+1 on eth1
+		}
+		f.Merge(d)
+	}
+	s := f.Close(2 * sec)
+	rows := map[byte][]int{} // flow → its links
+	linkSum := make([]uint64, 2)
+	for _, fl := range s.Flows {
+		checkLinks(t, &fl, 2)
+		for _, l := range fl.Links {
+			linkSum[l.Link] += l.Sent.Bytes
+			if !fl.Key.IsOther() {
+				rows[fl.Key.A[3]] = append(rows[fl.Key.A[3]], l.Link)
+			}
+		}
+	}
+	for l, in := range s.Interfaces {
+		if linkSum[l] != in.TX.Bytes || in.TX.Bytes != uint64(21+6*l)*100 {
+			t.Errorf("%s: parts %d bytes, link %d", in.Name, linkSum[l], in.TX.Bytes)
+		}
+	}
+	// eth0: flows 1 and 2 take the records; 3, 4, 5 wait, 6 finds the
+	// waiting table full. eth1: 1 and 2 are parts of rows (records at
+	// once); 3 to 6 are new parts and find it full. At settle 5 (500 B)
+	// ties with 2 (200 + 300 B) and both stay; 1, 3 and 4 lose.
+	if fmt.Sprint(rows) != "map[2:[0 1] 5:[0]]" {
+		t.Errorf("rows and their links %v, want flow 2 on both, 5 on eth0", rows)
+	}
+	// Folded: 6 on eth0, 3 to 6 on eth1, then 1 gave way, 3 and 4 refused.
+	if want := uint64(1 + 4 + 1 + 2); s.Folded != want {
+		t.Errorf("folded %d, want %d", s.Folded, want)
+	}
+}
