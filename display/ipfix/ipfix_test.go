@@ -217,6 +217,50 @@ func TestPacker(t *testing.T) {
 	}
 }
 
+// With several links the tracker follows each link's part of a flow: a
+// part that stops growing is exported alone, and when the full table
+// evicts a flow, each part's counts, moved to the same link's part of
+// "other", are left out of other's export on that link only.
+func TestTrackerLinksEvicted(t *testing.T) {
+	k1, k2 := key(1, 2, 1000, 53), key(3, 4, 5, 6)
+	parts := func(f table.Flow, p ...table.FlowLink) table.Flow {
+		f.Links = p
+		return f
+	}
+	part := func(link int, sb, sp uint64) table.FlowLink {
+		return table.FlowLink{Link: link, Sent: table.Stat{Bytes: sb, Packets: sp}}
+	}
+	snaps := []*table.Snapshot{
+		snap(2, parts(flow(k1, 150, 3, 0, 0), part(0, 100, 1), part(1, 50, 2)), parts(flow(k2, 7, 1, 0, 0), part(1, 7, 1))),
+		// k1 evicted: 100 B went to other's part on link 0, 50 B to link
+		// 1's; link 0's part of other also has 10 B of its own.
+		snap(4, parts(flow(k2, 14, 2, 0, 0), part(1, 14, 2)),
+			parts(flow(table.Key{}, 160, 4, 0, 0), part(0, 110, 2), part(1, 50, 2))),
+	}
+	type out struct {
+		k    table.Key
+		link int
+		b, p uint64
+	}
+	var got []out
+	tr := NewTracker(DefaultActive, DefaultIdle)
+	f := func(x *Export) { got = append(got, out{*x.Key, x.Link, x.Octets, x.Packets}) }
+	for _, s := range snaps {
+		tr.Update(s, f)
+	}
+	tr.Flush(f)
+	slices.SortFunc(got, func(a, b out) int {
+		return cmp.Or(table.CompareKeys(&a.k, &b.k), cmp.Compare(a.link, b.link))
+	})
+	want := []out{{table.Key{}, 0, 10, 1}, {k1, 0, 100, 1}, {k1, 1, 50, 2}, {k2, 1, 14, 2}}
+	slices.SortFunc(want, func(a, b out) int {
+		return cmp.Or(table.CompareKeys(&a.k, &b.k), cmp.Compare(a.link, b.link))
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("exports\n got  %+v\n want %+v", got, want)
+	}
+}
+
 // With several links each part of a flow is exported as a flow of its
 // own, with its link's ifindex, and a tagged flow uses the templates with
 // vlanId; the records' counts add up to the flows'.
