@@ -357,6 +357,14 @@ func TestFlowsLinks(t *testing.T) {
 // hold each link's part; a part idle for 40 s leaves Links while the flow
 // lives on another link, and the flow counts once in Len.
 func TestFlowsLinkParts(t *testing.T) {
+	// One interface (a file, or -i eth0): no split, as before.
+	one := NewFlows(FlowsConfig{Interfaces: []string{"eth0"}})
+	d0 := NewDelta(0)
+	addN(d0, key4(1, 2, 1000, 53), true, 2, 100)
+	one.Merge(d0)
+	if s := one.Close(2 * sec); len(s.Flows) != 1 || s.Flows[0].Links != nil {
+		t.Fatalf("one interface: %+v, want one flow without Links", s.Flows)
+	}
 	f := NewFlows(FlowsConfig{Interfaces: []string{"eth0", "eth1", "eth2"}})
 	k, lone := key4(1, 2, 1000, 53), key4(3, 4, 1, 2)
 	tagged := k
