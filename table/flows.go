@@ -62,7 +62,7 @@ type Flows struct {
 	ctrl  []uint8 // per index slot: ctrlEmpty, ctrlTomb or ctrlTag(hash)
 	idx   []int32 // per index slot: the record
 	mask  uint64
-	n     int // live flows
+	n     int // live records (flows, or with several links their parts)
 	tombs int
 
 	chunks   [][]flowRec
@@ -75,7 +75,7 @@ type Flows struct {
 	// Several links: a record is one flow's part on one link (the link in
 	// its key, see packed), and nflows counts flows, not records. The
 	// parts of a flow share a probe sequence (the hash leaves the link
-	// out), which is how they are found together (flowHead).
+	// out), which is how they are found together (firstPart).
 	multi  bool
 	nflows int
 	// other holds the "other" row, one record per link (one in all with
