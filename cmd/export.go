@@ -102,6 +102,12 @@ func startExporters(o *Options, ifaces []afpacket.Interface, live bool, notes io
 		}
 		if len(ifaces) == 1 {
 			cfg.IfIndex = uint32(ifaces[0].Index)
+		} else {
+			// One per link, in the order of the snapshot's Interfaces:
+			// a flow's part on each link is exported with its link's.
+			for _, ifc := range ifaces {
+				cfg.IfIndexes = append(cfg.IfIndexes, uint32(ifc.Index))
+			}
 		}
 		exp, err := ipfix.Dial(cfg)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -205,6 +206,9 @@ type collector struct {
 	addr string
 	dir  string
 	cmd  *exec.Cmd
+	// vlans, after records: the tagged records' counts by uniflow and
+	// vlanId ("TUPLE vlan N").
+	vlans map[string]counts
 }
 
 // startNfcapd starts nfcapd (Debian's nfdump package) on a free port of
@@ -323,6 +327,7 @@ func (c *collector) records(t *testing.T) (map[tuple]counts, int, map[string]int
 		In      uint32 `json:"input_snmp"`
 		Out     uint32 `json:"output_snmp"`
 		Dir     uint8  `json:"direction"`
+		VLAN    uint16 `json:"src_vlan"` // IPFIX vlanId
 	}
 	// With no flow, nfdump prints "[" and a line saying so, not JSON.
 	if strings.Contains(string(out), "{") {
@@ -332,6 +337,7 @@ func (c *collector) records(t *testing.T) (map[tuple]counts, int, map[string]int
 	}
 	got := map[tuple]counts{}
 	ifs := map[string]int{}
+	c.vlans = map[string]counts{}
 	for _, r := range recs {
 		var u tuple
 		u.src, _ = netip.ParseAddr(r.Src4 + r.Src6)
@@ -341,11 +347,18 @@ func (c *collector) records(t *testing.T) (map[tuple]counts, int, map[string]int
 		if u.proto != 1 && u.proto != 58 {
 			u.sport, u.dport = r.SrcPort, r.DstPort
 		}
-		c := got[u]
-		c.packets += r.Packets
-		c.bytes += r.Bytes
-		got[u] = c
+		n := got[u]
+		n.packets += r.Packets
+		n.bytes += r.Bytes
+		got[u] = n
 		ifs[fmt.Sprintf("%d,%d,%d", r.In, r.Out, r.Dir)]++
+		if r.VLAN != 0 {
+			k := fmt.Sprint(u, " vlan ", r.VLAN)
+			v := c.vlans[k]
+			v.packets += r.Packets
+			v.bytes += r.Bytes
+			c.vlans[k] = v
+		}
 	}
 	return got, len(recs), ifs
 }
@@ -517,7 +530,7 @@ func TestIPFIXCorpus(t *testing.T) {
 	for p := range 256 {
 		protos[naming.ProtoName(uint8(p))] = uint8(p)
 	}
-	perFlow := 0
+	perFlow, tagged := 0, 0
 	for _, f := range files {
 		name, _ := filepath.Rel(dir, f)
 		t.Run(name, func(t *testing.T) {
@@ -525,6 +538,7 @@ func TestIPFIXCorpus(t *testing.T) {
 			c := startNfcapd(t)
 			_, xerr := runFastop(t, "-r", f, "-l", "--ipfix", c.addr)
 			got, _ := c.flows(t)
+			gotVLAN := c.vlans
 			if (jerr == nil) != (xerr == nil) {
 				t.Fatalf("--json: %v; --ipfix: %v", jerr, xerr)
 			}
@@ -535,6 +549,7 @@ func TestIPFIXCorpus(t *testing.T) {
 					SrcPort    *uint16 `json:"src_port"`
 					DstPort    *uint16 `json:"dst_port"`
 					Proto      *string
+					VLAN       *uint16
 					Sent, Recv struct{ Bytes, Packets uint64 }
 				}
 				Totals struct {
@@ -554,6 +569,7 @@ func TestIPFIXCorpus(t *testing.T) {
 				t.Errorf("nfdump: %d packets %d bytes in all; fastop's report says %d packets %d bytes", gotTotal.packets, gotTotal.bytes, wantTotal.packets, wantTotal.bytes)
 			}
 			want := map[tuple]counts{}
+			wantVLAN := map[string]counts{}
 			for _, fl := range last.Flows {
 				if fl.Src == "other" || fl.Proto == nil {
 					return
@@ -579,16 +595,33 @@ func TestIPFIXCorpus(t *testing.T) {
 						want[x.u] = c
 						inReport.packets += x.c.packets
 						inReport.bytes += x.c.bytes
+						if fl.VLAN != nil {
+							k := fmt.Sprint(x.u, " vlan ", *fl.VLAN)
+							v := wantVLAN[k]
+							v.packets += x.c.packets
+							v.bytes += x.c.bytes
+							wantVLAN[k] = v
+						}
 					}
 				}
 			}
 			if inReport == wantTotal {
 				perFlow++
 				compareFlows(t, name, got, want)
+				// Tagged flows: the records' vlanId, with their counts.
+				if !maps.Equal(gotVLAN, wantVLAN) {
+					t.Errorf("%s: tagged records %v, fastop's report %v", name, gotVLAN, wantVLAN)
+				}
+				if len(wantVLAN) > 0 {
+					tagged++
+				}
 			}
 		})
 	}
-	t.Logf("%d captures, %d of them checked flow by flow", len(files), perFlow)
+	t.Logf("%d captures, %d of them checked flow by flow, %d with VLAN-tagged flows", len(files), perFlow, tagged)
+	if tagged == 0 {
+		t.Errorf("no capture checked had VLAN-tagged flows (synthetic/synth-eth.pcap has)")
+	}
 	if perFlow < len(files)/2 {
 		t.Errorf("only %d of %d captures checked flow by flow", perFlow, len(files))
 	}

@@ -100,6 +100,11 @@ func expandLinks(o *Options, names []string, errOut io.Writer) ([]linkTarget, []
 		}
 		targets = append(targets, add...)
 	}
+	if len(targets) > table.MaxLinks {
+		// The flow table keeps each flow's part per link in 6 bits.
+		return nil, nil, usageErrorf("-i %s: %d links to capture, more than the %d fastop tells apart: name fewer, or capture a bond itself with --master",
+			o.Interface, len(targets), table.MaxLinks)
+	}
 	return targets, given, nil
 }
 

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fastop/fastop/ring/afpacket"
+	"github.com/fastop/fastop/table"
 )
 
 // fakeBondSys writes a sysfs tree in which this host's real interface top
@@ -134,6 +136,27 @@ func TestExpandLinksVLANOnBond(t *testing.T) {
 	var ue *usageError
 	if !errors.As(err, &ue) || err.Error() != "-i lo: a VLAN on bond bond7: capture its links with -i bond7 -f 'vlan ID' (they carry every VLAN), or the VLAN device itself with --master" {
 		t.Errorf("VLAN on a bond: %v", err)
+	}
+}
+
+// TestExpandLinksTooMany: more links than the flow table tells apart
+// (table.MaxLinks) are refused at start, not merged into one.
+func TestExpandLinksTooMany(t *testing.T) {
+	lo := lookup(t, "lo")
+	for _, n := range []int{table.MaxLinks, table.MaxLinks + 1} {
+		var slaves []string
+		for i := range n {
+			slaves = append(slaves, fmt.Sprint("fo-m", i))
+		}
+		fakeBondSys(t, "lo", lo.Index, slaves...)
+		targets, _, err := expandLinks(&Options{Interface: "lo"}, []string{"lo"}, &bytes.Buffer{})
+		var ue *usageError
+		switch {
+		case n <= table.MaxLinks && (err != nil || len(targets) != n):
+			t.Errorf("%d links: %d targets, %v", n, len(targets), err)
+		case n > table.MaxLinks && (!errors.As(err, &ue) || err.Error() != fmt.Sprintf("-i lo: %d links to capture, more than the 64 fastop tells apart: name fewer, or capture a bond itself with --master", n)):
+			t.Errorf("%d links: %v", n, err)
+		}
 	}
 }
 

@@ -67,6 +67,7 @@ type jsonReport struct {
 		SrcPort *int    `json:"src_port"`
 		DstPort *int    `json:"dst_port"`
 		Proto   *string `json:"proto"`
+		VLAN    *int    `json:"vlan"`
 		Sent    jsonDir `json:"sent"`
 		Recv    jsonDir `json:"recv"`
 	} `json:"flows"`
@@ -126,7 +127,9 @@ func fastopPairs(t *testing.T, file string) (map[string]pairTotals, jsonReport) 
 			if f.Src == nil || f.Dst == nil {
 				t.Fatalf("flow without addresses: %s", sc.Text())
 			}
-			k := fmt.Sprint(pairKey(*f.Src, *f.Dst), " ", deref(f.Proto), " ", derefInt(f.SrcPort), " ", derefInt(f.DstPort))
+			// A flow is its 5-tuple and its VLAN: the same 5-tuple on
+			// two VLANs is two rows.
+			k := fmt.Sprint(pairKey(*f.Src, *f.Dst), " ", deref(f.Proto), " ", derefInt(f.SrcPort), " ", derefInt(f.DstPort), " ", derefInt(f.VLAN))
 			cur[k] = pairTotals{f.Sent.Packets + f.Recv.Packets, f.Sent.Bytes + f.Recv.Bytes}
 			lastSlot[k] = uint64(math.Round((f.Sent.Rate2s + f.Recv.Rate2s) * slot.Seconds() / 8))
 		}

@@ -10,6 +10,19 @@
 // rules. Host and port aggregation (iftop's s, d, S, D, p) is applied only
 // when rows are built from a [Snapshot], so toggling them loses no history.
 //
+// The outermost 802.1Q VLAN ID is part of the key: the same addresses and
+// ports on two VLANs are two flows.
+//
+// # Links
+//
+// When several interfaces are captured (a bond's links, -i a,b), the
+// merged table keeps one record per flow and link: the link is the
+// delta's Iface, added to the key by the merger, never on the workers'
+// per-packet path. A snapshot shows one Flow per flow whose Links hold
+// each link's part; the table bounds flows, not their parts, and a full
+// table ranks and evicts whole flows (overflow.go). With one interface
+// every flow is that link's and Links is nil.
+//
 // # Time
 //
 // History is kept in slots of two seconds. A window average divides by the

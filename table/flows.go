@@ -62,7 +62,7 @@ type Flows struct {
 	ctrl  []uint8 // per index slot: ctrlEmpty, ctrlTomb or ctrlTag(hash)
 	idx   []int32 // per index slot: the record
 	mask  uint64
-	n     int // live flows
+	n     int // live records (flows, or with several links their parts)
 	tombs int
 
 	chunks   [][]flowRec
@@ -70,9 +70,18 @@ type Flows struct {
 	free     []int32
 	bigs     []bigHist
 	bigFree  []int32
-	other    flowRec
-	hasOther bool
 	maxFlows int
+
+	// Several links: a record is one flow's part on one link (the link in
+	// its key, see packed), and nflows counts flows, not records. The
+	// parts of a flow share a probe sequence (the hash leaves the link
+	// out), which is how they are found together (firstPart).
+	multi  bool
+	nflows int
+	// other holds the "other" row, one record per link (one in all with
+	// a single link); bit i of otherOn says other[i] is live.
+	other   []flowRec
+	otherOn uint64
 
 	tick      int64 // the slot being filled
 	start     int64
@@ -88,7 +97,16 @@ type Flows struct {
 	// kept between ticks.
 	pend    *Delta
 	rankBuf []ranked
-	pool    chan []Flow // Flows slices of released snapshots, for reuse
+	pool    chan []Flow     // Flows slices of released snapshots, for reuse
+	lpool   chan []FlowLink // and their Links
+
+	// Scratch of the grouping by flow (several links only): see groupRecs
+	// and settleLinks.
+	groupOf, flowOf []int32
+	partStart       []int32
+	pendAgg         aggregator
+	unitHead        []int32
+	partNext        []int32
 
 	bonds []*bondAcc // per bond whose links workers check (bond.go)
 }
@@ -114,6 +132,9 @@ func (f *Flows) eachRec(fn func(j int32, r *flowRec)) {
 }
 
 // NewFlows returns an empty merged table whose first slot starts at cfg.Start.
+// With more than one interface it keeps each flow's part on each link
+// (Flow.Links); interfaces beyond MaxLinks are not told apart (they count
+// as the first): the caller refuses to capture more.
 func NewFlows(cfg FlowsConfig) *Flows {
 	f := &Flows{
 		maxFlows:  cfg.MaxFlows,
@@ -125,9 +146,12 @@ func NewFlows(cfg FlowsConfig) *Flows {
 	}
 	f.allocIndex(1024)
 	f.pool = make(chan []Flow, 2)
+	f.lpool = make(chan []FlowLink, 2)
 	for _, name := range cfg.Interfaces {
 		f.ifaces = append(f.ifaces, ifaceAcc{name: name})
 	}
+	f.multi = len(f.ifaces) > 1
+	f.other = make([]flowRec, max(1, min(len(f.ifaces), MaxLinks)))
 	return f
 }
 
@@ -144,11 +168,32 @@ func (f *Flows) Tick() int64 { return f.tick }
 // SlotStart returns when the slot being filled began (Unix ns).
 func (f *Flows) SlotStart() int64 { return f.slotStart }
 
-// Len returns the number of flows in the table (not counting "other").
-func (f *Flows) Len() int { return f.n }
+// Len returns the number of flows in the table (not counting "other"); a
+// flow carried by several links counts once.
+func (f *Flows) Len() int { return f.nflows }
 
 // Empty reports whether the table holds no flow at all, "other" included.
-func (f *Flows) Empty() bool { return f.n == 0 && !f.hasOther }
+func (f *Flows) Empty() bool { return f.n == 0 && f.otherOn == 0 }
+
+// linkOf returns the link index a delta's flows are merged under: its
+// interface when several are captured (and it is one of the first
+// MaxLinks), else 0.
+func (f *Flows) linkOf(d *Delta) int {
+	if f.multi && d.Iface > 0 && d.Iface < len(f.other) {
+		return d.Iface
+	}
+	return 0
+}
+
+// addOther adds counts to link's part of the "other" row.
+func (f *Flows) addOther(link int, sent, recv *Counter, t int64) {
+	o := &f.other[link]
+	if f.otherOn&(1<<link) == 0 {
+		*o = flowRec{last: int32(t)}
+		f.otherOn |= 1 << link
+	}
+	f.addTo(o, sent, recv, t)
+}
 
 // Skip moves an empty table forward to tick, which begins at slotStart:
 // the slot being filled and the ones in between close with no traffic. It
@@ -229,17 +274,23 @@ func (f *Flows) Merge(d *Delta) {
 		ia.hist[t%Slots][0] += d.TX.Bytes
 		ia.hist[t%Slots][1] += d.RX.Bytes
 	}
+	// The link goes into the key here, once per flow and tick, not on
+	// the workers' per-packet path; link 0 needs no bits (nor a copy).
+	link := f.linkOf(d)
+	lbits := uint64(link) << linkShift
+	var lk packed
 	for j, i := range d.used {
 		ds := &d.slots[i]
-		h := d.hash[j]
-		r := f.find(&ds.k, h)
+		h := d.hash[j] // the hash leaves the link out: still right
+		kp := &ds.k
+		if lbits != 0 {
+			lk = ds.k
+			lk[4] |= lbits
+			kp = &lk
+		}
+		r := f.find(kp, h)
 		if r == nil {
-			if f.pend == nil {
-				// Bounded like a worker's delta: beyond, newcomers of
-				// this tick go to "other" at once (settle counts them).
-				f.pend = NewDelta(DeltaLimit(f.maxFlows))
-			}
-			f.pend.addCounters(&ds.k, h, &ds.sent, &ds.recv)
+			f.wait(kp, h, ds, link, t)
 			continue
 		}
 		f.addTo(r, &ds.sent, &ds.recv, t)
@@ -247,24 +298,47 @@ func (f *Flows) Merge(d *Delta) {
 	if d.other.sent.Packets+d.other.recv.Packets > 0 {
 		// The worker's own table was full: each packet it could not
 		// give a slot counts as a folded flow (it cannot tell them apart).
-		f.addTo(&f.other, &d.other.sent, &d.other.recv, t)
-		f.hasOther = true
+		f.addOther(link, &d.other.sent, &d.other.recv, t)
 		f.folded += d.Folded
 	}
 	f.mergeBond(d.Bond, t)
 }
 
+// wait puts a new flow's part in f.pend until the tick is settled.
+func (f *Flows) wait(kp *packed, h uint64, ds *deltaSlot, link int, t int64) {
+	if f.pend == nil {
+		// Bounded like a worker's delta: beyond, newcomers of
+		// this tick go to "other" at once (settle counts them).
+		f.pend = NewDelta(DeltaLimit(f.maxFlows))
+	}
+	folded := f.pend.Folded
+	f.pend.addCounters(kp, h, &ds.sent, &ds.recv)
+	if f.multi && f.pend.Folded != folded {
+		// Full: this part goes to its own link's part of "other" now
+		// (the pending table's one other row knows no link).
+		f.pend.Folded, f.pend.other = folded, deltaSlot{}
+		f.addOther(link, &ds.sent, &ds.recv, t)
+		f.folded++
+	}
+}
+
 // find returns the record of p, inserting it if there is room; nil when
-// the table is full and p is not in it.
+// the table is full and p is not in it. A flow's part on another link
+// always gets a record: the table bounds flows, not their parts.
 func (f *Flows) find(p *packed, h uint64) *flowRec {
 	tag := ctrlTag(h)
 	i := h & f.mask
 	insertAt := -1
+	sibling := false // another part of p's flow is in the table
 	for {
 		switch c := f.ctrl[i]; c {
 		case tag:
-			if r := f.rec(f.idx[i]); r.k.equal(p) {
+			r := f.rec(f.idx[i])
+			if r.k.equal(p) {
 				return r
+			}
+			if f.multi && r.k.sameFlow(p) {
+				sibling = true
 			}
 		case ctrlTomb:
 			if insertAt < 0 {
@@ -274,14 +348,14 @@ func (f *Flows) find(p *packed, h uint64) *flowRec {
 			if insertAt < 0 {
 				insertAt = int(i)
 			}
-			return f.insert(p, h, uint64(insertAt))
+			return f.insert(p, h, uint64(insertAt), sibling)
 		}
 		i = (i + 1) & f.mask
 	}
 }
 
-func (f *Flows) insert(p *packed, h, i uint64) *flowRec {
-	if f.n >= f.maxFlows {
+func (f *Flows) insert(p *packed, h, i uint64, sibling bool) *flowRec {
+	if !sibling && f.nflows >= f.maxFlows {
 		return nil
 	}
 	if 4*(f.n+f.tombs+1) > 3*len(f.ctrl) {
@@ -310,6 +384,9 @@ func (f *Flows) insert(p *packed, h, i uint64) *flowRec {
 	f.ctrl[i] = ctrlTag(h)
 	f.idx[i] = j
 	f.n++
+	if !sibling {
+		f.nflows++
+	}
 	r := f.rec(j)
 	*r = flowRec{k: *p, last: int32(f.tick)}
 	return r
@@ -343,11 +420,71 @@ func (f *Flows) remove(j int32) {
 	f.ctrl[i] = ctrlTomb
 	f.tombs++
 	f.n--
+	if !f.multi || f.firstPart(&r.k, h) < 0 { // r's slot is a tombstone now
+		f.nflows-- // its last part
+	}
 	if r.big != 0 {
 		f.bigFree = append(f.bigFree, r.big)
 	}
 	*r = flowRec{}
 	f.free = append(f.free, j)
+}
+
+// firstPart returns the first record of k's flow (any link) in k's probe
+// sequence (h is k's hash), or -1: the same record for every part of a
+// flow, which groups them.
+func (f *Flows) firstPart(k *packed, h uint64) int32 {
+	tag := ctrlTag(h)
+	for i := h & f.mask; f.ctrl[i] != ctrlEmpty; i = (i + 1) & f.mask {
+		if f.ctrl[i] == tag && f.rec(f.idx[i]).k.sameFlow(k) {
+			return f.idx[i]
+		}
+	}
+	return -1
+}
+
+// groupRecs numbers the flows of the records live says are in: for each
+// record j, f.flowOf[j] is its flow's number (from 0, in the order of
+// their first part in the slab), -1 for a record left out. It returns
+// how many flows there are. With a single link every record is a flow.
+func (f *Flows) groupRecs(live func(r *flowRec) bool) int {
+	n := int(f.nrecs)
+	f.flowOf = grow32(f.flowOf, n)
+	if f.multi {
+		f.groupOf = grow32(f.groupOf, n)
+		for i := range f.groupOf {
+			f.groupOf[i] = -1
+		}
+	}
+	flows := int32(0)
+	f.eachRec(func(j int32, r *flowRec) {
+		if r.k[4] == 0 || !live(r) {
+			f.flowOf[j] = -1
+			return
+		}
+		head := j
+		if f.multi {
+			head = f.firstPart(&r.k, r.k.hash())
+		}
+		if !f.multi || f.groupOf[head] < 0 {
+			if f.multi {
+				f.groupOf[head] = flows
+			}
+			f.flowOf[j] = flows
+			flows++
+			return
+		}
+		f.flowOf[j] = f.groupOf[head]
+	})
+	return int(flows)
+}
+
+// grow32 returns s with length n, reusing its memory when it can.
+func grow32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
 }
 
 func (f *Flows) addTo(r *flowRec, sent, recv *Counter, t int64) {
@@ -497,20 +634,24 @@ func (f *Flows) Snapshot(end int64) *Snapshot {
 	s.RX.Bytes, s.RX.Packets = f.rx.Bytes, f.rx.Packets
 	s.Peak = f.peak(t)
 
-	s.Flows = f.flowsBuffer(f.n + 1)
-	f.eachRec(func(_ int32, r *flowRec) {
-		if r.k[4] == 0 || t-int64(r.last) >= Slots {
-			return // free, or expires at rotate
-		}
-		s.Flows = append(s.Flows, Flow{Key: r.k.key()})
-		fl := &s.Flows[len(s.Flows)-1]
-		f.windows(r, t, &fl.Sent, &fl.Recv)
-	})
 	s.pool = f.pool
-	if f.hasOther && t-int64(f.other.last) < Slots {
-		fl := Flow{Key: Key{}}
-		f.windows(&f.other, t, &fl.Sent, &fl.Recv)
-		s.Flows = append(s.Flows, fl)
+	if f.multi {
+		f.snapshotLinks(s, t)
+	} else {
+		s.Flows = f.flowsBuffer(f.n + 1)
+		f.eachRec(func(_ int32, r *flowRec) {
+			if r.k[4] == 0 || t-int64(r.last) >= Slots {
+				return // free, or expires at rotate
+			}
+			s.Flows = append(s.Flows, Flow{Key: r.k.key()})
+			fl := &s.Flows[len(s.Flows)-1]
+			f.windows(r, t, &fl.Sent, &fl.Recv)
+		})
+		if o := &f.other[0]; f.otherOn != 0 && t-int64(o.last) < Slots {
+			fl := Flow{Key: Key{}}
+			f.windows(o, t, &fl.Sent, &fl.Recv)
+			s.Flows = append(s.Flows, fl)
+		}
 	}
 	for i := range f.ifaces {
 		ia := &f.ifaces[i]
@@ -530,6 +671,97 @@ func (f *Flows) Snapshot(end int64) *Snapshot {
 	}
 	s.Bonds = f.bondViews(t)
 	return s
+}
+
+// snapshotLinks fills s.Flows when several links are captured: one Flow
+// per flow, summing its records, each of which is one of its Links (in
+// link order); the "other" row likewise. O(records): the parts of a flow
+// are found through the index (groupRecs), not by sorting.
+func (f *Flows) snapshotLinks(s *Snapshot, t int64) {
+	live := func(r *flowRec) bool { return t-int64(r.last) < Slots }
+	n := f.groupRecs(live)
+	s.Flows = f.flowsBuffer(n + 1)[:n]
+	clear(s.Flows)
+	// partStart[g] is where flow g's parts begin in parts: count, then sum.
+	f.partStart = grow32(f.partStart, n+1)
+	clear(f.partStart)
+	nparts := 0
+	f.eachRec(func(j int32, _ *flowRec) {
+		if g := f.flowOf[j]; g >= 0 {
+			f.partStart[g+1]++
+			nparts++
+		}
+	})
+	for g := range n {
+		f.partStart[g+1] += f.partStart[g]
+	}
+	parts := f.linksBuffer(nparts + len(f.other))[:nparts]
+	f.eachRec(func(j int32, r *flowRec) {
+		g := f.flowOf[j]
+		if g < 0 {
+			return
+		}
+		fl := &s.Flows[g]
+		if fl.Key.Family == 0 {
+			fl.Key = r.k.key()
+		}
+		// partStart[g] walks through g's parts; when done it is where g+1's begin.
+		p := &parts[f.partStart[g]]
+		f.partStart[g]++
+		*p = FlowLink{Link: r.k.link()}
+		f.windows(r, t, &p.Sent, &p.Recv)
+	})
+	end := int32(0)
+	for g := range s.Flows {
+		fl := &s.Flows[g]
+		fl.Links = parts[end:f.partStart[g]:f.partStart[g]]
+		end = f.partStart[g]
+		sumLinks(fl)
+	}
+	s.links = parts
+	s.lpool = f.lpool
+	var o Flow
+	for i := range f.other {
+		r := &f.other[i]
+		if f.otherOn&(1<<i) != 0 && live(r) {
+			parts = append(parts, FlowLink{Link: i})
+			p := &parts[len(parts)-1]
+			f.windows(r, t, &p.Sent, &p.Recv)
+		}
+	}
+	if len(parts) > nparts {
+		o.Links = parts[nparts:len(parts):len(parts)]
+		sumLinks(&o)
+		s.Flows = append(s.Flows, o)
+	}
+}
+
+// sumLinks puts fl's parts in link order and sets its Sent and Recv to
+// their sums.
+func sumLinks(fl *Flow) {
+	l := fl.Links
+	for i := 1; i < len(l); i++ {
+		for j := i; j > 0 && l[j].Link < l[j-1].Link; j-- {
+			l[j], l[j-1] = l[j-1], l[j]
+		}
+	}
+	fl.Sent, fl.Recv = Stat{}, Stat{}
+	for i := range l {
+		fl.Sent.Add(&l[i].Sent)
+		fl.Recv.Add(&l[i].Recv)
+	}
+}
+
+// linksBuffer is flowsBuffer for the Links of a snapshot's flows.
+func (f *Flows) linksBuffer(n int) []FlowLink {
+	select {
+	case b := <-f.lpool:
+		if cap(b) >= n {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]FlowLink, 0, n)
 }
 
 // flowsBuffer returns an empty Flows slice for a snapshot: a released
@@ -575,9 +807,11 @@ func (f *Flows) rotate(end int64) {
 			f.remove(j)
 		}
 	})
-	if f.hasOther && t-int64(f.other.last) >= Slots-1 {
-		f.other = flowRec{}
-		f.hasOther = false
+	for i := range f.other {
+		if f.otherOn&(1<<i) != 0 && t-int64(f.other[i].last) >= Slots-1 {
+			f.other[i] = flowRec{}
+			f.otherOn &^= 1 << i
+		}
 	}
 	f.tick++
 	f.slotStart = end

@@ -105,3 +105,49 @@ func BenchmarkOverflowTick(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTickLinks is BenchmarkTick with two links captured: each flow
+// on one of them, and one in eight on both (a record per link), so Close
+// groups parts into flows and fills Links.
+func BenchmarkTickLinks(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("flows=%d", n), func(b *testing.B) {
+			keys := make([]Key, n)
+			for i := range keys {
+				keys[i] = key4(byte(i), byte(i>>8), uint16(i>>16), 80)
+				keys[i].A[1], keys[i].B[1] = byte(i>>16), byte(i>>24)
+			}
+			var ds [2]*Delta
+			for link := range ds {
+				ds[link] = NewDelta(0)
+				ds[link].Iface = link
+				r := rand.New(rand.NewPCG(uint64(link), 9))
+				for _, i := range r.Perm(n) {
+					if i%2 == link || i%8 == 7 {
+						ds[link].Add(&keys[i], DirOut, true, 64)
+					}
+				}
+			}
+			f := NewFlows(FlowsConfig{MaxFlows: 2 * n, Interfaces: []string{"eth0", "eth1"}})
+			var merge, snap time.Duration
+			ticks := 0
+			for b.Loop() {
+				t0 := time.Now()
+				f.Merge(ds[0])
+				f.Merge(ds[1])
+				t1 := time.Now()
+				s := f.Close((f.Tick() + 1) * 2 * sec)
+				t2 := time.Now()
+				merge += t1.Sub(t0)
+				snap += t2.Sub(t1)
+				ticks++
+				if len(s.Flows) != n {
+					b.Fatalf("%d flows", len(s.Flows))
+				}
+				s.Release()
+			}
+			b.ReportMetric(float64(merge.Nanoseconds())/1e6/float64(ticks), "merge-ms/tick")
+			b.ReportMetric(float64(snap.Nanoseconds())/1e6/float64(ticks), "close-ms/tick")
+		})
+	}
+}

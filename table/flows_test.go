@@ -1,6 +1,7 @@
 package table
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -349,5 +350,82 @@ func TestFlowsLinks(t *testing.T) {
 	}
 	if s.Interfaces[0].Down || !s.Interfaces[1].Down {
 		t.Errorf("down: %v %v", s.Interfaces[0].Down, s.Interfaces[1].Down)
+	}
+}
+
+// TestFlowsLinkParts: with several links a flow is one row whose Links
+// hold each link's part; a part idle for 40 s leaves Links while the flow
+// lives on another link, and the flow counts once in Len.
+func TestFlowsLinkParts(t *testing.T) {
+	// One interface (a file, or -i eth0): no split, as before.
+	one := NewFlows(FlowsConfig{Interfaces: []string{"eth0"}})
+	d0 := NewDelta(0)
+	addN(d0, key4(1, 2, 1000, 53), true, 2, 100)
+	one.Merge(d0)
+	if s := one.Close(2 * sec); len(s.Flows) != 1 || s.Flows[0].Links != nil {
+		t.Fatalf("one interface: %+v, want one flow without Links", s.Flows)
+	}
+	f := NewFlows(FlowsConfig{Interfaces: []string{"eth0", "eth1", "eth2"}})
+	k, lone := key4(1, 2, 1000, 53), key4(3, 4, 1, 2)
+	tagged := k
+	tagged.VLAN = 7 // another VLAN: another flow
+	deltas := []*Delta{NewDelta(0), NewDelta(0), NewDelta(0)}
+	for i, d := range deltas {
+		d.Iface = i
+	}
+	merge := func() {
+		for _, d := range deltas {
+			f.Merge(d)
+			d.Reset()
+		}
+	}
+	addN(deltas[0], k, true, 2, 100)
+	addN(deltas[2], k, false, 3, 10)
+	addN(deltas[2], tagged, true, 1, 50)
+	addN(deltas[1], lone, true, 1, 60)
+	merge()
+	s := f.Close(2 * sec)
+	if len(s.Flows) != 3 || f.Len() != 3 {
+		t.Fatalf("%d rows, Len %d, want 3 and 3", len(s.Flows), f.Len())
+	}
+	for _, tt := range []struct {
+		key   Key
+		links []int
+	}{{k, []int{0, 2}}, {tagged, []int{2}}, {lone, []int{1}}} {
+		fl := findFlow(t, s, tt.key)
+		checkLinks(t, &fl, 3)
+		var got []int
+		for _, l := range fl.Links {
+			got = append(got, l.Link)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.links) {
+			t.Errorf("%+v: links %v, want %v", tt.key, got, tt.links)
+		}
+	}
+	fl := findFlow(t, s, k)
+	if fl.Sent.Bytes != 200 || fl.Recv.Bytes != 30 || fl.Links[0].Sent.Packets != 2 || fl.Links[1].Recv.Packets != 3 || fl.Links[0].Recv.Packets != 0 {
+		t.Errorf("split flow %+v %+v, parts %+v", fl.Sent, fl.Recv, fl.Links)
+	}
+	s.Release()
+	// k goes on over eth2 alone: after 40 s its eth0 part is gone.
+	for tick := int64(1); tick <= Slots; tick++ {
+		addN(deltas[2], k, true, 1, 100)
+		merge()
+		s = f.Close((tick + 1) * 2 * sec)
+		if tick < Slots {
+			s.Release()
+		}
+	}
+	fl = findFlow(t, s, k)
+	checkLinks(t, &fl, 3)
+	if len(fl.Links) != 1 || fl.Links[0].Link != 2 || f.Len() != 1 || len(s.Flows) != 1 {
+		t.Fatalf("after eth0's part expired: Links %+v, Len %d, %d rows", fl.Links, f.Len(), len(s.Flows))
+	}
+	s.Release()
+	for tick := int64(Slots + 1); tick <= 2*Slots+1; tick++ {
+		f.Close((tick + 1) * 2 * sec).Release()
+	}
+	if f.Len() != 0 || !f.Empty() {
+		t.Fatalf("idle 40 s: Len %d, Empty %v", f.Len(), f.Empty())
 	}
 }

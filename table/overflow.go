@@ -67,6 +67,10 @@ func (f *Flows) settle() {
 	if f.pend == nil || f.pend.Len() == 0 {
 		return
 	}
+	if f.multi {
+		f.settleLinks()
+		return
+	}
 	t := f.tick
 	p := f.pend
 	all := f.rankBuf[:0]
@@ -95,6 +99,7 @@ func (f *Flows) settle() {
 		for i := keep; i < len(all); i++ {
 			if all[i].ref >= 0 {
 				f.evict(all[i].ref, t)
+				f.folded++
 			}
 		}
 		for i := range keep {
@@ -105,8 +110,7 @@ func (f *Flows) settle() {
 		for i := keep; i < len(all); i++ {
 			if all[i].ref < 0 {
 				s := &p.slots[p.used[-1-all[i].ref]]
-				f.addTo(&f.other, &s.sent, &s.recv, t)
-				f.hasOther = true
+				f.addOther(0, &s.sent, &s.recv, t)
 				f.folded++
 			}
 		}
@@ -118,12 +122,117 @@ func (f *Flows) settle() {
 	if p.other.sent.Packets+p.other.recv.Packets > 0 {
 		// More newcomers than the waiting table holds: each one it
 		// turned away counts as a folded flow.
-		f.addTo(&f.other, &p.other.sent, &p.other.recv, t)
-		f.hasOther = true
+		f.addOther(0, &p.other.sent, &p.other.recv, t)
 		f.folded += p.Folded
 	}
 	f.rankBuf = all[:0]
 	p.Reset()
+}
+
+// settleLinks is settle when several links are captured: the same
+// competition between whole flows, a flow's weight summing its parts on
+// every link (rows: their records; newcomers: their entries in pend, one
+// per link). A newcomer is a flow with no record at all: a new part of a
+// flow that has one got its record at Merge.
+func (f *Flows) settleLinks() {
+	t := f.tick
+	p := f.pend
+	all := f.rankBuf[:0]
+	// Newcomers: unit u is all[u]; its parts (indexes into p.used) are
+	// unitHead[u], then partNext[] down to -1.
+	a := &f.pendAgg
+	a.reset(len(p.used))
+	f.unitHead = f.unitHead[:0]
+	f.partNext = grow32(f.partNext, len(p.used))
+	for i, si := range p.used {
+		s := &p.slots[si]
+		q := s.k
+		q[4] &^= linkBits
+		u, found := a.find(&q, int32(len(all)))
+		if !found {
+			all = append(all, ranked{last: int32(t), ref: -1 - u})
+			f.unitHead = append(f.unitHead, -1)
+		}
+		all[u].w += s.sent.Bytes + s.recv.Bytes
+		f.partNext[i] = f.unitHead[u]
+		f.unitHead[u] = int32(i)
+	}
+	units := len(all)
+	if room := f.maxFlows - f.nflows; room < units {
+		// Rows compete too, a flow as one: its parts' bytes summed, its
+		// latest traffic, its first record as its reference.
+		flows := f.groupRecs(func(*flowRec) bool { return true })
+		all = append(all, make([]ranked, flows)...)
+		for i := units; i < len(all); i++ {
+			all[i] = ranked{ref: -1}
+		}
+		f.eachRec(func(j int32, r *flowRec) {
+			g := f.flowOf[j]
+			if g < 0 {
+				return
+			}
+			x := &all[units+int(g)]
+			for i := max(t-Slots+1, 0); i <= min(int64(r.last), t); i++ {
+				a, b := f.slot(r, i%Slots)
+				x.w += a + b
+			}
+			x.last = max(x.last, r.last)
+			if x.ref < 0 {
+				x.ref = j
+			}
+		})
+		keep := min(f.maxFlows, len(all))
+		selectLeast(all, keep, heavier)
+		for i := keep; i < len(all); i++ {
+			if all[i].ref >= 0 {
+				f.evictFlow(all[i].ref, t)
+			}
+		}
+		for i := range keep {
+			if all[i].ref < 0 {
+				f.admitUnit(-1-all[i].ref, t)
+			}
+		}
+		for i := keep; i < len(all); i++ {
+			if all[i].ref < 0 {
+				for j := f.unitHead[-1-all[i].ref]; j >= 0; j = f.partNext[j] {
+					s := &p.slots[p.used[j]]
+					f.addOther(s.k.link(), &s.sent, &s.recv, t)
+				}
+				f.folded++
+			}
+		}
+	} else {
+		for u := range units {
+			f.admitUnit(int32(u), t)
+		}
+	}
+	// pend.other stays empty: wait folds a part that finds pend full at
+	// once, into its own link's part of "other".
+	f.rankBuf = all[:0]
+	p.Reset()
+}
+
+// admitUnit admits every part of newcomer unit u (see settleLinks).
+func (f *Flows) admitUnit(u int32, t int64) {
+	for i := f.unitHead[u]; i >= 0; i = f.partNext[i] {
+		f.admit(i, t)
+	}
+}
+
+// evictFlow evicts every part of record j's flow (evict), counting one
+// folded flow.
+func (f *Flows) evictFlow(j int32, t int64) {
+	k := f.rec(j).k
+	h := k.hash()
+	for {
+		q := f.firstPart(&k, h)
+		if q < 0 {
+			break
+		}
+		f.evict(q, t)
+	}
+	f.folded++
 }
 
 // admit gives newcomer i (an index into pend.used) a record, with its
@@ -135,13 +244,15 @@ func (f *Flows) admit(i int32, t int64) {
 	f.addTo(r, &s.sent, &s.recv, t)
 }
 
-// evict moves record j's counts and history to "other" and frees it.
+// evict moves record j's counts and history to its link's part of
+// "other" and frees it. The caller counts the folded flow.
 func (f *Flows) evict(j int32, t int64) {
 	r := f.rec(j)
-	o := &f.other
-	if !f.hasOther {
+	link := r.k.link()
+	o := &f.other[link]
+	if f.otherOn&(1<<link) == 0 {
 		*o = flowRec{last: r.last}
-		f.hasOther = true
+		f.otherOn |= 1 << link
 	} else if o.last < r.last {
 		f.clearStale(o, int64(r.last))
 		o.last = r.last
@@ -153,7 +264,6 @@ func (f *Flows) evict(j int32, t int64) {
 		f.addSlot(o, i%Slots, a, b)
 	}
 	f.remove(j)
-	f.folded++
 }
 
 // selectLeast reorders s so that s[:k] holds its k least elements by less

@@ -148,13 +148,20 @@ func TestOverflowEvictedHistoryMovesToOther(t *testing.T) {
 // never more than N rows, rows never count more than the flow sent, all
 // rows and "other" add up to the totals, and every flow without a row was
 // folded at least once.
+//
+// With several links (links > 1) each packet takes a random link, so most
+// flows are split: flows compete as wholes, and each row's Links must
+// match the model link by link and add up to the row, and each link's
+// parts over all rows to that link's totals.
 func TestOverflowGuaranteeAgainstModel(t *testing.T) {
-	for seed := range uint64(40) {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { overflowModelRun(t, seed) })
+	for _, links := range []int{1, 3} {
+		for seed := range uint64(40) {
+			t.Run(fmt.Sprint(links, "links/", seed), func(t *testing.T) { overflowModelRun(t, seed, links) })
+		}
 	}
 }
 
-func overflowModelRun(t *testing.T, seed uint64) {
+func overflowModelRun(t *testing.T, seed uint64, links int) {
 	r := rand.New(rand.NewPCG(seed, 77))
 	n := 1 + r.IntN(12)
 	if seed%5 == 0 {
@@ -190,11 +197,21 @@ func overflowModelRun(t *testing.T, seed uint64) {
 		first   int64
 		perTick [ticks][2]uint64 // bytes sent, received
 		pkts    [2]uint64
+		link    map[int]*[2]Counter // several links: sent, received per link
 	}
 	model := map[Key]*hist{}
 	var total [ticks]uint64
-	f := NewFlows(FlowsConfig{MaxFlows: n})
-	workers := [2]*Delta{NewDelta(0), NewDelta(0)}
+	cfg := FlowsConfig{MaxFlows: n}
+	workers := []*Delta{NewDelta(0), NewDelta(0)}
+	if links > 1 {
+		workers = workers[:0]
+		for i := range links {
+			cfg.Interfaces = append(cfg.Interfaces, fmt.Sprint("eth", i))
+			workers = append(workers, NewDelta(0))
+			workers[i].Iface = i
+		}
+	}
+	f := NewFlows(cfg)
 	for tick := range int64(ticks) {
 		// Some ticks bring new keys into play only now.
 		events := r.IntN(8 * n)
@@ -206,16 +223,25 @@ func overflowModelRun(t *testing.T, seed uint64) {
 			k := keys[i]
 			sent := r.IntN(3) != 0
 			size := uint32(40 + r.IntN(1460))
-			workers[i%2].Add(&k, DirOut, sent, size)
+			w := i % 2
+			if links > 1 {
+				w = r.IntN(links)
+			}
+			workers[w].Add(&k, DirOut, sent, size)
 			h := model[k]
 			if h == nil {
-				h = &hist{first: tick}
+				h = &hist{first: tick, link: map[int]*[2]Counter{}}
 				model[k] = h
 			}
 			side := 1
 			if sent {
 				side = 0
 			}
+			if h.link[w] == nil {
+				h.link[w] = new([2]Counter)
+			}
+			h.link[w][side].Bytes += uint64(size)
+			h.link[w][side].Packets++
 			h.perTick[tick][side] += uint64(size)
 			h.pkts[side]++
 			total[tick] += uint64(size)
@@ -229,7 +255,17 @@ func overflowModelRun(t *testing.T, seed uint64) {
 		rows := map[Key]Flow{}
 		var sumB, sumP uint64
 		var sumWin [3]uint64
+		linkSum := make([]Stat, links)
 		for _, fl := range s.Flows {
+			if links > 1 {
+				checkLinks(t, &fl, links)
+				for _, l := range fl.Links {
+					linkSum[l.Link].Add(&l.Sent)
+					linkSum[l.Link].Add(&l.Recv)
+				}
+			} else if fl.Links != nil {
+				t.Fatalf("tick %d: one link, but flow %+v has Links", tick, fl.Key)
+			}
 			sumB += fl.Sent.Bytes + fl.Recv.Bytes
 			sumP += fl.Sent.Packets + fl.Recv.Packets
 			for w := range sumWin {
@@ -248,6 +284,17 @@ func overflowModelRun(t *testing.T, seed uint64) {
 		for w := range sumWin {
 			if sumWin[w] != s.TX.Win[w]+s.RX.Win[w] {
 				t.Fatalf("tick %d: window %d of the rows %d, totals %d", tick, w, sumWin[w], s.TX.Win[w]+s.RX.Win[w])
+			}
+		}
+		for l := range links {
+			if links == 1 {
+				break
+			}
+			var want Stat
+			want.Add(&s.Interfaces[l].TX)
+			want.Add(&s.Interfaces[l].RX)
+			if linkSum[l] != want {
+				t.Fatalf("tick %d: link %d: the flows' parts add up to %+v, the link's totals to %+v", tick, l, linkSum[l], want)
 			}
 		}
 		if lower := uint64(len(model) - len(rows)); s.Folded < lower {
@@ -290,8 +337,41 @@ func overflowModelRun(t *testing.T, seed uint64) {
 				row.Sent.Packets != want.Sent.Packets || row.Recv.Packets != want.Recv.Packets {
 				t.Fatalf("tick %d: heavy flow %v: row %+v %+v, want %+v %+v (exact from its first packet)", tick, k, row.Sent, row.Recv, want.Sent, want.Recv)
 			}
+			if links == 1 {
+				continue
+			}
+			if len(row.Links) != len(h.link) {
+				t.Fatalf("tick %d: heavy flow %v: %d link parts, want %d", tick, k, len(row.Links), len(h.link))
+			}
+			for _, l := range row.Links {
+				m := h.link[l.Link]
+				if m == nil || l.Sent.Bytes != m[0].Bytes || l.Sent.Packets != m[0].Packets ||
+					l.Recv.Bytes != m[1].Bytes || l.Recv.Packets != m[1].Packets {
+					t.Fatalf("tick %d: heavy flow %v: link %d part %+v %+v, want %+v", tick, k, l.Link, l.Sent, l.Recv, m)
+				}
+			}
 		}
 		s.Release()
+	}
+}
+
+// checkLinks checks that fl's Links are in link order, each link at most
+// once and in range, and add up to fl.
+func checkLinks(t *testing.T, fl *Flow, links int) {
+	t.Helper()
+	if len(fl.Links) == 0 {
+		t.Fatalf("flow %+v: no Links with %d links captured", fl.Key, links)
+	}
+	var sent, recv Stat
+	for i, l := range fl.Links {
+		if l.Link < 0 || l.Link >= links || (i > 0 && l.Link <= fl.Links[i-1].Link) {
+			t.Fatalf("flow %+v: Links %+v out of order or range", fl.Key, fl.Links)
+		}
+		sent.Add(&l.Sent)
+		recv.Add(&l.Recv)
+	}
+	if sent != fl.Sent || recv != fl.Recv {
+		t.Fatalf("flow %+v: Links add up to %+v %+v, the flow is %+v %+v", fl.Key, sent, recv, fl.Sent, fl.Recv)
 	}
 }
 
@@ -324,6 +404,50 @@ func TestOverflowPendingLimit(t *testing.T) {
 	// Folded: 1 and 2 gave way, 3 was refused, and the waiting table
 	// turned away 6..10, one flow each (a delta's entry is one flow).
 	if want := uint64(2 + 1 + 5); s.Folded != want {
+		t.Errorf("folded %d, want %d", s.Folded, want)
+	}
+}
+
+// With several links, a part that finds the table of waiting newcomers
+// full goes to its own link's part of "other" at once, counted as one
+// folded flow; every link's parts still add up to its totals.
+func TestOverflowPendingLimitLinks(t *testing.T) {
+	f := NewFlows(FlowsConfig{MaxFlows: 2, Interfaces: []string{"eth0", "eth1"}})
+	f.pend = NewDelta(3) // holds three parts
+	for link := range 2 {
+		d := NewDelta(0)
+		d.Iface = link
+		for i := byte(1); i <= 6; i++ {
+			addN(d, key4(i, 100, 1, 2), true, int(i)+link, 100) // flow i: i packets on eth0, i+1 on eth1
+		}
+		f.Merge(d)
+	}
+	s := f.Close(2 * sec)
+	rows := map[byte][]int{} // flow → its links
+	linkSum := make([]uint64, 2)
+	for _, fl := range s.Flows {
+		checkLinks(t, &fl, 2)
+		for _, l := range fl.Links {
+			linkSum[l.Link] += l.Sent.Bytes
+			if !fl.Key.IsOther() {
+				rows[fl.Key.A[3]] = append(rows[fl.Key.A[3]], l.Link)
+			}
+		}
+	}
+	for l, in := range s.Interfaces {
+		if linkSum[l] != in.TX.Bytes || in.TX.Bytes != uint64(21+6*l)*100 {
+			t.Errorf("%s: parts %d bytes, link %d", in.Name, linkSum[l], in.TX.Bytes)
+		}
+	}
+	// eth0: flows 1 and 2 take the records; 3, 4, 5 wait, 6 finds the
+	// waiting table full. eth1: 1 and 2 are parts of rows (records at
+	// once); 3 to 6 are new parts and find it full. At settle 5 (500 B)
+	// ties with 2 (200 + 300 B) and both stay; 1, 3 and 4 lose.
+	if fmt.Sprint(rows) != "map[2:[0 1] 5:[0]]" {
+		t.Errorf("rows and their links %v, want flow 2 on both, 5 on eth0", rows)
+	}
+	// Folded: 6 on eth0, 3 to 6 on eth1, then 1 gave way, 3 and 4 refused.
+	if want := uint64(1 + 4 + 1 + 2); s.Folded != want {
 		t.Errorf("folded %d, want %d", s.Folded, want)
 	}
 }

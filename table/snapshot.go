@@ -113,8 +113,10 @@ type Snapshot struct {
 	// captured (live capture of a bond's links; nil otherwise).
 	Bonds []BondView
 
-	pool chan []Flow   // where Release returns Flows
-	refs *atomic.Int32 // holders beyond the first (Retain); nil: none ever
+	pool  chan []Flow     // where Release returns Flows
+	links []FlowLink      // the memory of the Flows' Links, if any
+	lpool chan []FlowLink // where Release returns links
+	refs  *atomic.Int32   // holders beyond the first (Retain); nil: none ever
 }
 
 // Retain adds a holder to s, so that a consumer in another goroutine (an
@@ -136,6 +138,13 @@ func (s *Snapshot) Release() {
 	if s.refs != nil && s.refs.Add(-1) >= 0 {
 		return // another holder still reads it
 	}
+	if s.lpool != nil && s.links != nil {
+		select {
+		case s.lpool <- s.links[:0]:
+		default:
+		}
+	}
+	s.lpool, s.links = nil, nil
 	if s.pool == nil || s.Flows == nil {
 		return
 	}

@@ -2,6 +2,7 @@ package table
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -46,7 +47,9 @@ func (v View) DisplayKey(k Key) Key {
 }
 
 // Rows aggregates the snapshot's flows under v into dst (reused; pass nil
-// for a new slice). Rows are in no particular order.
+// for a new slice). Rows are in no particular order. When the flows have
+// Links, so do the rows: each link's parts of the flows folded into a row,
+// summed, in link order.
 func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
 	dst = dst[:0]
 	if v == (View{Ports: PortsOn}) {
@@ -55,6 +58,7 @@ func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
 	a := aggPool.Get().(*aggregator)
 	defer aggPool.Put(a)
 	a.reset(len(s.Flows))
+	split := false
 	for i := range s.Flows {
 		f := &s.Flows[i]
 		k := v.DisplayKey(f.Key)
@@ -66,8 +70,57 @@ func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
 		r := &dst[j]
 		r.Sent.Add(&f.Sent)
 		r.Recv.Add(&f.Recv)
+		split = split || f.Links != nil
+	}
+	if split {
+		a.mergeLinks(s.Flows, dst, v)
 	}
 	return dst
+}
+
+// mergeLinks gives each row the sum of the Links of its flows: each
+// flow's row (found again, so that Rows without Links pays nothing), which
+// links each row has, then where its parts go in one new slice, then the
+// sums.
+func (a *aggregator) mergeLinks(flows, rows []Flow, v View) {
+	a.rowOf = a.rowOf[:0]
+	for i := range flows {
+		k := v.DisplayKey(flows[i].Key)
+		p := pack(&k)
+		j, _ := a.find(&p, -1) // every key has its row by now
+		a.rowOf = append(a.rowOf, j)
+	}
+	a.masks = append(a.masks[:0], make([]uint64, len(rows))...)
+	for i := range flows {
+		for _, l := range flows[i].Links {
+			a.masks[a.rowOf[i]] |= 1 << (l.Link & (MaxLinks - 1))
+		}
+	}
+	a.off = append(a.off[:0], make([]int32, len(rows)+1)...)
+	for j, m := range a.masks {
+		a.off[j+1] = a.off[j] + int32(bits.OnesCount64(m))
+	}
+	parts := make([]FlowLink, a.off[len(rows)])
+	for j := range rows {
+		p := parts[a.off[j]:a.off[j+1]:a.off[j+1]]
+		for m, n := a.masks[j], 0; m != 0; m &= m - 1 {
+			p[n].Link = bits.TrailingZeros64(m)
+			n++
+		}
+		if len(p) > 0 {
+			rows[j].Links = p
+		}
+	}
+	for i := range flows {
+		j := a.rowOf[i]
+		for _, l := range flows[i].Links {
+			// The part's place: the row's links below it.
+			lk := l.Link & (MaxLinks - 1)
+			p := &rows[j].Links[bits.OnesCount64(a.masks[j]&(1<<lk-1))]
+			p.Sent.Add(&l.Sent)
+			p.Recv.Add(&l.Recv)
+		}
+	}
 }
 
 // aggregator maps display keys to row numbers for Rows: open addressing
@@ -78,6 +131,10 @@ type aggregator struct {
 	keys []packed
 	rows []int32
 	mask uint64
+
+	rowOf []int32  // Rows: each flow's row
+	masks []uint64 // mergeLinks: each row's links
+	off   []int32  // mergeLinks: where each row's parts begin
 }
 
 var aggPool = sync.Pool{New: func() any { return new(aggregator) }}
@@ -125,7 +182,7 @@ const (
 	OneLineSent                 // sent only
 )
 
-// CompareKeys orders keys by family, addresses, ports and protocol.
+// CompareKeys orders keys by family, addresses, ports, protocol and VLAN.
 func CompareKeys(a, b *Key) int {
 	if r := cmp.Compare(a.Family, b.Family); r != 0 {
 		return r
@@ -145,5 +202,8 @@ func CompareKeys(a, b *Key) int {
 	if r := cmp.Compare(a.Proto, b.Proto); r != 0 {
 		return r
 	}
-	return cmp.Compare(a.Hidden, b.Hidden)
+	if r := cmp.Compare(a.Hidden, b.Hidden); r != 0 {
+		return r
+	}
+	return cmp.Compare(a.VLAN, b.VLAN)
 }

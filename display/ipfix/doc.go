@@ -12,7 +12,10 @@
 //
 // Timestamps have the table's resolution: a record starts at the beginning
 // of the 2 s slot in which its first packet was counted and ends at the end
-// of the slot of its last. The table's keys carry no VLAN and no link, so
-// records carry no vlanId, and ingressInterface/egressInterface name the
-// captured interface only when there is one.
+// of the slot of its last. A tagged flow's records carry its outermost
+// VLAN ID (vlanId), with templates of their own. When several links are
+// captured the table splits each flow by the link that carried it
+// (Flow.Links), and each link's part is exported as a flow of its own whose
+// ingressInterface/egressInterface is that link's ifindex
+// (Config.IfIndexes); with one interface they name it (Config.IfIndex).
 package ipfix

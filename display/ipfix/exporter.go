@@ -34,6 +34,10 @@ type Config struct {
 	// IfIndex is the captured interface's index, for ingressInterface and
 	// egressInterface (0: unknown, e.g. several interfaces or a file).
 	IfIndex uint32
+	// IfIndexes, when several interfaces are captured, holds the index of
+	// each, in Snapshot.Interfaces order: a flow's part on one link (its
+	// Links) is exported with that link's index (0: unknown).
+	IfIndexes []uint32
 	// Local says which addresses are this host's (or inside -F/-G): a
 	// record from one is egress, to one ingress. Neither or both: no
 	// direction.
@@ -244,9 +248,16 @@ func (e *Exporter) out(now int64) func(*Export) {
 func (e *Exporter) fill(r *Record, x *Export) {
 	k := x.Key
 	*r = Record{Octets: x.Octets, Packets: x.Packets, Start: x.Start / 1e6, End: x.End / 1e6}
+	ifindex := e.cfg.IfIndex
+	if x.Link >= 0 {
+		ifindex = 0
+		if x.Link < len(e.cfg.IfIndexes) {
+			ifindex = e.cfg.IfIndexes[x.Link]
+		}
+	}
 	if k.IsOther() {
 		r.Kind = KindOther
-		r.Ingress = e.cfg.IfIndex
+		r.Ingress = ifindex
 		return
 	}
 	r.Src, r.Dst, r.SrcPort, r.DstPort = k.A, k.B, k.APort, k.BPort
@@ -262,17 +273,21 @@ func (e *Exporter) fill(r *Record, x *Export) {
 	}
 	switch {
 	case srcLocal && !dstLocal:
-		r.Direction, r.Egress = DirEgress, e.cfg.IfIndex
+		r.Direction, r.Egress = DirEgress, ifindex
 		r.Kind = KindV4
 	case dstLocal && !srcLocal:
-		r.Direction, r.Ingress = DirIngress, e.cfg.IfIndex
+		r.Direction, r.Ingress = DirIngress, ifindex
 		r.Kind = KindV4
 	default:
-		r.Ingress = e.cfg.IfIndex
+		r.Ingress = ifindex
 		r.Kind = KindV4NoDir
 	}
 	if v6 {
 		r.Kind++ // KindV4 → KindV6, KindV4NoDir → KindV6NoDir
+	}
+	if k.VLAN != 0 {
+		r.Kind += vlanKinds
+		r.VLAN = k.VLAN
 	}
 }
 

@@ -1,9 +1,12 @@
 package ipfix
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +157,7 @@ func TestTracker(t *testing.T) {
 // Messages stay within the MTU, never split a record, carry sequence
 // numbers that count data records only, and start with the templates.
 func TestPacker(t *testing.T) {
-	for _, mtu := range []int{MinMTU, 512, 1400, 9000} {
+	for _, mtu := range []int{MinMTU, 600, 1400, 9000} {
 		t.Run(fmt.Sprint(mtu), func(t *testing.T) {
 			var msgs [][]byte
 			p := newPacker(mtu, 7, func(b []byte) { msgs = append(msgs, append([]byte(nil), b...)) })
@@ -211,6 +214,117 @@ func TestPacker(t *testing.T) {
 				t.Fatalf("%d records in the messages, want %d", records, n)
 			}
 		})
+	}
+}
+
+// With several links the tracker follows each link's part of a flow: a
+// part that stops growing is exported alone, and when the full table
+// evicts a flow, each part's counts, moved to the same link's part of
+// "other", are left out of other's export on that link only.
+func TestTrackerLinksEvicted(t *testing.T) {
+	k1, k2 := key(1, 2, 1000, 53), key(3, 4, 5, 6)
+	parts := func(f table.Flow, p ...table.FlowLink) table.Flow {
+		f.Links = p
+		return f
+	}
+	part := func(link int, sb, sp uint64) table.FlowLink {
+		return table.FlowLink{Link: link, Sent: table.Stat{Bytes: sb, Packets: sp}}
+	}
+	snaps := []*table.Snapshot{
+		snap(2, parts(flow(k1, 150, 3, 0, 0), part(0, 100, 1), part(1, 50, 2)), parts(flow(k2, 7, 1, 0, 0), part(1, 7, 1))),
+		// k1 evicted: 100 B went to other's part on link 0, 50 B to link
+		// 1's; link 0's part of other also has 10 B of its own.
+		snap(4, parts(flow(k2, 14, 2, 0, 0), part(1, 14, 2)),
+			parts(flow(table.Key{}, 160, 4, 0, 0), part(0, 110, 2), part(1, 50, 2))),
+	}
+	type out struct {
+		k    table.Key
+		link int
+		b, p uint64
+	}
+	var got []out
+	tr := NewTracker(DefaultActive, DefaultIdle)
+	f := func(x *Export) { got = append(got, out{*x.Key, x.Link, x.Octets, x.Packets}) }
+	for _, s := range snaps {
+		tr.Update(s, f)
+	}
+	tr.Flush(f)
+	slices.SortFunc(got, func(a, b out) int {
+		return cmp.Or(table.CompareKeys(&a.k, &b.k), cmp.Compare(a.link, b.link))
+	})
+	want := []out{{table.Key{}, 0, 10, 1}, {k1, 0, 100, 1}, {k1, 1, 50, 2}, {k2, 1, 14, 2}}
+	slices.SortFunc(want, func(a, b out) int {
+		return cmp.Or(table.CompareKeys(&a.k, &b.k), cmp.Compare(a.link, b.link))
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("exports\n got  %+v\n want %+v", got, want)
+	}
+}
+
+// With several links each part of a flow is exported as a flow of its
+// own, with its link's ifindex, and a tagged flow uses the templates with
+// vlanId; the records' counts add up to the flows'.
+func TestExportLinksAndVLAN(t *testing.T) {
+	e := &Exporter{cfg: Config{
+		IfIndexes: []uint32{7, 9},
+		Local:     func(a netip.Addr) bool { return a == netip.AddrFrom4([4]byte{10, 0, 0, 1}) },
+	}}
+	tagged := key(1, 2, 1000, 53)
+	tagged.VLAN = 100
+	third := key(3, 4, 5, 6) // neither end local: no direction
+	part := func(link int, sb, sp, rb, rp uint64) table.FlowLink {
+		return table.FlowLink{Link: link, Sent: table.Stat{Bytes: sb, Packets: sp}, Recv: table.Stat{Bytes: rb, Packets: rp}}
+	}
+	f1 := flow(tagged, 300, 3, 40, 1)
+	f1.Links = []table.FlowLink{part(0, 100, 1, 40, 1), part(1, 200, 2, 0, 0)}
+	f2 := flow(third, 50, 1, 0, 0)
+	f2.Links = []table.FlowLink{part(1, 50, 1, 0, 0)}
+	o := flow(table.Key{}, 10, 1, 5, 1)
+	o.Links = []table.FlowLink{part(0, 10, 1, 0, 0), part(1, 0, 0, 5, 1)}
+	s := &table.Snapshot{Time: 2 * sec, Flows: []table.Flow{f1, f2, o}, Interfaces: []table.Interface{{Name: "a"}, {Name: "b"}}}
+	type rec struct {
+		kind            Kind
+		vlan            uint16
+		in, out         uint32
+		octets, packets uint64
+	}
+	var got []rec
+	tr := NewTracker(time.Minute, time.Minute)
+	emit := func(x *Export) {
+		var r Record
+		e.fill(&r, x)
+		got = append(got, rec{r.Kind, r.VLAN, r.Ingress, r.Egress, r.Octets, r.Packets})
+		// The bytes: vlanId where the template says, in network order.
+		b := r.append(nil)
+		if len(b) != templates[r.Kind].size {
+			t.Fatalf("record of kind %d: %d bytes, template %d", r.Kind, len(b), templates[r.Kind].size)
+		}
+		off := 0
+		for _, f := range templates[r.Kind].fields {
+			if f.id == ieVlanID && binary.BigEndian.Uint16(b[off:]) != r.VLAN {
+				t.Errorf("vlanId bytes %x, want %d", b[off:off+2], r.VLAN)
+			}
+			off += int(f.size)
+		}
+	}
+	tr.Update(s, emit)
+	tr.Flush(emit)
+	want := []rec{
+		{KindV4VLAN, 100, 0, 7, 100, 1}, // tagged, out over link 0 (ifindex 7)
+		{KindV4VLAN, 100, 7, 0, 40, 1},  // its reply, in over link 0
+		{KindV4VLAN, 100, 0, 9, 200, 2}, // out over link 1
+		{KindV4NoDir, 0, 9, 0, 50, 1},   // third-party, seen on link 1
+		{KindOther, 0, 7, 0, 10, 1},     // other's part on link 0
+		{KindOther, 0, 9, 0, 5, 1},      // and on link 1
+	}
+	slices.SortFunc(got, func(a, b rec) int {
+		return cmp.Or(cmp.Compare(a.kind%vlanKinds, b.kind%vlanKinds), cmp.Compare(b.vlan, a.vlan), cmp.Compare(a.in+a.out, b.in+b.out), cmp.Compare(a.octets, b.octets))
+	})
+	slices.SortFunc(want, func(a, b rec) int {
+		return cmp.Or(cmp.Compare(a.kind%vlanKinds, b.kind%vlanKinds), cmp.Compare(b.vlan, a.vlan), cmp.Compare(a.in+a.out, b.in+b.out), cmp.Compare(a.octets, b.octets))
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("records\n got  %+v\n want %+v", got, want)
 	}
 }
 

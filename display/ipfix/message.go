@@ -15,6 +15,7 @@ const (
 	ieEgressInterface          = 14
 	ieSourceIPv6Address        = 27
 	ieDestinationIPv6Address   = 28
+	ieVlanID                   = 58
 	ieFlowDirection            = 61
 	ieFlowStartMilliseconds    = 152
 	ieFlowEndMilliseconds      = 153
@@ -44,8 +45,17 @@ const (
 	KindV4NoDir             // IPv4 flow between two local or two foreign hosts
 	KindV6NoDir             // IPv6 likewise
 	KindOther               // flows folded into "other": counters only
+	// The four flow kinds again with the VLAN (vlanId), for tagged flows,
+	// in the same order: kind + vlanKinds is a kind's tagged variant.
+	KindV4VLAN
+	KindV6VLAN
+	KindV4NoDirVLAN
+	KindV6NoDirVLAN
 	numKinds
 )
+
+// vlanKinds is how far a flow kind's tagged variant is from it.
+const vlanKinds = KindV4VLAN - KindV4
 
 type field struct{ id, size uint16 }
 
@@ -77,6 +87,12 @@ var templates = func() [numKinds]template {
 	t[KindV4NoDir].fields = flow(false, false)
 	t[KindV6NoDir].fields = flow(true, false)
 	t[KindOther].fields = counters
+	for k := KindV4; k <= KindV6NoDir; k++ {
+		// The tagged variant: vlanId after the protocol.
+		f := t[k].fields
+		i := 5 // addresses, ports, protocol
+		t[k+vlanKinds].fields = append(append(append([]field(nil), f[:i]...), field{ieVlanID, 2}), f[i:]...)
+	}
 	for i := range t {
 		t[i].id = 256 + uint16(i)
 		for _, f := range t[i].fields {
@@ -104,7 +120,7 @@ var templateSetLen = func() int {
 
 // MinMTU is the smallest message size that holds a header, the template
 // set and the largest data record in its own set.
-var MinMTU = headerLen + templateSetLen + setHeaderLen + templates[KindV6].size
+var MinMTU = headerLen + templateSetLen + setHeaderLen + templates[KindV6VLAN].size
 
 // MaxMTU is the largest UDP payload over IPv4 (and below IPFIX's 16-bit
 // message length).
@@ -116,7 +132,8 @@ type Record struct {
 	Src, Dst         [16]byte // IPv4 in the first 4 bytes
 	SrcPort, DstPort uint16
 	Proto            uint8
-	Direction        uint8 // DirIngress or DirEgress (KindV4, KindV6)
+	VLAN             uint16 // the tagged kinds only
+	Direction        uint8  // DirIngress or DirEgress (KindV4, KindV6 and their tagged variants)
 	Ingress, Egress  uint32
 	Octets, Packets  uint64
 	Start, End       int64 // Unix milliseconds
@@ -139,6 +156,8 @@ func (r *Record) append(b []byte) []byte {
 			b = binary.BigEndian.AppendUint16(b, r.DstPort)
 		case ieProtocolIdentifier:
 			b = append(b, r.Proto)
+		case ieVlanID:
+			b = binary.BigEndian.AppendUint16(b, r.VLAN)
 		case ieFlowDirection:
 			b = append(b, r.Direction)
 		case ieIngressInterface:

@@ -10,6 +10,7 @@ import (
 // counts since the last export and when they were counted (Unix ns).
 type Export struct {
 	Key        *table.Key
+	Link       int  // the link that carried it (index into Snapshot.Interfaces); -1: the flow has no Links
 	Reverse    bool // B to A (the flow's Recv side); false: A to B
 	Octets     uint64
 	Packets    uint64
@@ -28,6 +29,7 @@ func (d *dirState) pending() bool { return d.seenP != d.expP || d.seenB != d.exp
 
 type flowState struct {
 	key      table.Key
+	link     int // the flow's part on this link; -1: the whole flow
 	d        [2]dirState
 	last     int64  // either direction last grew
 	lastTick int64  // the table's tick (2 s slot) in which it last grew
@@ -60,7 +62,7 @@ func tickOf(start, now int64) int64 {
 // behind), a flow that expired and came back in the gap may be counted
 // short; Skipped in Stats says when that happened.
 type Tracker struct {
-	idx    map[table.Key]int32
+	idx    map[partKey]int32
 	st     []flowState
 	free   []int32
 	gen    uint64
@@ -69,10 +71,18 @@ type Tracker struct {
 	idle   int64
 }
 
+// partKey is what the tracker follows: a flow, or one link's part of it
+// when the table splits flows by link (Flow.Links). Each part is exported
+// as a flow of its own, with its link's ifindex.
+type partKey struct {
+	key  table.Key
+	link int
+}
+
 // NewTracker returns a tracker with the given timeouts: a flow with
 // traffic is exported at least every active, and once idle for idle.
 func NewTracker(active, idle time.Duration) *Tracker {
-	return &Tracker{idx: map[table.Key]int32{}, active: int64(active), idle: int64(idle)}
+	return &Tracker{idx: map[partKey]int32{}, active: int64(active), idle: int64(idle)}
 }
 
 // Len returns the number of flows tracked.
@@ -91,54 +101,14 @@ func (t *Tracker) Update(s *table.Snapshot, out func(*Export)) {
 	t.gen++
 	for i := range s.Flows {
 		f := &s.Flows[i]
-		var cum [2][2]uint64 // [dir]{bytes, packets}
-		if f.Key.IsOther() {
-			// One aggregate record: "other" has no addresses to give a
-			// direction to.
-			cum[0] = [2]uint64{f.Sent.Bytes + f.Recv.Bytes, f.Sent.Packets + f.Recv.Packets}
-		} else {
-			cum[0] = [2]uint64{f.Sent.Bytes, f.Sent.Packets}
-			cum[1] = [2]uint64{f.Recv.Bytes, f.Recv.Packets}
-		}
-		j, ok := t.idx[f.Key]
-		if !ok {
-			j = t.alloc(&f.Key)
-		}
-		st := &t.st[j]
-		st.gen = t.gen
-		changed, shrank := false, false
-		for d := range st.d {
-			ds := &st.d[d]
-			if cum[d][0] != ds.seenB || cum[d][1] != ds.seenP {
-				changed = true
-			}
-			if cum[d][0] < ds.seenB || cum[d][1] < ds.seenP {
-				shrank = true
-			}
-		}
-		if !changed {
+		if f.Links == nil {
+			t.see(&f.Key, -1, &f.Sent, &f.Recv, now, prev, tick, out)
 			continue
 		}
-		if shrank || (st.last != 0 && tick-st.lastTick >= table.Slots) {
-			// The table dropped the flow and made it anew: what was
-			// seen of the old one is due now, the new one counts from 0.
-			t.export(st, 0, out)
-			t.export(st, 1, out)
-			st.d = [2]dirState{}
+		for j := range f.Links {
+			l := &f.Links[j]
+			t.see(&f.Key, l.Link, &l.Sent, &l.Recv, now, prev, tick, out)
 		}
-		for d := range st.d {
-			ds := &st.d[d]
-			if cum[d][0] == ds.seenB && cum[d][1] == ds.seenP {
-				continue
-			}
-			if !ds.pending() {
-				ds.start = prev
-			}
-			ds.seenB, ds.seenP = cum[d][0], cum[d][1]
-			ds.last = now
-		}
-		st.last = now
-		st.lastTick = tick
 	}
 	// Flows gone from the table first: an evicted one's counts are credited
 	// to "other" before other's own export below.
@@ -172,11 +142,65 @@ func (t *Tracker) Update(s *table.Snapshot, out func(*Export)) {
 	}
 }
 
+// see takes in the cumulative counters of one flow, or of one link's part
+// of it (link ≥ 0), in the snapshot at now.
+func (t *Tracker) see(k *table.Key, link int, sent, recv *table.Stat, now, prev, tick int64, out func(*Export)) {
+	var cum [2][2]uint64 // [dir]{bytes, packets}
+	if k.IsOther() {
+		// One aggregate record: "other" has no addresses to give a
+		// direction to.
+		cum[0] = [2]uint64{sent.Bytes + recv.Bytes, sent.Packets + recv.Packets}
+	} else {
+		cum[0] = [2]uint64{sent.Bytes, sent.Packets}
+		cum[1] = [2]uint64{recv.Bytes, recv.Packets}
+	}
+	j, ok := t.idx[partKey{*k, link}]
+	if !ok {
+		j = t.alloc(k, link)
+	}
+	st := &t.st[j]
+	st.gen = t.gen
+	changed, shrank := false, false
+	for d := range st.d {
+		ds := &st.d[d]
+		if cum[d][0] != ds.seenB || cum[d][1] != ds.seenP {
+			changed = true
+		}
+		if cum[d][0] < ds.seenB || cum[d][1] < ds.seenP {
+			shrank = true
+		}
+	}
+	if !changed {
+		return
+	}
+	if shrank || (st.last != 0 && tick-st.lastTick >= table.Slots) {
+		// The table dropped the flow and made it anew: what was
+		// seen of the old one is due now, the new one counts from 0.
+		t.export(st, 0, out)
+		t.export(st, 1, out)
+		st.d = [2]dirState{}
+	}
+	for d := range st.d {
+		ds := &st.d[d]
+		if cum[d][0] == ds.seenB && cum[d][1] == ds.seenP {
+			continue
+		}
+		if !ds.pending() {
+			ds.start = prev
+		}
+		ds.seenB, ds.seenP = cum[d][0], cum[d][1]
+		ds.last = now
+	}
+	st.last = now
+	st.lastTick = tick
+}
+
 // evicted credits the counts of flow st, which the table moved into the
 // "other" row, to other's exported counts. Other is in this snapshot (the
-// eviction made it), so it was updated before the flows are swept.
+// eviction made it), so it was updated before the flows are swept. With
+// several links, a part's counts went to the same link's part of "other".
 func (t *Tracker) evicted(st *flowState) {
-	j, ok := t.idx[table.Key{}]
+	j, ok := t.idx[partKey{link: st.link}]
 	if !ok {
 		return
 	}
@@ -208,6 +232,7 @@ func (t *Tracker) export(st *flowState, d int, out func(*Export)) {
 	}
 	e := Export{
 		Key:     &st.key,
+		Link:    st.link,
 		Reverse: d == 1,
 		Octets:  ds.seenB - ds.expB,
 		Packets: ds.seenP - ds.expP,
@@ -218,7 +243,7 @@ func (t *Tracker) export(st *flowState, d int, out func(*Export)) {
 	out(&e)
 }
 
-func (t *Tracker) alloc(k *table.Key) int32 {
+func (t *Tracker) alloc(k *table.Key, link int) int32 {
 	var j int32
 	if n := len(t.free); n > 0 {
 		j = t.free[n-1]
@@ -227,13 +252,13 @@ func (t *Tracker) alloc(k *table.Key) int32 {
 		t.st = append(t.st, flowState{})
 		j = int32(len(t.st) - 1)
 	}
-	t.st[j] = flowState{key: *k, live: true}
-	t.idx[*k] = j
+	t.st[j] = flowState{key: *k, link: link, live: true}
+	t.idx[partKey{*k, link}] = j
 	return j
 }
 
 func (t *Tracker) release(j int32) {
-	delete(t.idx, t.st[j].key)
+	delete(t.idx, partKey{t.st[j].key, t.st[j].link})
 	t.st[j] = flowState{}
 	t.free = append(t.free, j)
 }

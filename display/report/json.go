@@ -167,7 +167,7 @@ const jsonFlowSize = 330
 func appendJSONFlow(dst []byte, s *table.Snapshot, f *table.Flow, v table.View) []byte {
 	k := &f.Key
 	if k.IsOther() {
-		dst = append(dst, `{"src":"other","dst":"other","family":null,"src_port":null,"dst_port":null,"proto":null`...)
+		dst = append(dst, `{"src":"other","dst":"other","family":null,"src_port":null,"dst_port":null,"proto":null,"vlan":null`...)
 	} else {
 		dst = append(dst, `{"src":`...)
 		dst = appendJSONAddr(dst, k, display.Src)
@@ -187,11 +187,41 @@ func appendJSONFlow(dst []byte, s *table.Snapshot, f *table.Flow, v table.View) 
 			dst = append(dst, naming.ProtoName(k.Proto)...)
 			dst = append(dst, '"')
 		}
+		dst = append(dst, `,"vlan":`...)
+		if k.VLAN == 0 {
+			dst = append(dst, "null"...)
+		} else {
+			dst = strconv.AppendUint(dst, uint64(k.VLAN), 10)
+		}
 	}
 	dst = append(dst, `,"sent":`...)
 	dst = appendJSONStat(dst, s, &f.Sent)
 	dst = append(dst, `,"recv":`...)
 	dst = appendJSONStat(dst, s, &f.Recv)
+	dst = append(dst, `,"links":`...)
+	if f.Links == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i := range f.Links {
+			l := &f.Links[i]
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"name":`...)
+			name := ""
+			if l.Link >= 0 && l.Link < len(s.Interfaces) {
+				name = s.Interfaces[l.Link].Name
+			}
+			dst = appendJSONString(dst, name)
+			dst = append(dst, `,"sent":`...)
+			dst = appendJSONStat(dst, s, &l.Sent)
+			dst = append(dst, `,"recv":`...)
+			dst = appendJSONStat(dst, s, &l.Recv)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
 	return append(dst, '}')
 }
 

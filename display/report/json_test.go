@@ -44,8 +44,14 @@ type jsonReport struct {
 		SrcPort *uint16   `json:"src_port"`
 		DstPort *uint16   `json:"dst_port"`
 		Proto   *string   `json:"proto"`
+		VLAN    *uint16   `json:"vlan"`
 		Sent    *jsonStat `json:"sent"`
 		Recv    *jsonStat `json:"recv"`
+		Links   []struct {
+			Name string    `json:"name"`
+			Sent *jsonStat `json:"sent"`
+			Recv *jsonStat `json:"recv"`
+		} `json:"links"`
 	} `json:"flows"`
 	Totals struct {
 		Sent *jsonStat `json:"sent"`
@@ -314,7 +320,27 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 func TestJSONGolden(t *testing.T) {
 	s := displaytest.FixtureSnapshot()
-	s.Flows = s.Flows[:3]
+	s.Flows = slices.Clone(s.Flows[:3])
+	// The first flow tagged and split over both links, as the table
+	// makes them when it captures several.
+	f := &s.Flows[0]
+	f.Key.VLAN = 100
+	half := func(st table.Stat) table.Stat {
+		st.Bytes, st.Packets = st.Bytes/2, st.Packets/2
+		for w := range st.Win {
+			st.Win[w] /= 2
+		}
+		return st
+	}
+	rest := func(st, h table.Stat) table.Stat {
+		st.Bytes, st.Packets = st.Bytes-h.Bytes, st.Packets-h.Packets
+		for w := range st.Win {
+			st.Win[w] -= h.Win[w]
+		}
+		return st
+	}
+	hs, hr := half(f.Sent), half(f.Recv)
+	f.Links = []table.FlowLink{{Link: 0, Sent: hs, Recv: hr}, {Link: 1, Sent: rest(f.Sent, hs), Recv: rest(f.Recv, hr)}}
 	displaytest.Golden(t, "json_small", AppendJSON(nil, s, &JSONOptions{View: table.View{Ports: table.PortsOn}}))
 }
 
@@ -367,6 +393,86 @@ func FuzzJSONString(f *testing.F) {
 			t.Fatalf("raw line separator in %q", enc)
 		}
 	})
+}
+
+// TestJSONFlowLinks: from a table that captures three links, each row
+// says its VLAN and its part on each link; the parts add up to the row,
+// and each link's parts over all rows to the link's own totals, under
+// every view (rows that merge flows merge their parts).
+func TestJSONFlowLinks(t *testing.T) {
+	f := table.NewFlows(table.FlowsConfig{Interfaces: []string{"eth0", "eth1", "eth2"}})
+	key := func(a, b byte, port uint16, vlan uint16) table.Key {
+		k := table.Key{Family: 4, Proto: 17, APort: 4000, BPort: port, VLAN: vlan}
+		k.A[0], k.A[3], k.B[0], k.B[3] = 10, a, 10, b
+		return k
+	}
+	type part struct {
+		link       int
+		k          table.Key
+		sent, recv int // packets of 100 B
+	}
+	parts := []part{
+		{0, key(1, 2, 53, 0), 3, 1},
+		{1, key(1, 2, 53, 0), 5, 0}, // split over eth0 and eth1
+		{2, key(1, 2, 53, 7), 2, 2}, // the same on VLAN 7: another row
+		{1, key(1, 3, 80, 0), 0, 4},
+		{2, key(1, 2, 54, 0), 1, 0}, // merges with the first under -P off
+	}
+	for _, p := range parts {
+		d := table.NewDelta(0)
+		d.Iface = p.link
+		for range p.sent {
+			d.Add(&p.k, table.DirOut, true, 100)
+		}
+		for range p.recv {
+			d.Add(&p.k, table.DirIn, false, 100)
+		}
+		f.Merge(d)
+	}
+	s := f.Close(2e9)
+	for _, v := range []table.View{{Ports: table.PortsOn}, {}, {HideDst: true}} {
+		r := decodeReport(t, AppendJSON(nil, s, &JSONOptions{View: v}))
+		var perLink [3]uint64
+		vlans := 0
+		for _, fl := range r.Flows {
+			if fl.VLAN != nil {
+				vlans++
+				if *fl.VLAN != 7 || *fl.Sent.Bytes != 200 || len(fl.Links) != 1 || fl.Links[0].Name != "eth2" {
+					t.Errorf("%+v: tagged row: vlan %d, sent %d, links %+v", v, *fl.VLAN, *fl.Sent.Bytes, fl.Links)
+				}
+			}
+			if len(fl.Links) == 0 {
+				t.Fatalf("%+v: a row without links from a three-link table", v)
+			}
+			var sb, sp, rb, rp uint64
+			for _, l := range fl.Links {
+				sb, sp, rb, rp = sb+*l.Sent.Bytes, sp+*l.Sent.Packets, rb+*l.Recv.Bytes, rp+*l.Recv.Packets
+				i := slices.IndexFunc(s.Interfaces, func(in table.Interface) bool { return in.Name == l.Name })
+				if i < 0 {
+					t.Fatalf("%+v: link %q", v, l.Name)
+				}
+				perLink[i] += *l.Sent.Bytes + *l.Recv.Bytes
+			}
+			if sb != *fl.Sent.Bytes || sp != *fl.Sent.Packets || rb != *fl.Recv.Bytes || rp != *fl.Recv.Packets {
+				t.Errorf("%+v: row %v→%v: links add up to %d B %d p / %d B %d p, the row is %d %d / %d %d", v, fl.Src, fl.Dst, sb, sp, rb, rp, *fl.Sent.Bytes, *fl.Sent.Packets, *fl.Recv.Bytes, *fl.Recv.Packets)
+			}
+		}
+		if vlans != 1 {
+			t.Errorf("%+v: %d tagged rows, want 1", v, vlans)
+		}
+		for i, in := range r.Interfaces {
+			if want := *in.Sent.Bytes + *in.Recv.Bytes; perLink[i] != want || want == 0 {
+				t.Errorf("%+v: %s: rows' parts %d B, the link %d B", v, in.Name, perLink[i], want)
+			}
+		}
+		if v.Ports == table.PortsOn {
+			for _, fl := range r.Flows {
+				if *fl.DstPort == 53 && fl.VLAN == nil && (len(fl.Links) != 2 || fl.Links[0].Name != "eth0" || *fl.Links[0].Sent.Packets != 3 || *fl.Links[1].Sent.Packets != 5) {
+					t.Errorf("split flow: links %+v", fl.Links)
+				}
+			}
+		}
+	}
 }
 
 // TestJSONLinks: a link's speed (bits/s), master and state, or null.
