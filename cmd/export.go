@@ -109,6 +109,14 @@ func startExporters(o *Options, ifaces []afpacket.Interface, live bool, notes io
 				cfg.IfIndexes = append(cfg.IfIndexes, uint32(ifc.Index))
 			}
 		}
+		if live {
+			cfg.IfIndexOf = func(name string) uint32 {
+				if ifc, err := afpacket.LookupInterface(name); err == nil {
+					return uint32(ifc.Index)
+				}
+				return 0
+			}
+		}
 		exp, err := ipfix.Dial(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("--ipfix %s: %w", e.IPFIX, err)

@@ -19,10 +19,6 @@ import (
 // sysfsRoot is where link discovery reads; tests may point it elsewhere.
 var sysfsRoot = links.DefaultRoot
 
-// maxLinks is the most links one capture holds, links that join a bond
-// later included.
-const maxLinks = 64
-
 // linkRefresh is how often the links' state and speed are read again.
 const linkRefresh = 2 * time.Second
 
@@ -331,7 +327,7 @@ func (lc *liveCapture) initBonds(verbose bool, errOut io.Writer) {
 		return
 	}
 	lc.release, lc.releaseErr = links.KernelRelease()
-	lc.bonds = pipeline.NewBondLinks(maxLinks) // room for the links that join later
+	lc.bonds = pipeline.NewBondLinks(table.MaxLinks) // room for the links that join later
 	lc.refreshBonds()
 	if !verbose {
 		return
@@ -367,7 +363,7 @@ func (lc *liveCapture) joined() []linkTarget {
 	lc.mu.Unlock()
 	var add []linkTarget
 	for _, m := range masters {
-		if len(have) >= maxLinks {
+		if len(have) >= table.MaxLinks {
 			break
 		}
 		d, err := links.Read(sysfsRoot, m)
@@ -375,7 +371,7 @@ func (lc *liveCapture) joined() []linkTarget {
 			continue // gone, or unreadable for now: its links say so
 		}
 		for _, name := range d.Members() {
-			if !have[name] && !lc.tried[name] && len(have) < maxLinks {
+			if !have[name] && !lc.tried[name] && len(have) < table.MaxLinks {
 				add = append(add, linkTarget{name: name, master: m, sysfs: true})
 				have[name] = true
 			}

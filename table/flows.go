@@ -225,6 +225,12 @@ func (f *Flows) Skip(tick, slotStart int64) {
 // workers. Its history before now is empty.
 func (f *Flows) AddInterface(name string) int {
 	f.ifaces = append(f.ifaces, ifaceAcc{name: name})
+	// From now on flows are kept per link. The records so far are all
+	// link 0's, which is what they would have been with several links.
+	f.multi = len(f.ifaces) > 1
+	for len(f.other) < min(len(f.ifaces), MaxLinks) {
+		f.other = append(f.other, flowRec{})
+	}
 	return len(f.ifaces) - 1
 }
 

@@ -429,3 +429,32 @@ func TestFlowsLinkParts(t *testing.T) {
 		t.Fatalf("idle 40 s: Len %d, Empty %v", f.Len(), f.Empty())
 	}
 }
+
+// TestFlowsAddInterface: a capture of one link that gains a second (a link
+// joined the bond) keeps flows per link from then on; the flows counted
+// before are the first link's part.
+func TestFlowsAddInterface(t *testing.T) {
+	f := NewFlows(FlowsConfig{Interfaces: []string{"eth0"}})
+	k := key4(1, 2, 1000, 53)
+	d0, d1 := NewDelta(0), NewDelta(0)
+	addN(d0, k, true, 2, 100)
+	f.Merge(d0)
+	d0.Reset()
+	f.Close(2 * sec).Release()
+	if i := f.AddInterface("eth1"); i != 1 {
+		t.Fatalf("AddInterface = %d, want 1", i)
+	}
+	d1.Iface = 1
+	addN(d1, k, false, 3, 10)
+	addN(d1, key4(3, 4, 1, 2), true, 1, 60)
+	f.Merge(d1)
+	s := f.Close(4 * sec)
+	if len(s.Flows) != 2 || f.Len() != 2 || len(s.Interfaces) != 2 {
+		t.Fatalf("%d rows, Len %d, %d interfaces; want 2, 2, 2", len(s.Flows), f.Len(), len(s.Interfaces))
+	}
+	fl := findFlow(t, s, k)
+	checkLinks(t, &fl, 2)
+	if len(fl.Links) != 2 || fl.Links[0].Link != 0 || fl.Links[0].Sent.Bytes != 200 || fl.Links[1].Link != 1 || fl.Links[1].Recv.Bytes != 30 {
+		t.Errorf("flow %+v %+v, parts %+v; want eth0 sent 200, eth1 received 30", fl.Sent, fl.Recv, fl.Links)
+	}
+}

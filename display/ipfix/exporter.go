@@ -38,6 +38,10 @@ type Config struct {
 	// each, in Snapshot.Interfaces order: a flow's part on one link (its
 	// Links) is exported with that link's index (0: unknown).
 	IfIndexes []uint32
+	// IfIndexOf, when set, gives the index of an interface that joined
+	// the capture later (a link added to a bond): the snapshot's
+	// Interfaces beyond IfIndexes are looked up by name once.
+	IfIndexOf func(name string) uint32
 	// Local says which addresses are this host's (or inside -F/-G): a
 	// record from one is egress, to one ingress. Neither or both: no
 	// direction.
@@ -210,6 +214,7 @@ func (e *Exporter) Stats() Stats {
 // Update exports what snapshot s makes due, in the caller's goroutine. It
 // does not release s.
 func (e *Exporter) Update(s *table.Snapshot) {
+	e.learnLinks(s)
 	e.tr.Update(s, e.out(s.Time))
 	if s.Time-e.lastTpl >= int64(e.cfg.TemplateRefresh) {
 		e.lastTpl = s.Time
@@ -222,6 +227,7 @@ func (e *Exporter) Update(s *table.Snapshot) {
 // then closes the connection. It does not release s.
 func (e *Exporter) Finish(s *table.Snapshot) error {
 	if s != nil {
+		e.learnLinks(s)
 		e.tr.Update(s, e.out(s.Time))
 	}
 	now := e.tr.prev
@@ -233,6 +239,21 @@ func (e *Exporter) Finish(s *table.Snapshot) error {
 	e.tr.Flush(e.out(now))
 	e.pk.flush()
 	return e.conn.Close()
+}
+
+// learnLinks extends IfIndexes to the links of s that joined after the
+// start; a capture of one interface that gains a second starts with the
+// first's IfIndex.
+func (e *Exporter) learnLinks(s *table.Snapshot) {
+	if e.cfg.IfIndexOf == nil || len(s.Interfaces) <= max(1, len(e.cfg.IfIndexes)) {
+		return
+	}
+	if len(e.cfg.IfIndexes) == 0 {
+		e.cfg.IfIndexes = append(e.cfg.IfIndexes, e.cfg.IfIndex)
+	}
+	for i := len(e.cfg.IfIndexes); i < len(s.Interfaces); i++ {
+		e.cfg.IfIndexes = append(e.cfg.IfIndexes, e.cfg.IfIndexOf(s.Interfaces[i].Name))
+	}
 }
 
 func (e *Exporter) out(now int64) func(*Export) {

@@ -359,3 +359,26 @@ func TestCollectorGoesAway(t *testing.T) {
 		t.Errorf("stats %+v: nothing was exported", st)
 	}
 }
+
+// A link that joins a one-interface capture later gets its index looked
+// up by name once; the first keeps IfIndex.
+func TestLearnLinks(t *testing.T) {
+	lookups := 0
+	e := &Exporter{cfg: Config{IfIndex: 5, IfIndexOf: func(name string) uint32 {
+		lookups++
+		return map[string]uint32{"eth1": 9, "eth2": 11}[name]
+	}}}
+	one := &table.Snapshot{Interfaces: []table.Interface{{Name: "eth0"}}}
+	e.learnLinks(one)
+	if len(e.cfg.IfIndexes) != 0 || lookups != 0 {
+		t.Fatalf("one interface: IfIndexes %v after %d lookups, want none", e.cfg.IfIndexes, lookups)
+	}
+	two := &table.Snapshot{Interfaces: []table.Interface{{Name: "eth0"}, {Name: "eth1"}}}
+	e.learnLinks(two)
+	e.learnLinks(two)
+	three := &table.Snapshot{Interfaces: []table.Interface{{Name: "eth0"}, {Name: "eth1"}, {Name: "eth2"}}}
+	e.learnLinks(three)
+	if want := []uint32{5, 9, 11}; !slices.Equal(e.cfg.IfIndexes, want) || lookups != 2 {
+		t.Errorf("IfIndexes %v after %d lookups, want %v after 2", e.cfg.IfIndexes, lookups, want)
+	}
+}
