@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -245,4 +246,152 @@ func nfdumpRecords(t *testing.T, c *collector) []nfdumpRecord {
 		t.Fatalf("nfdump -o json: %v: %.300s", err, out)
 	}
 	return recs
+}
+
+// TestLinksBridgeSharedMAC stands in for a bond without the bonding
+// driver: two veth ports of a bridge that share its MAC, as a bond's
+// links share the bond's, so frames to the host arrive on each port as
+// PACKET_HOST and the host's replies leave by the port its peer is
+// learned on. Known UDP traffic both ways through each port, and one
+// 5-tuple whose source moves from the peer behind one port to the peer
+// behind the other: `-i PORT1,PORT2` counts each datagram once, on the
+// port that carried it, in the right direction, and splits the moved
+// flow exactly between the two.
+func TestLinksBridgeSharedMAC(t *testing.T) {
+	cns, p1, p2 := netns.NewT(t), netns.NewT(t), netns.NewT(t)
+	va := netns.NewVethT(t, cns, p1) // va.A: a port in cns, va.B: p1's end
+	vb := netns.NewVethT(t, cns, p2)
+	br := fmt.Sprintf("fobr%d", os.Getpid()%100000)
+	const mac, host, moved = "02:fa:5e:00:00:01", "10.64.0.1", "10.64.0.9"
+	for _, c := range []struct {
+		ns   *netns.NS
+		args []string
+	}{
+		{cns, []string{"link", "add", br, "type", "bridge"}},
+		{cns, []string{"link", "set", va.A, "address", mac}},
+		{cns, []string{"link", "set", vb.A, "address", mac}},
+		{cns, []string{"link", "set", br, "address", mac}},
+		{cns, []string{"link", "set", va.A, "master", br}},
+		{cns, []string{"link", "set", vb.A, "master", br}},
+		{cns, []string{"link", "set", br, "up"}},
+		{cns, []string{"addr", "add", host + "/24", "dev", br}},
+		{p1, []string{"addr", "add", "10.64.0.2/24", "dev", va.B}},
+		{p2, []string{"addr", "add", "10.64.0.3/24", "dev", vb.B}},
+		{p1, []string{"addr", "add", moved + "/32", "dev", va.B}},
+	} {
+		if err := c.ns.IP(c.args...); err != nil {
+			t.Fatalf("ip %v: %v", c.args, err)
+		}
+	}
+	plans := []udpPlan{
+		{from: "10.64.0.2", to: host, ns: p1, n: 30, payload: 100},  // in on a
+		{from: host, to: "10.64.0.3", ns: cns, n: 20, payload: 200}, // out on b
+		{from: "10.64.0.3", to: host, ns: p2, n: 10, payload: 50},   // in on b
+		{from: moved, to: host, ns: p1, n: 12, payload: 300},        // the moved source, in on a
+		{from: moved, to: host, ns: p2, n: 7, payload: 150},         // then in on b
+	}
+	hostSink := listenIn(t, cns, host, linkTestPort)
+	sinks := []*net.UDPConn{hostSink, listenIn(t, p2, "10.64.0.3", linkTestPort), hostSink, hostSink, hostSink}
+	// Neighbours and the bridge's forwarding table learnt before the
+	// capture, with datagrams to a port the filter leaves out.
+	for i, p := range plans[:3] {
+		warm := p
+		warm.n, warm.payload = 1, 1
+		sink := listenIn(t, map[*netns.NS]*netns.NS{p1: cns, p2: cns, cns: p2}[p.ns], p.to, linkTestPort+2+i)
+		if err := warm.send(linkTestPort + 2 + i); err != nil {
+			t.Fatal(err)
+		}
+		if err := receive(sink, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	traffic := func() error {
+		for i, p := range plans {
+			if i == 4 { // the source moves behind the other port
+				if err := p1.IP("addr", "del", moved+"/32", "dev", va.B); err != nil {
+					return err
+				}
+				if err := p2.IP("addr", "add", moved+"/32", "dev", vb.B); err != nil {
+					return err
+				}
+			}
+			if err := p.send(linkTestPort); err != nil {
+				return err
+			}
+			if err := receive(sinks[i], p.n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	out, _ := runFastopIn(t, cns, vb.A, traffic,
+		"-i", va.A+","+vb.A, "--json", "-s", "3", "-n", "-L", "0", "-f", fmt.Sprintf("udp port %d", linkTestPort))
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var r flowLinksReport
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+
+	type dir struct{ Bytes, Packets uint64 }
+	ipLen := func(p udpPlan) dir { return dir{uint64(p.n * (20 + 8 + p.payload)), uint64(p.n)} }
+	add := func(a, b dir) dir { return dir{a.Bytes + b.Bytes, a.Packets + b.Packets} }
+	// Per link, what went out of it and what came in.
+	type inout struct{ out, in dir }
+	wantLinks := map[string]inout{
+		va.A: {in: add(ipLen(plans[0]), ipLen(plans[3]))},
+		vb.A: {out: ipLen(plans[1]), in: add(ipLen(plans[2]), ipLen(plans[4]))},
+	}
+	if len(r.Interfaces) != 2 {
+		t.Fatalf("interfaces %+v, want the two ports", r.Interfaces)
+	}
+	for _, in := range r.Interfaces {
+		if got := (inout{dir(in.Sent), dir(in.Recv)}); got != wantLinks[in.Name] {
+			t.Errorf("%s: out, in = %+v, want %+v", in.Name, got, wantLinks[in.Name])
+		}
+	}
+	// Per flow, per link: the bytes from the peer to the host and back,
+	// whichever end the row puts first.
+	type part struct{ toHost, fromHost dir }
+	want := map[string]map[string]part{
+		"10.64.0.2": {va.A: {toHost: ipLen(plans[0])}},
+		"10.64.0.3": {vb.A: {toHost: ipLen(plans[2]), fromHost: ipLen(plans[1])}},
+		moved:       {va.A: {toHost: ipLen(plans[3])}, vb.A: {toHost: ipLen(plans[4])}},
+	}
+	for _, f := range r.Flows {
+		if f.Src == nil || f.Dst == nil {
+			t.Fatalf("a row without addresses: %s", out)
+		}
+		peer, hostFirst := *f.Src, false
+		if peer == host {
+			peer, hostFirst = *f.Dst, true
+		}
+		w, ok := want[peer]
+		if !ok {
+			t.Errorf("unexpected flow %s %s", *f.Src, *f.Dst)
+			continue
+		}
+		delete(want, peer)
+		if len(f.Links) != len(w) {
+			t.Errorf("%s: %d link parts %+v, want %d", peer, len(f.Links), f.Links, len(w))
+		}
+		for _, l := range f.Links {
+			got := part{toHost: dir(l.Sent), fromHost: dir(l.Recv)}
+			if hostFirst {
+				got = part{toHost: dir(l.Recv), fromHost: dir(l.Sent)}
+			}
+			if got != w[l.Name] {
+				t.Errorf("%s on %s: %+v, want %+v", peer, l.Name, got, w[l.Name])
+			}
+		}
+	}
+	for k := range want {
+		t.Errorf("flow of %s missing from %s", k, out)
+	}
+	var all uint64
+	for _, p := range plans {
+		all += uint64(p.n)
+	}
+	if r.Capture.Packets != all || r.Capture.Counted != all || r.Capture.Dropped != 0 {
+		t.Errorf("capture %+v, want exactly the %d datagrams, each once", r.Capture, all)
+	}
 }
