@@ -1,5 +1,7 @@
 package table
 
+import "slices"
+
 // Overflow: what happens when the table is full.
 //
 // The table keeps the heaviest flows, Space-Saving style, with one
@@ -268,22 +270,50 @@ func (f *Flows) evict(j int32, t int64) {
 
 // selectLeast reorders s so that s[:k] holds its k least elements by less
 // (a strict total order), in no particular order: quickselect, linear on
-// average.
+// average, O(n log n) at worst.
+//
+// The pivot is the median of three elements at pseudo-random places: a
+// median of the first, middle and last elements went quadratic on the
+// order a flood of equal one-packet flows leaves (a tick of a million
+// newcomers took minutes). The positions come from a fixed sequence, so a
+// replay settles the same way every time; an order that still defeats
+// them (one built against this code) is partitioned until the rounds
+// have scanned 8·len(s) elements (about three times what an average run
+// scans), and then the rest is sorted (pdqsort, O(n log n) at worst).
 func selectLeast[T any](s []T, k int, less func(a, b *T) bool) {
 	lo, hi := 0, len(s)
 	if k <= 0 || k >= hi {
 		return
 	}
+	seed := uint64(len(s))
+	rnd := func(n int) int {
+		seed += 0x9e3779b97f4a7c15
+		return int(mix(seed, 0xd6e8feb86659fd93) % uint64(n))
+	}
+	budget := 8 * hi
 	for hi-lo > 12 {
-		// Median of three as the pivot, placed at s[lo].
-		m := lo + (hi-lo)/2
-		if less(&s[m], &s[lo]) {
-			s[m], s[lo] = s[lo], s[m]
+		if budget -= hi - lo; budget < 0 {
+			slices.SortFunc(s[lo:hi], func(a, b T) int {
+				switch {
+				case less(&a, &b):
+					return -1
+				case less(&b, &a):
+					return 1
+				}
+				return 0
+			})
+			return
 		}
-		if less(&s[hi-1], &s[m]) {
-			s[hi-1], s[m] = s[m], s[hi-1]
-			if less(&s[m], &s[lo]) {
-				s[m], s[lo] = s[lo], s[m]
+		// Median of three as the pivot, placed at s[lo].
+		n := hi - lo
+		a, m, z := lo+rnd(n), lo+rnd(n), lo+rnd(n)
+		if less(&s[m], &s[a]) {
+			a, m = m, a
+		}
+		if less(&s[z], &s[m]) {
+			m = z
+			if less(&s[m], &s[a]) {
+				m = a
 			}
 		}
 		s[lo], s[m] = s[m], s[lo]

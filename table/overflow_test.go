@@ -2,6 +2,7 @@ package table
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -47,6 +48,111 @@ func TestSelectLeast(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSelectLeastWorstCase counts selectLeast's comparisons on orders
+// built to defeat it: McIlroy's adversary ("A Killer Adversary for
+// Quicksort"), which decides each comparison as it goes so that every pivot
+// comes out among the least elements, and the order a flood of equal
+// one-packet flows leaves for settle (newcomers, then rows by record, the
+// order that made the former median of first, middle and last quadratic).
+// Quadratic work would be tens of millions of comparisons here.
+func TestSelectLeastWorstCase(t *testing.T) {
+	const n = 1 << 14
+	limit := 2 * n * bits.Len(n) // O(n log n), the sort the budget falls back to included
+	t.Run("adversary", func(t *testing.T) {
+		for _, k := range []int{1, n / 2, n - 1} {
+			// Elements start as "gas" (equal to every other gas, greater
+			// than every solid); a comparison of two gases freezes one,
+			// the one not being used as a pivot candidate, to the next
+			// smallest solid value.
+			gas := n
+			val := make([]int, n)
+			for i := range val {
+				val[i] = gas
+			}
+			solid, candidate, count := 0, -1, 0
+			less := func(a, b *int) bool {
+				count++
+				x, y := *a, *b
+				if val[x] == gas && val[y] == gas {
+					if x == candidate {
+						val[x], solid = solid, solid+1
+					} else {
+						val[y], solid = solid, solid+1
+					}
+				}
+				if val[x] == gas {
+					candidate = x
+				} else if val[y] == gas {
+					candidate = y
+				}
+				return val[x] < val[y]
+			}
+			s := make([]int, n)
+			for i := range s {
+				s[i] = i
+			}
+			selectLeast(s, k, less)
+			if count > limit {
+				t.Errorf("k=%d: %d comparisons, want at most %d", k, count, limit)
+			}
+			// Whatever the adversary decided, s[:k] must be the k least.
+			most := 0
+			for _, x := range s[:k] {
+				most = max(most, val[x])
+			}
+			for _, x := range s[k:] {
+				if val[x] < most {
+					t.Fatalf("k=%d: %d (value %d) left out, %d kept", k, x, val[x], most)
+				}
+			}
+		}
+	})
+	t.Run("flood", func(t *testing.T) {
+		// A table of 1.05·m rows that took one-packet flows, all 64
+		// bytes, from ticks 0 and 1, and m newcomers at tick 2: the
+		// shape that went quadratic, rebuilt through Flows itself.
+		const m = n / 2
+		f := NewFlows(FlowsConfig{MaxFlows: m + m/20})
+		d := NewDelta(0)
+		next := 0
+		for range 2 {
+			for range m {
+				addN(d, key4(byte(next), byte(next>>8), uint16(next>>16), 80), true, 1, 64)
+				next++
+			}
+			f.Merge(d)
+			d.Reset()
+			f.Close((f.Tick() + 1) * 2 * sec).Release()
+		}
+		for range m {
+			addN(d, key4(byte(next), byte(next>>8), uint16(next>>16), 80), true, 1, 64)
+			next++
+		}
+		f.Merge(d)
+		// What settle ranks, in the order it ranks them.
+		var all []ranked
+		for i := range f.pend.Len() {
+			all = append(all, ranked{w: 64, last: int32(f.tick), ref: -1 - int32(i)})
+		}
+		f.eachRec(func(j int32, r *flowRec) {
+			if r.k[4] != 0 {
+				all = append(all, ranked{w: 64, last: r.last, ref: j})
+			}
+		})
+		count := 0
+		keep := min(f.maxFlows, len(all))
+		selectLeast(all, keep, func(a, b *ranked) bool { count++; return heavier(a, b) })
+		if count > limit {
+			t.Errorf("%d comparisons for %d ranked, want at most %d", count, len(all), limit)
+		}
+		for _, r := range all[:keep] {
+			if r.ref >= 0 && r.last < int32(f.tick)-1 {
+				t.Fatalf("row %d of tick %d kept over newer flows", r.ref, r.last)
+			}
+		}
+	})
 }
 
 // The scenario of the floods issue at table level: the table fills with
