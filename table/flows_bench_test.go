@@ -151,3 +151,55 @@ func BenchmarkTickLinks(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFloodTick is one tick of a flood of new flows, the worker's
+// side included: a worker counts one 64-byte packet of each of n flows it
+// has never seen into its delta, and the merger merges the delta into a
+// table that already holds the flows of the flood so far (n per tick, for
+// up to 20 ticks, at most DefaultMaxFlows: beyond, the tick overflows),
+// closes the tick, releases the snapshot and resets the delta. ns/flow and
+// B/flow (bytes allocated) are per new flow; live-B/flow is the heap live
+// after the last tick over the flows the table holds.
+func BenchmarkFloodTick(b *testing.B) {
+	for _, n := range []int{1000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("flows=%d", n), func(b *testing.B) {
+			f := NewFlows(FlowsConfig{})
+			d := NewDelta(DeltaLimit(0))
+			next := uint32(0)
+			tick := func() {
+				for range n {
+					k := Key{Family: 4, Proto: 17, APort: uint16(next), BPort: 80}
+					k.A[0], k.A[1], k.A[2], k.A[3] = 10, byte(next>>24), byte(next>>16), byte(next>>8)
+					k.B[0], k.B[3] = 192, 1
+					d.Add(&k, DirIn, false, 64)
+					next++
+				}
+				f.Merge(d)
+				d.Reset()
+				f.Close((f.Tick() + 1) * 2 * sec).Release()
+			}
+			// Warm up to the flood's steady state: the table full, or
+			// holding 20 ticks of it, the oldest about to expire.
+			for range min(Slots+1, DefaultMaxFlows/n+2) {
+				tick()
+			}
+			var m0, m1 runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&m0)
+			ticks := 0
+			for b.Loop() {
+				tick()
+				ticks++
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&m1)
+			alloc := float64(m1.TotalAlloc-m0.TotalAlloc) / float64(ticks*n)
+			runtime.GC()
+			runtime.ReadMemStats(&m1)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(ticks*n), "ns/flow")
+			b.ReportMetric(alloc, "B/flow")
+			b.ReportMetric(float64(m1.HeapAlloc)/float64(f.Len()), "live-B/flow")
+			runtime.KeepAlive(d)
+		})
+	}
+}
