@@ -1,6 +1,10 @@
 package table
 
-import "github.com/fastop/fastop/decode"
+import (
+	"slices"
+
+	"github.com/fastop/fastop/decode"
+)
 
 // Counter is bytes and packets in one direction.
 type Counter struct {
@@ -20,34 +24,45 @@ type DeltaEntry struct {
 	Recv Counter // from Key.B to Key.A
 }
 
-type deltaSlot struct {
+// deltaEntry is one key of a Delta with its counts and its hash, which
+// the merger reuses.
+type deltaEntry struct {
 	k          packed
+	h          uint64
 	sent, recv Counter
 }
 
-// Delta is what one worker counted during one tick: an open-addressing
-// table written by that worker alone, with no locks and no atomics. At the
-// end of a tick the worker hands it to the merger and goes on with a spare.
+// Delta is what one worker counted during one tick, written by that worker
+// alone, with no locks and no atomics. At the end of a tick the worker
+// hands it to the merger and goes on with a spare.
+//
+// Entries are dense, in insertion order: the merger walks only the keys of
+// the tick, one after another, and Reset just forgets them. They are found
+// through an open-addressing index of words (a word: the hash's high 32
+// bits, then the entry's number plus one; 0 is a free word) sized to twice
+// the keys at most, 8 bytes a word: a probe reads the index, then the one
+// entry whose 32-bit tag matches.
 type Delta struct {
-	ctrl  []uint8     // per slot: ctrlEmpty or ctrlTag(hash)
-	slots []deltaSlot // power-of-two sized
-	used  []uint32    // indexes of used slots, in insertion order
-	hash  []uint64    // hash of each used slot, parallel to used (the merger reuses it)
+	index []uint64     // power-of-two sized; see indexWord
+	ents  []deltaEntry // in insertion order
 	mask  uint64
 	limit int // most distinct keys; more are folded into other
 
-	TX, RX  Counter   // by interface direction
-	other   deltaSlot // packets of keys that did not fit (limit reached)
-	Folded  uint64    // packets folded into other because the delta was full (the merger counts each as a folded flow)
-	Capture Capture   // what the worker saw this tick
-	Tick    int64     // the tick this delta belongs to (set by the worker)
-	Iface   int       // which interface (source) the worker captures from
+	TX, RX  Counter    // by interface direction
+	other   deltaEntry // packets of keys that did not fit (limit reached)
+	Folded  uint64     // packets folded into other because the delta was full (the merger counts each as a folded flow)
+	Capture Capture    // what the worker saw this tick
+	Tick    int64      // the tick this delta belongs to (set by the worker)
+	Iface   int        // which interface (source) the worker captures from
 	// Bond is what the worker checked of the packets its link, a bond's,
 	// transmitted (see CheckBond); nil when it checked none.
 	Bond *BondDelta
 }
 
 const minDeltaSize = 1024
+
+// tagMask keeps the part of an index word, or of a hash, that tags a key.
+const tagMask = ^uint64(0xffffffff)
 
 // DeltaLimit is how many distinct flows a worker's delta holds in one tick
 // when the merged table holds maxFlows: never fewer than DefaultMaxFlows,
@@ -61,30 +76,43 @@ func DeltaLimit(maxFlows int) int { return max(maxFlows, DefaultMaxFlows) }
 // limit beyond memory) before folding new ones into the "other" row.
 func NewDelta(limit int) *Delta {
 	d := &Delta{limit: limit}
-	d.alloc(minDeltaSize)
+	d.reindex(minDeltaSize)
 	return d
 }
 
-func (d *Delta) alloc(n int) {
-	d.ctrl = make([]uint8, n)
-	d.slots = make([]deltaSlot, n)
+// reindex makes the index n words long and puts every entry in it.
+func (d *Delta) reindex(n int) {
+	if len(d.index) == n {
+		clear(d.index)
+	} else {
+		d.index = make([]uint64, n)
+	}
 	d.mask = uint64(n - 1)
+	for j := range d.ents {
+		h := d.ents[j].h
+		i := h & d.mask
+		for d.index[i] != 0 {
+			i = (i + 1) & d.mask
+		}
+		d.index[i] = h&tagMask | uint64(j+1)
+	}
 }
 
 // Len returns the number of distinct keys.
-func (d *Delta) Len() int { return len(d.used) }
+func (d *Delta) Len() int { return len(d.ents) }
 
-// Reserve grows the table, if needed, to hold n keys without growing
+// Reserve grows the delta, if needed, to hold n keys without growing
 // again: a spare delta sized like the one it replaces never regrows on the
 // packet path.
 func (d *Delta) Reserve(n int) {
-	size := len(d.slots)
+	size := len(d.index)
 	for 2*n > size {
 		size *= 2
 	}
-	if size != len(d.slots) {
-		d.rehash(size)
+	if size != len(d.index) {
+		d.reindex(size)
 	}
+	d.ents = slices.Grow(d.ents, n-len(d.ents))
 }
 
 // Add counts one packet of bytes (IP length) for k in direction dir.
@@ -124,61 +152,41 @@ func (d *Delta) add(p *packed, dir Dir, sent bool, bytes uint32) {
 }
 
 // lookup finds or inserts p.
-func (d *Delta) lookup(p *packed, h uint64) *deltaSlot {
-	tag := ctrlTag(h)
+func (d *Delta) lookup(p *packed, h uint64) *deltaEntry {
+	tag := h & tagMask
 	i := h & d.mask
 	for {
-		switch c := d.ctrl[i]; c {
-		case tag:
-			if s := &d.slots[i]; s.k.equal(p) {
-				return s
-			}
-		case ctrlEmpty:
+		w := d.index[i]
+		if w == 0 {
 			return d.insert(p, h, i)
+		}
+		if w&tagMask == tag {
+			if e := &d.ents[uint32(w)-1]; e.k.equal(p) {
+				return e
+			}
 		}
 		i = (i + 1) & d.mask
 	}
 }
 
-func (d *Delta) insert(p *packed, h, i uint64) *deltaSlot {
-	if d.limit > 0 && len(d.used) >= d.limit {
+func (d *Delta) insert(p *packed, h, i uint64) *deltaEntry {
+	if d.limit > 0 && len(d.ents) >= d.limit {
 		d.Folded++
 		return &d.other
 	}
-	if 2*(len(d.used)+1) > len(d.slots) {
-		d.rehash(2 * len(d.slots))
+	if 2*(len(d.ents)+1) > len(d.index) {
+		d.reindex(2 * len(d.index))
 		return d.lookup(p, h)
 	}
-	d.ctrl[i] = ctrlTag(h)
-	s := &d.slots[i]
-	s.k = *p
-	d.used = append(d.used, uint32(i))
-	d.hash = append(d.hash, h)
-	return s
-}
-
-func (d *Delta) rehash(size int) {
-	oldSlots, oldUsed, oldHash := d.slots, d.used, d.hash
-	d.alloc(size)
-	d.used = make([]uint32, 0, cap(oldUsed))
-	d.hash = make([]uint64, 0, cap(oldHash))
-	for j, oi := range oldUsed {
-		h := oldHash[j]
-		i := h & d.mask
-		for d.ctrl[i] != ctrlEmpty {
-			i = (i + 1) & d.mask
-		}
-		d.ctrl[i] = ctrlTag(h)
-		d.slots[i] = oldSlots[oi]
-		d.used = append(d.used, uint32(i))
-		d.hash = append(d.hash, h)
-	}
+	d.ents = append(d.ents, deltaEntry{k: *p, h: h})
+	d.index[i] = h&tagMask | uint64(len(d.ents))
+	return &d.ents[len(d.ents)-1]
 }
 
 // Each calls f for every entry (not the "other" row), in insertion order.
 func (d *Delta) Each(f func(e *DeltaEntry)) {
-	for _, i := range d.used {
-		s := &d.slots[i]
+	for i := range d.ents {
+		s := &d.ents[i]
 		e := DeltaEntry{Key: s.k.key(), Sent: s.sent, Recv: s.recv}
 		f(&e)
 	}
@@ -202,21 +210,38 @@ func (d *Delta) addCounters(p *packed, h uint64, sent, recv *Counter) {
 	s.recv.addCounter(recv)
 }
 
-// Reset empties the delta for reuse, keeping its memory.
+// Reset empties the delta for reuse. It keeps its memory, unless the tick
+// used less than an eighth of it: then the index and the entries shrink to
+// what twice this tick's keys need, so the memory a flood took goes back
+// once the flood is over (a delta that grows again doubles, as a fresh
+// one would).
 func (d *Delta) Reset() {
-	if len(d.used) > len(d.slots)/8 {
-		clear(d.ctrl)
-		clear(d.slots)
-	} else {
-		for _, i := range d.used {
-			d.ctrl[i] = ctrlEmpty
-			d.slots[i] = deltaSlot{}
+	n := len(d.ents)
+	if size := len(d.index); size > minDeltaSize && 16*n < size {
+		size = minDeltaSize
+		for size < 4*n {
+			size *= 2
 		}
+		d.ents = make([]deltaEntry, 0, size/2)
+		d.index = make([]uint64, size)
+		d.mask = uint64(size - 1)
+	} else if n > len(d.index)/8 {
+		clear(d.index)
+		d.ents = d.ents[:0]
+	} else {
+		// Few keys: free their words one by one. Each one's word lies
+		// at or after its home (the search goes on past words freed).
+		for j := range d.ents {
+			i := d.ents[j].h & d.mask
+			for uint32(d.index[i]) != uint32(j+1) {
+				i = (i + 1) & d.mask
+			}
+			d.index[i] = 0
+		}
+		d.ents = d.ents[:0]
 	}
-	d.used = d.used[:0]
-	d.hash = d.hash[:0]
 	d.TX, d.RX = Counter{}, Counter{}
-	d.other = deltaSlot{}
+	d.other = deltaEntry{}
 	d.Folded = 0
 	d.Capture = Capture{}
 	if d.Bond != nil {

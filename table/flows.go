@@ -285,9 +285,9 @@ func (f *Flows) Merge(d *Delta) {
 	link := f.linkOf(d)
 	lbits := uint64(link) << linkShift
 	var lk packed
-	for j, i := range d.used {
-		ds := &d.slots[i]
-		h := d.hash[j] // the hash leaves the link out: still right
+	for j := range d.ents {
+		ds := &d.ents[j]
+		h := ds.h // the hash leaves the link out: still right
 		kp := &ds.k
 		if lbits != 0 {
 			lk = ds.k
@@ -311,7 +311,7 @@ func (f *Flows) Merge(d *Delta) {
 }
 
 // wait puts a new flow's part in f.pend until the tick is settled.
-func (f *Flows) wait(kp *packed, h uint64, ds *deltaSlot, link int, t int64) {
+func (f *Flows) wait(kp *packed, h uint64, ds *deltaEntry, link int, t int64) {
 	if f.pend == nil {
 		// Bounded like a worker's delta: beyond, newcomers of
 		// this tick go to "other" at once (settle counts them).
@@ -322,7 +322,7 @@ func (f *Flows) wait(kp *packed, h uint64, ds *deltaSlot, link int, t int64) {
 	if f.multi && f.pend.Folded != folded {
 		// Full: this part goes to its own link's part of "other" now
 		// (the pending table's one other row knows no link).
-		f.pend.Folded, f.pend.other = folded, deltaSlot{}
+		f.pend.Folded, f.pend.other = folded, deltaEntry{}
 		f.addOther(link, &ds.sent, &ds.recv, t)
 		f.folded++
 	}

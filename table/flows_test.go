@@ -302,6 +302,57 @@ func TestFlowsAgainstModel(t *testing.T) {
 	}
 }
 
+// TestDeltaReset reuses one delta over ticks of very different sizes,
+// through each way Reset empties it (word by word, whole index, shrink),
+// and checks every tick's entries against a map; the index shrinks once a
+// flood is over.
+func TestDeltaReset(t *testing.T) {
+	d := NewDelta(0)
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tt := range []struct {
+		keys     int
+		maxIndex int // the index's size after this tick's Reset (0: not checked)
+	}{
+		{keys: 3}, {keys: 60}, {keys: 200}, {keys: 100_000, maxIndex: 1 << 18}, {keys: 20_000, maxIndex: 1 << 18},
+		{keys: 5, maxIndex: minDeltaSize}, {keys: 0, maxIndex: minDeltaSize}, {keys: 400}, {keys: 3000, maxIndex: 1 << 13},
+	} {
+		want := map[Key]Counter{}
+		base := r.Uint32()
+		for range 3 * tt.keys {
+			i := base + uint32(r.IntN(tt.keys))
+			k := key4(byte(i), byte(i>>8), uint16(i>>16), uint16(i>>24))
+			d.Add(&k, DirOut, true, 100)
+			c := want[k]
+			c.add(100)
+			want[k] = c
+		}
+		if d.Len() != len(want) {
+			t.Fatalf("%d keys: Len %d, want %d", tt.keys, d.Len(), len(want))
+		}
+		d.Each(func(e *DeltaEntry) {
+			if e.Sent != want[e.Key] || e.Recv != (Counter{}) {
+				t.Fatalf("%d keys: %+v sent %+v, want %+v", tt.keys, e.Key, e.Sent, want[e.Key])
+			}
+			delete(want, e.Key)
+		})
+		if len(want) != 0 {
+			t.Fatalf("%d keys: %d keys missing from Each", tt.keys, len(want))
+		}
+		d.Reset()
+		if d.Len() != 0 || d.TX != (Counter{}) {
+			t.Fatalf("after Reset: Len %d, TX %+v", d.Len(), d.TX)
+		}
+		for i, w := range d.index {
+			if w != 0 {
+				t.Fatalf("after a tick of %d keys, Reset left index word %d set", tt.keys, i)
+			}
+		}
+		if tt.maxIndex > 0 && (len(d.index) > tt.maxIndex || cap(d.ents) > tt.maxIndex) {
+			t.Fatalf("after a tick of %d keys: index %d words, %d entries, want at most %d", tt.keys, len(d.index), cap(d.ents), tt.maxIndex)
+		}
+	}
+}
+
 func TestDeltaNoAllocsSteadyState(t *testing.T) {
 	d := NewDelta(0)
 	keys := make([]Key, 500)

@@ -41,7 +41,7 @@ import "slices"
 type ranked struct {
 	w    uint64 // a row's bytes in the last 40 s; a newcomer's bytes this tick
 	last int32  // the last tick with traffic (a newcomer: this tick)
-	ref  int32  // a row: its record (≥ 0); a newcomer: -1 - its index in pend.used
+	ref  int32  // a row: its record (≥ 0); a newcomer: -1 - its index in pend.ents
 }
 
 // heavier is the order of the competition, a strict total order: more
@@ -76,8 +76,8 @@ func (f *Flows) settle() {
 	t := f.tick
 	p := f.pend
 	all := f.rankBuf[:0]
-	for i, si := range p.used {
-		s := &p.slots[si]
+	for i := range p.ents {
+		s := &p.ents[i]
 		all = append(all, ranked{w: s.sent.Bytes + s.recv.Bytes, last: int32(t), ref: -1 - int32(i)})
 	}
 	if room := f.maxFlows - f.n; room < len(all) {
@@ -111,7 +111,7 @@ func (f *Flows) settle() {
 		}
 		for i := keep; i < len(all); i++ {
 			if all[i].ref < 0 {
-				s := &p.slots[p.used[-1-all[i].ref]]
+				s := &p.ents[-1-all[i].ref]
 				f.addOther(0, &s.sent, &s.recv, t)
 				f.folded++
 			}
@@ -140,14 +140,14 @@ func (f *Flows) settleLinks() {
 	t := f.tick
 	p := f.pend
 	all := f.rankBuf[:0]
-	// Newcomers: unit u is all[u]; its parts (indexes into p.used) are
+	// Newcomers: unit u is all[u]; its parts (indexes into p.ents) are
 	// unitHead[u], then partNext[] down to -1.
 	a := &f.pendAgg
-	a.reset(len(p.used))
+	a.reset(len(p.ents))
 	f.unitHead = f.unitHead[:0]
-	f.partNext = grow32(f.partNext, len(p.used))
-	for i, si := range p.used {
-		s := &p.slots[si]
+	f.partNext = grow32(f.partNext, len(p.ents))
+	for i := range p.ents {
+		s := &p.ents[i]
 		q := s.k
 		q[4] &^= linkBits
 		u, found := a.find(&q, int32(len(all)))
@@ -198,7 +198,7 @@ func (f *Flows) settleLinks() {
 		for i := keep; i < len(all); i++ {
 			if all[i].ref < 0 {
 				for j := f.unitHead[-1-all[i].ref]; j >= 0; j = f.partNext[j] {
-					s := &p.slots[p.used[j]]
+					s := &p.ents[j]
 					f.addOther(s.k.link(), &s.sent, &s.recv, t)
 				}
 				f.folded++
@@ -237,12 +237,12 @@ func (f *Flows) evictFlow(j int32, t int64) {
 	f.folded++
 }
 
-// admit gives newcomer i (an index into pend.used) a record, with its
+// admit gives newcomer i (an index into pend.ents) a record, with its
 // counts of this tick.
 func (f *Flows) admit(i int32, t int64) {
 	p := f.pend
-	s := &p.slots[p.used[i]]
-	r := f.find(&s.k, p.hash[i])
+	s := &p.ents[i]
+	r := f.find(&s.k, s.h)
 	f.addTo(r, &s.sent, &s.recv, t)
 }
 
