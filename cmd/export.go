@@ -176,8 +176,8 @@ func localAddrs(o *Options, ifaces []afpacket.Interface) func(netip.Addr) bool {
 // wrap returns an emit function that offers every snapshot to the
 // exporters (they never make the merger wait) and then hands it to emit.
 func (x *exporters) wrap(emit func(*table.Snapshot)) func(*table.Snapshot) {
-	if x == nil {
-		return emit
+	if x == nil || (x.ipfix == nil && x.metrics == nil) {
+		return emit // nil: no tick is read, none is built
 	}
 	return func(s *table.Snapshot) {
 		if x.ipfix != nil {
@@ -186,7 +186,11 @@ func (x *exporters) wrap(emit func(*table.Snapshot)) func(*table.Snapshot) {
 		if x.metrics != nil {
 			x.metrics.Offer(s)
 		}
-		emit(s)
+		if emit != nil {
+			emit(s)
+		} else {
+			s.Release()
+		}
 	}
 }
 

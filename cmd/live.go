@@ -334,9 +334,12 @@ func runLive(ctx context.Context, o *Options, streams IO, screen bool) error {
 			// one at -s N seconds has names.
 			report.AppendText(nil, s, &rep.text)
 			s.Release()
-		default:
-			s.Release()
 		}
+	}
+	if o.Seconds > 0 && rep.text.Namer == nil {
+		// Only the final snapshot is read: the ticks before it are
+		// closed without building rows (unless an exporter reads them).
+		emit = nil
 	}
 	snap, err := lc.run(runCtx, o, emit)
 	if err != nil {
@@ -426,7 +429,7 @@ func (lc *liveCapture) runHeadless(ctx context.Context, o *Options, streams IO, 
 		runCtx, cancel = context.WithTimeout(ctx, time.Duration(o.Seconds)*time.Second)
 		defer cancel()
 	}
-	snap, err := lc.run(runCtx, o, func(s *table.Snapshot) { s.Release() })
+	snap, err := lc.run(runCtx, o, nil) // the exporters read every tick
 	if snap != nil {
 		snap.Release()
 	}

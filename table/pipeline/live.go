@@ -44,7 +44,7 @@ type LiveConfig struct {
 	// transmitted packets are checked against (table.BondLink).
 	Bonds *BondLinks
 	// Emit receives every closed tick's snapshot on the merger goroutine
-	// and should Release it (nil: ticks are closed and released).
+	// and should Release it (nil: ticks are closed without snapshots).
 	Emit func(*table.Snapshot)
 	// Added delivers groups opened while the capture runs (a link that
 	// joined a bond): each becomes a new source, its interface the next
