@@ -156,8 +156,12 @@ func NewFlows(cfg FlowsConfig) *Flows {
 }
 
 func (f *Flows) allocIndex(n int) {
-	f.ctrl = make([]uint8, n)
-	f.idx = make([]int32, n)
+	if len(f.ctrl) == n {
+		clear(f.ctrl) // a sweep of tombstones: no new 10 MB at a million flows
+	} else {
+		f.ctrl = make([]uint8, n)
+		f.idx = make([]int32, n)
+	}
 	f.mask = uint64(n - 1)
 	f.tombs = 0
 }
@@ -776,9 +780,10 @@ func (f *Flows) linksBuffer(n int) []FlowLink {
 func (f *Flows) flowsBuffer(n int) []Flow {
 	select {
 	case b := <-f.pool:
-		if cap(b) >= n {
+		if cap(b) >= n && !tooBig(cap(b), n) {
 			return b[:0]
 		}
+		// Too small, or kept from a flood that is over: the GC takes it.
 	default:
 	}
 	return make([]Flow, 0, n)
