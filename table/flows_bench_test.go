@@ -160,7 +160,13 @@ func BenchmarkTickLinks(b *testing.B) {
 // closes the tick, releases the snapshot and resets the delta. ns/flow and
 // B/flow (bytes allocated) are per new flow; live-B/flow is the heap live
 // after the last tick over the flows the table holds.
-func BenchmarkFloodTick(b *testing.B) {
+func BenchmarkFloodTick(b *testing.B) { benchFlood(b, false) }
+
+// BenchmarkFloodAdvance is BenchmarkFloodTick when nobody reads the ticks
+// (Advance instead of Close: -s N before its report).
+func BenchmarkFloodAdvance(b *testing.B) { benchFlood(b, true) }
+
+func benchFlood(b *testing.B, advance bool) {
 	for _, n := range []int{1000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("flows=%d", n), func(b *testing.B) {
 			f := NewFlows(FlowsConfig{})
@@ -176,7 +182,11 @@ func BenchmarkFloodTick(b *testing.B) {
 				}
 				f.Merge(d)
 				d.Reset()
-				f.Close((f.Tick() + 1) * 2 * sec).Release()
+				if end := (f.Tick() + 1) * 2 * sec; advance {
+					f.Advance(end)
+				} else {
+					f.Close(end).Release()
+				}
 			}
 			// Warm up to the flood's steady state: the table full, or
 			// holding 20 ticks of it, the oldest about to expire.
