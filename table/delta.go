@@ -176,6 +176,9 @@ func (d *Delta) insert(p *packed, h, i uint64) *deltaEntry {
 	}
 	if 2*(len(d.ents)+1) > len(d.index) {
 		d.reindex(2 * len(d.index))
+		// The entries grow with the index, in one step: append's
+		// 1.25x steps would copy a flood's entries several times over.
+		d.ents = slices.Grow(d.ents, len(d.index)/2-len(d.ents))
 		return d.lookup(p, h)
 	}
 	d.ents = append(d.ents, deltaEntry{k: *p, h: h})

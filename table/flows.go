@@ -766,7 +766,7 @@ func sumLinks(fl *Flow) {
 func (f *Flows) linksBuffer(n int) []FlowLink {
 	select {
 	case b := <-f.lpool:
-		if cap(b) >= n {
+		if cap(b) >= n && !tooBig(cap(b), n) {
 			return b[:0]
 		}
 	default:
