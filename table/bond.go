@@ -48,31 +48,7 @@ func (l *BondLink) Same(o *BondLink) bool {
 	}
 	return l.Master == o.Master && l.Mode == o.Mode && l.Policy == o.Policy &&
 		l.Config == o.Config && l.Why == o.Why && l.Self == o.Self &&
-		equalStrings(l.Members, o.Members) && equalInts(l.Usable, o.Usable)
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+		slices.Equal(l.Members, o.Members) && slices.Equal(l.Usable, o.Usable)
 }
 
 // reasonSlots is how many bondhash reasons a BondDelta tells apart.
@@ -121,7 +97,7 @@ func (d *Delta) bond(l *BondLink) *BondDelta {
 		b = newBondDelta(l)
 		d.Bond = b
 	case b.Link == l:
-	case b.Link.Master == l.Master && b.Link.Self == l.Self && equalStrings(b.Link.Members, l.Members):
+	case b.Link.Master == l.Master && b.Link.Self == l.Self && slices.Equal(b.Link.Members, l.Members):
 		b.Link = l
 	default:
 		b = newBondDelta(l)
@@ -290,7 +266,7 @@ func (f *Flows) mergeBond(b *BondDelta, t int64) {
 	case a == nil:
 		a = newBondAcc(l)
 		f.bonds = append(f.bonds, a)
-	case !equalStrings(a.link.Members, l.Members):
+	case !slices.Equal(a.link.Members, l.Members):
 		*a = *newBondAcc(l)
 	}
 	a.link = l
