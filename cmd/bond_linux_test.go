@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"strings"
 	"testing"
 
@@ -177,34 +176,7 @@ func TestLiveBondCheck(t *testing.T) {
 // loaded), every transmitted packet leaves by the link the kernel's
 // formula names: no disagreement.
 func TestLiveRealBondCheck(t *testing.T) {
-	if _, err := os.Stat("/sys/class/net/bonding_masters"); err != nil {
-		t.Skipf("skipping: no bonding driver here (%v); the fake-sysfs test TestLiveBondCheck runs instead", err)
-	}
-	cns, gns := netns.NewT(t), netns.NewT(t)
-	va, vb := netns.NewVethT(t, cns, gns), netns.NewVethT(t, cns, gns)
-	bond, br := netns.IfName("bd"), netns.IfName("br")
-	steps := []struct {
-		ns   *netns.NS
-		args []string
-	}{
-		{cns, []string{"link", "add", bond, "type", "bond", "mode", "balance-xor", "xmit_hash_policy", "layer3+4", "miimon", "100"}},
-		{cns, []string{"link", "set", va.A, "down"}},
-		{cns, []string{"link", "set", vb.A, "down"}},
-		{cns, []string{"link", "set", va.A, "master", bond}},
-		{cns, []string{"link", "set", vb.A, "master", bond}},
-		{cns, []string{"link", "set", bond, "up"}},
-		{cns, []string{"addr", "add", "10.63.0.1/24", "dev", bond}},
-		{gns, []string{"link", "add", br, "type", "bridge"}},
-		{gns, []string{"link", "set", va.B, "master", br}},
-		{gns, []string{"link", "set", vb.B, "master", br}},
-		{gns, []string{"link", "set", br, "up"}},
-		{gns, []string{"addr", "add", "10.63.0.2/24", "dev", br}},
-	}
-	for _, s := range steps {
-		if err := s.ns.IP(s.args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cns, gns, _, _, bond := realBondT(t, "10.63.0", "; the fake-sysfs test TestLiveBondCheck runs instead")
 	sink := listenIn(t, gns, "10.63.0.2", linkTestPort)
 	warm := udpPlan{from: "10.63.0.1", to: "10.63.0.2", ns: cns, n: 1, payload: 1}
 	if err := warm.sendFrom(linkTestPort+9, linkTestPort); err != nil {

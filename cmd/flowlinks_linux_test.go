@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -261,7 +260,7 @@ func TestLinksBridgeSharedMAC(t *testing.T) {
 	cns, p1, p2 := netns.NewT(t), netns.NewT(t), netns.NewT(t)
 	va := netns.NewVethT(t, cns, p1) // va.A: a port in cns, va.B: p1's end
 	vb := netns.NewVethT(t, cns, p2)
-	br := fmt.Sprintf("fobr%d", os.Getpid()%100000)
+	br := netns.IfName("br")
 	const mac, host, moved = "02:fa:5e:00:00:01", "10.64.0.1", "10.64.0.9"
 	for _, c := range []struct {
 		ns   *netns.NS

@@ -298,34 +298,7 @@ func TestLinksCountEachLinkOnce(t *testing.T) {
 // the two links and not on the bond: every datagram is counted once, on
 // one link, and the links' sums are the totals.
 func TestLinksRealBond(t *testing.T) {
-	if _, err := os.Stat("/sys/class/net/bonding_masters"); err != nil {
-		t.Skipf("skipping: no bonding driver here (%v)", err)
-	}
-	cns, gns := netns.NewT(t), netns.NewT(t)
-	va, vb := netns.NewVethT(t, cns, gns), netns.NewVethT(t, cns, gns)
-	bond, br := netns.IfName("bd"), netns.IfName("br")
-	steps := []struct {
-		ns   *netns.NS
-		args []string
-	}{
-		{cns, []string{"link", "add", bond, "type", "bond", "mode", "balance-xor", "xmit_hash_policy", "layer3+4", "miimon", "100"}},
-		{cns, []string{"link", "set", va.A, "down"}},
-		{cns, []string{"link", "set", vb.A, "down"}},
-		{cns, []string{"link", "set", va.A, "master", bond}},
-		{cns, []string{"link", "set", vb.A, "master", bond}},
-		{cns, []string{"link", "set", bond, "up"}},
-		{cns, []string{"addr", "add", "10.62.0.1/24", "dev", bond}},
-		{gns, []string{"link", "add", br, "type", "bridge"}},
-		{gns, []string{"link", "set", va.B, "master", br}},
-		{gns, []string{"link", "set", vb.B, "master", br}},
-		{gns, []string{"link", "set", br, "up"}},
-		{gns, []string{"addr", "add", "10.62.0.2/24", "dev", br}},
-	}
-	for _, s := range steps {
-		if err := s.ns.IP(s.args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cns, gns, va, vb, bond := realBondT(t, "10.62.0", "")
 	// Many source ports, so that layer3+4 spreads the flows over both links.
 	const flows, per = 16, 5
 	var plans []udpPlan
@@ -524,4 +497,41 @@ func TestLinksJoinBond(t *testing.T) {
 	if r.Capture.Packets != all || r.Capture.Counted != all {
 		t.Errorf("capture %+v, want exactly the %d datagrams, each once", r.Capture, all)
 	}
+}
+
+// realBondT builds, where the bonding driver exists, a balance-xor
+// layer3+4 bond of two veth links in a new namespace (address NET.1/24)
+// and a bridge of their peers in another (NET.2/24); it skips the test
+// elsewhere, saying so with why.
+func realBondT(t *testing.T, net3, why string) (cns, gns *netns.NS, va, vb *netns.Veth, bond string) {
+	t.Helper()
+	if _, err := os.Stat("/sys/class/net/bonding_masters"); err != nil {
+		t.Skipf("skipping: no bonding driver here (%v)%s", err, why)
+	}
+	cns, gns = netns.NewT(t), netns.NewT(t)
+	va, vb = netns.NewVethT(t, cns, gns), netns.NewVethT(t, cns, gns)
+	bond, br := netns.IfName("bd"), netns.IfName("br")
+	steps := []struct {
+		ns   *netns.NS
+		args []string
+	}{
+		{cns, []string{"link", "add", bond, "type", "bond", "mode", "balance-xor", "xmit_hash_policy", "layer3+4", "miimon", "100"}},
+		{cns, []string{"link", "set", va.A, "down"}},
+		{cns, []string{"link", "set", vb.A, "down"}},
+		{cns, []string{"link", "set", va.A, "master", bond}},
+		{cns, []string{"link", "set", vb.A, "master", bond}},
+		{cns, []string{"link", "set", bond, "up"}},
+		{cns, []string{"addr", "add", net3 + ".1/24", "dev", bond}},
+		{gns, []string{"link", "add", br, "type", "bridge"}},
+		{gns, []string{"link", "set", va.B, "master", br}},
+		{gns, []string{"link", "set", vb.B, "master", br}},
+		{gns, []string{"link", "set", br, "up"}},
+		{gns, []string{"addr", "add", net3 + ".2/24", "dev", br}},
+	}
+	for _, s := range steps {
+		if err := s.ns.IP(s.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cns, gns, va, vb, bond
 }
