@@ -220,9 +220,12 @@ func (lc *liveCapture) setFilter(expr string, snaplen int) error {
 }
 
 func (lc *liveCapture) close() {
+	// Not under mu: closing waits for the readers, which may wait for
+	// the merger, which reads links under mu.
 	lc.mu.Lock()
-	defer lc.mu.Unlock()
-	for _, g := range lc.groups {
+	groups := slices.Clone(lc.groups)
+	lc.mu.Unlock()
+	for _, g := range groups {
 		g.Close()
 	}
 }
