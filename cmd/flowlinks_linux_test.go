@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/fastop/fastop/bench/netns"
@@ -231,15 +229,7 @@ type nfdumpRecord struct {
 // nfdumpRecords stops c and returns its records.
 func nfdumpRecords(t *testing.T, c *collector) []nfdumpRecord {
 	t.Helper()
-	c.drain(t)
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	if err := c.cmd.Wait(); err != nil {
-		t.Fatalf("nfcapd: %v", err)
-	}
-	out, err := exec.Command("nfdump", "-R", c.dir, "-o", "json").CombinedOutput()
-	if err != nil {
-		t.Fatalf("nfdump: %v: %s", err, out)
-	}
+	out := c.stopAndDump(t)
 	var recs []nfdumpRecord
 	if err := json.Unmarshal(out, &recs); err != nil {
 		t.Fatalf("nfdump -o json: %v: %.300s", err, out)

@@ -301,9 +301,9 @@ func (c *collector) flows(t *testing.T) (map[tuple]counts, int) {
 	return got, n
 }
 
-// records is flows, and also counts the records by their "in,out,dir"
-// columns (ingress and egress ifindex, flowDirection).
-func (c *collector) records(t *testing.T) (map[tuple]counts, int, map[string]int) {
+// stopAndDump waits for what was sent, stops nfcapd and returns every
+// record it stored, as nfdump's JSON.
+func (c *collector) stopAndDump(t *testing.T) []byte {
 	t.Helper()
 	c.drain(t)
 	c.cmd.Process.Signal(syscall.SIGTERM)
@@ -314,6 +314,14 @@ func (c *collector) records(t *testing.T) (map[tuple]counts, int, map[string]int
 	if err != nil {
 		t.Fatalf("nfdump: %v: %s", err, out)
 	}
+	return out
+}
+
+// records is flows, and also counts the records by their "in,out,dir"
+// columns (ingress and egress ifindex, flowDirection).
+func (c *collector) records(t *testing.T) (map[tuple]counts, int, map[string]int) {
+	t.Helper()
+	out := c.stopAndDump(t)
 	var recs []struct {
 		Packets uint64 `json:"in_packets"`
 		Bytes   uint64 `json:"in_bytes"`
