@@ -1,9 +1,8 @@
 package table
 
 import (
-	"slices"
-
 	"github.com/fastop/fastop/decode"
+	"github.com/fastop/fastop/ring/slab"
 )
 
 // Counter is bytes and packets in one direction.
@@ -42,9 +41,15 @@ type deltaEntry struct {
 // bits, then the entry's number plus one; 0 is a free word) sized to twice
 // the keys at most, 8 bytes a word: a probe reads the index, then the one
 // entry whose 32-bit tag matches.
+//
+// Entries live in chunks that never move (the first grows up to a chunk
+// by doubling): a flood's first tick grows the delta without copying its
+// entries over and over. Large chunks and indexes come from package slab,
+// on huge pages.
 type Delta struct {
-	index []uint64     // power-of-two sized; see indexWord
-	ents  []deltaEntry // in insertion order
+	index []uint64       // power-of-two sized; see indexWord
+	ents  [][]deltaEntry // chunks of entChunk entries, in insertion order
+	n     int            // entries
 	mask  uint64
 	limit int // most distinct keys; more are folded into other
 
@@ -60,6 +65,16 @@ type Delta struct {
 }
 
 const minDeltaSize = 1024
+
+// A chunk of entries: 1<<16 of 80 bytes, 5 MiB.
+const (
+	entShift = 16
+	entChunk = 1 << entShift
+	entMask  = entChunk - 1
+)
+
+// ent returns entry j.
+func (d *Delta) ent(j int) *deltaEntry { return &d.ents[j>>entShift][j&entMask] }
 
 // tagMask keeps the part of an index word, or of a hash, that tags a key.
 const tagMask = ^uint64(0xffffffff)
@@ -85,11 +100,11 @@ func (d *Delta) reindex(n int) {
 	if len(d.index) == n {
 		clear(d.index)
 	} else {
-		d.index = make([]uint64, n)
+		d.index = slab.Make[uint64](n)
 	}
 	d.mask = uint64(n - 1)
-	for j := range d.ents {
-		h := d.ents[j].h
+	for j := range d.n {
+		h := d.ent(j).h
 		i := h & d.mask
 		for d.index[i] != 0 {
 			i = (i + 1) & d.mask
@@ -99,7 +114,33 @@ func (d *Delta) reindex(n int) {
 }
 
 // Len returns the number of distinct keys.
-func (d *Delta) Len() int { return len(d.ents) }
+func (d *Delta) Len() int { return d.n }
+
+// room makes room for entries up to n (at most one chunk more).
+func (d *Delta) room(n int) {
+	c := (n - 1) >> entShift
+	for len(d.ents) <= c {
+		d.ents = append(d.ents, nil)
+	}
+	e := d.ents[c]
+	want := n - c<<entShift
+	if cap(e) >= want {
+		return
+	}
+	size := entChunk
+	if c == 0 {
+		// The first chunk doubles, so a small delta stays small.
+		size = max(minDeltaSize/2, 2*cap(e), want)
+		for size&(size-1) != 0 {
+			size &= size - 1
+			size <<= 1
+		}
+		size = min(size, entChunk)
+	}
+	ne := slab.Make[deltaEntry](size)[:len(e)]
+	copy(ne, e)
+	d.ents[c] = ne
+}
 
 // Reserve grows the delta, if needed, to hold n keys without growing
 // again: a spare delta sized like the one it replaces never regrows on the
@@ -112,7 +153,9 @@ func (d *Delta) Reserve(n int) {
 	if size != len(d.index) {
 		d.reindex(size)
 	}
-	d.ents = slices.Grow(d.ents, n-len(d.ents))
+	for c := 0; c<<entShift < n; c++ {
+		d.room(min(n, (c+1)<<entShift))
+	}
 }
 
 // Add counts one packet of bytes (IP length) for k in direction dir.
@@ -161,7 +204,7 @@ func (d *Delta) lookup(p *packed, h uint64) *deltaEntry {
 			return d.insert(p, h, i)
 		}
 		if w&tagMask == tag {
-			if e := &d.ents[uint32(w)-1]; e.k.equal(p) {
+			if e := d.ent(int(uint32(w)) - 1); e.k.equal(p) {
 				return e
 			}
 		}
@@ -170,26 +213,28 @@ func (d *Delta) lookup(p *packed, h uint64) *deltaEntry {
 }
 
 func (d *Delta) insert(p *packed, h, i uint64) *deltaEntry {
-	if d.limit > 0 && len(d.ents) >= d.limit {
+	if d.limit > 0 && d.n >= d.limit {
 		d.Folded++
 		return &d.other
 	}
-	if 2*(len(d.ents)+1) > len(d.index) {
+	if 2*(d.n+1) > len(d.index) {
 		d.reindex(2 * len(d.index))
-		// The entries grow with the index, in one step: append's
-		// 1.25x steps would copy a flood's entries several times over.
-		d.ents = slices.Grow(d.ents, len(d.index)/2-len(d.ents))
 		return d.lookup(p, h)
 	}
-	d.ents = append(d.ents, deltaEntry{k: *p, h: h})
-	d.index[i] = h&tagMask | uint64(len(d.ents))
-	return &d.ents[len(d.ents)-1]
+	c := d.n >> entShift
+	if c == len(d.ents) || len(d.ents[c]) == cap(d.ents[c]) {
+		d.room(d.n + 1)
+	}
+	d.ents[c] = append(d.ents[c], deltaEntry{k: *p, h: h})
+	d.n++
+	d.index[i] = h&tagMask | uint64(d.n)
+	return d.ent(d.n - 1)
 }
 
 // Each calls f for every entry (not the "other" row), in insertion order.
 func (d *Delta) Each(f func(e *DeltaEntry)) {
-	for i := range d.ents {
-		s := &d.ents[i]
+	for i := range d.n {
+		s := d.ent(i)
 		e := DeltaEntry{Key: s.k.key(), Sent: s.sent, Recv: s.recv}
 		f(&e)
 	}
@@ -219,30 +264,32 @@ func (d *Delta) addCounters(p *packed, h uint64, sent, recv *Counter) {
 // once the flood is over (a delta that grows again doubles, as a fresh
 // one would).
 func (d *Delta) Reset() {
-	n := len(d.ents)
+	n := d.n
 	if size := len(d.index); size > minDeltaSize && 16*n < size {
 		size = minDeltaSize
 		for size < 4*n {
 			size *= 2
 		}
-		d.ents = make([]deltaEntry, 0, size/2)
-		d.index = make([]uint64, size)
+		d.ents = d.ents[:0]
+		d.index = slab.Make[uint64](size)
 		d.mask = uint64(size - 1)
 	} else if n > len(d.index)/8 {
 		clear(d.index)
-		d.ents = d.ents[:0]
 	} else {
 		// Few keys: free their words one by one. Each one's word lies
 		// at or after its home (the search goes on past words freed).
-		for j := range d.ents {
-			i := d.ents[j].h & d.mask
+		for j := range n {
+			i := d.ent(j).h & d.mask
 			for uint32(d.index[i]) != uint32(j+1) {
 				i = (i + 1) & d.mask
 			}
 			d.index[i] = 0
 		}
-		d.ents = d.ents[:0]
 	}
+	for c := range d.ents {
+		d.ents[c] = d.ents[c][:0]
+	}
+	d.n = 0
 	d.TX, d.RX = Counter{}, Counter{}
 	d.other = deltaEntry{}
 	d.Folded = 0

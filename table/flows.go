@@ -1,6 +1,10 @@
 package table
 
-import "time"
+import (
+	"time"
+
+	"github.com/fastop/fastop/ring/slab"
+)
 
 // Slots is the length of the history: 20 slots of two seconds, 40 s in all,
 // as iftop keeps.
@@ -15,7 +19,8 @@ var windowSlots = [3]int64{1, 5, 20}
 // DefaultMaxFlows bounds the merged table when the caller sets no limit.
 const DefaultMaxFlows = 1 << 20
 
-// flowRec is one flow in the merged table: 240 bytes. History slots hold
+// flowRec is one flow in the merged table: 256 bytes, four cache lines
+// (records start on a line: see recChunk). History slots hold
 // bytes per direction as uint32 (a single flow would need more than
 // 17 Gbit/s to overflow one); a flow that does overflow moves its history
 // to a uint64 side table (big), so nothing is ever lost.
@@ -26,6 +31,7 @@ type flowRec struct {
 	hist [Slots][2]uint32
 	sent Counter
 	recv Counter
+	_    [16]byte // to 256 bytes: a record never straddles more lines than it has
 }
 
 type bigHist [Slots][2]uint64
@@ -112,10 +118,13 @@ type Flows struct {
 }
 
 // Records live in chunks that never move: growing the table allocates a
-// chunk instead of copying every record.
+// chunk instead of copying every record. A chunk is 4 MiB, from package
+// slab (on huge pages: a flood faults in a chunk 2 MiB at a time); the
+// first one grows to that by doubling, so that a small table stays small.
 const (
-	recChunkBits = 12
+	recChunkBits = 14
 	recChunk     = 1 << recChunkBits
+	recFirst     = 1024 // records in the first chunk at first
 )
 
 func (f *Flows) rec(j int32) *flowRec { return &f.chunks[j>>recChunkBits][j&(recChunk-1)] }
@@ -159,8 +168,8 @@ func (f *Flows) allocIndex(n int) {
 	if len(f.ctrl) == n {
 		clear(f.ctrl) // a sweep of tombstones: no new 10 MB at a million flows
 	} else {
-		f.ctrl = make([]uint8, n)
-		f.idx = make([]int32, n)
+		f.ctrl = slab.Make[uint8](n)
+		f.idx = slab.Make[int32](n)
 	}
 	f.mask = uint64(n - 1)
 	f.tombs = 0
@@ -288,22 +297,10 @@ func (f *Flows) Merge(d *Delta) {
 	// the workers' per-packet path; link 0 needs no bits (nor a copy).
 	link := f.linkOf(d)
 	lbits := uint64(link) << linkShift
-	var lk packed
-	for j := range d.ents {
-		ds := &d.ents[j]
-		h := ds.h // the hash leaves the link out: still right
-		kp := &ds.k
-		if lbits != 0 {
-			lk = ds.k
-			lk[4] |= lbits
-			kp = &lk
+	for _, chunk := range d.ents {
+		for j := range chunk {
+			f.mergeEntry(&chunk[j], lbits, link, t)
 		}
-		r := f.find(kp, h)
-		if r == nil {
-			f.wait(kp, h, ds, link, t)
-			continue
-		}
-		f.addTo(r, &ds.sent, &ds.recv, t)
 	}
 	if d.other.sent.Packets+d.other.recv.Packets > 0 {
 		// The worker's own table was full: each packet it could not
@@ -312,6 +309,25 @@ func (f *Flows) Merge(d *Delta) {
 		f.folded += d.Folded
 	}
 	f.mergeBond(d.Bond, t)
+}
+
+// mergeEntry adds one entry of a delta of link (lbits: the link in a
+// key's bits) to the slot being filled, t.
+func (f *Flows) mergeEntry(ds *deltaEntry, lbits uint64, link int, t int64) {
+	h := ds.h // the hash leaves the link out: still right
+	kp := &ds.k
+	var lk packed
+	if lbits != 0 {
+		lk = ds.k
+		lk[4] |= lbits
+		kp = &lk
+	}
+	r := f.find(kp, h)
+	if r == nil {
+		f.wait(kp, h, ds, link, t)
+		return
+	}
+	f.addTo(r, &ds.sent, &ds.recv, t)
 }
 
 // wait puts a new flow's part in f.pend until the tick is settled.
@@ -383,9 +399,7 @@ func (f *Flows) insert(p *packed, h, i uint64, sibling bool) *flowRec {
 		f.free = f.free[:n-1]
 	} else {
 		j = f.nrecs
-		if int(j)>>recChunkBits == len(f.chunks) {
-			f.chunks = append(f.chunks, make([]flowRec, recChunk))
-		}
+		f.recRoom(j)
 		f.nrecs++
 	}
 	if f.ctrl[i] == ctrlTomb {
@@ -400,6 +414,25 @@ func (f *Flows) insert(p *packed, h, i uint64, sibling bool) *flowRec {
 	r := f.rec(j)
 	*r = flowRec{k: *p, last: int32(f.tick)}
 	return r
+}
+
+// recRoom makes room for record j, the next one handed out.
+func (f *Flows) recRoom(j int32) {
+	c := int(j) >> recChunkBits
+	if c == len(f.chunks) {
+		n := recChunk
+		if c == 0 {
+			n = recFirst
+		}
+		f.chunks = append(f.chunks, slab.Make[flowRec](n))
+		return
+	}
+	if old := f.chunks[c]; int(j)&(recChunk-1) == len(old) {
+		// Only the first chunk is ever short.
+		grown := slab.Make[flowRec](min(2*len(old), recChunk))
+		copy(grown, old)
+		f.chunks[c] = grown
+	}
 }
 
 // reindex rebuilds the index at size slots from the live records.

@@ -76,8 +76,8 @@ func (f *Flows) settle() {
 	t := f.tick
 	p := f.pend
 	all := f.rankBuf[:0]
-	for i := range p.ents {
-		s := &p.ents[i]
+	for i := range p.n {
+		s := p.ent(i)
 		all = append(all, ranked{w: s.sent.Bytes + s.recv.Bytes, last: int32(t), ref: -1 - int32(i)})
 	}
 	if room := f.maxFlows - f.n; room < len(all) {
@@ -111,7 +111,7 @@ func (f *Flows) settle() {
 		}
 		for i := keep; i < len(all); i++ {
 			if all[i].ref < 0 {
-				s := &p.ents[-1-all[i].ref]
+				s := p.ent(int(-1 - all[i].ref))
 				f.addOther(0, &s.sent, &s.recv, t)
 				f.folded++
 			}
@@ -143,11 +143,11 @@ func (f *Flows) settleLinks() {
 	// Newcomers: unit u is all[u]; its parts (indexes into p.ents) are
 	// unitHead[u], then partNext[] down to -1.
 	a := &f.pendAgg
-	a.reset(len(p.ents))
+	a.reset(p.n)
 	f.unitHead = f.unitHead[:0]
-	f.partNext = grow32(f.partNext, len(p.ents))
-	for i := range p.ents {
-		s := &p.ents[i]
+	f.partNext = grow32(f.partNext, p.n)
+	for i := range p.n {
+		s := p.ent(i)
 		q := s.k
 		q[4] &^= linkBits
 		u, found := a.find(&q, int32(len(all)))
@@ -198,7 +198,7 @@ func (f *Flows) settleLinks() {
 		for i := keep; i < len(all); i++ {
 			if all[i].ref < 0 {
 				for j := f.unitHead[-1-all[i].ref]; j >= 0; j = f.partNext[j] {
-					s := &p.ents[j]
+					s := p.ent(int(j))
 					f.addOther(s.k.link(), &s.sent, &s.recv, t)
 				}
 				f.folded++
@@ -241,7 +241,7 @@ func (f *Flows) evictFlow(j int32, t int64) {
 // counts of this tick.
 func (f *Flows) admit(i int32, t int64) {
 	p := f.pend
-	s := &p.ents[i]
+	s := p.ent(int(i))
 	r := f.find(&s.k, s.h)
 	f.addTo(r, &s.sent, &s.recv, t)
 }
