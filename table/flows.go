@@ -19,22 +19,41 @@ var windowSlots = [3]int64{1, 5, 20}
 // DefaultMaxFlows bounds the merged table when the caller sets no limit.
 const DefaultMaxFlows = 1 << 20
 
-// flowRec is one flow in the merged table: 256 bytes, four cache lines
-// (records start on a line: see recChunk). History slots hold
-// bytes per direction as uint32 (a single flow would need more than
-// 17 Gbit/s to overflow one); a flow that does overflow moves its history
-// to a uint64 side table (big), so nothing is ever lost.
+// flowRec is one flow in the merged table: 128 bytes, two cache lines
+// (records start on a line: see recChunk).
+//
+// Its history takes one of three forms. Most flows of a flood, a scan or
+// a burst have traffic in a few slots of the 40 s: their record holds up
+// to inSlots (tick, bytes) entries itself. A flow with traffic in more
+// slots moves its history to a side table of 20 slots (hist, 160 bytes),
+// bytes per direction as uint32; a flow that would overflow one (more
+// than 17 Gbit/s) moves it again, to 20 uint64 slots (big), so nothing
+// is ever lost.
 type flowRec struct {
 	k    packed // k[4] == 0: a free record
-	last int32  // the last tick with traffic; slots after it are stale
-	big  int32  // 1 + index into Flows.bigs, or 0
-	hist [Slots][2]uint32
 	sent Counter
 	recv Counter
-	_    [16]byte // to 256 bytes: a record never straddles more lines than it has
+	last int32           // the last tick with traffic; slots after it are stale
+	hist int32           // 1 + index into Flows.hists, or 0
+	big  int32           // 1 + index into Flows.bigs, or 0 (then hist is 0)
+	in   [inSlots]inSlot // the history while hist and big are 0
+	_    [8]byte         // to 128 bytes: a record never straddles more lines than it has
 }
 
-type bigHist [Slots][2]uint64
+// inSlots is how many slots of history a record holds itself.
+const inSlots = 3
+
+// inSlot is one slot of a record's own history: tick1 is its tick plus
+// one (0: unused); an entry older than the 40 s is free for reuse.
+type inSlot struct {
+	tick1      int32
+	sent, recv uint32
+}
+
+type (
+	smallHist [Slots][2]uint32
+	bigHist   [Slots][2]uint64
+)
 
 type globalSlot struct {
 	tx, rx uint64
@@ -74,8 +93,8 @@ type Flows struct {
 	chunks   [][]flowRec
 	nrecs    int32 // records handed out so far
 	free     []int32
-	bigs     []bigHist
-	bigFree  []int32
+	hists    chunked[smallHist]
+	bigs     chunked[bigHist]
 	maxFlows int
 
 	// Several links: a record is one flow's part on one link (the link in
@@ -117,12 +136,13 @@ type Flows struct {
 	bonds []*bondAcc // per bond whose links workers check (bond.go)
 }
 
-// Records live in chunks that never move: growing the table allocates a
+// Records live in chunks that never move once full: growing the table allocates a
 // chunk instead of copying every record. A chunk is 4 MiB, from package
 // slab (on huge pages: a flood faults in a chunk 2 MiB at a time); the
-// first one grows to that by doubling, so that a small table stays small.
+// first one grows to that by doubling, so that a small table stays small
+// (it moves while it grows: hold no record pointer across an insert).
 const (
-	recChunkBits = 14
+	recChunkBits = 15
 	recChunk     = 1 << recChunkBits
 	recFirst     = 1024 // records in the first chunk at first
 )
@@ -466,8 +486,11 @@ func (f *Flows) remove(j int32) {
 	if !f.multi || f.firstPart(&r.k, h) < 0 { // r's slot is a tombstone now
 		f.nflows-- // its last part
 	}
+	if r.hist != 0 {
+		f.hists.release(r.hist)
+	}
 	if r.big != 0 {
-		f.bigFree = append(f.bigFree, r.big)
+		f.bigs.release(r.big)
 	}
 	*r = flowRec{}
 	f.free = append(f.free, j)
@@ -537,14 +560,39 @@ func (f *Flows) addTo(r *flowRec, sent, recv *Counter, t int64) {
 	}
 	r.sent.addCounter(sent)
 	r.recv.addCounter(recv)
-	f.addSlot(r, t%Slots, sent.Bytes, recv.Bytes)
+	f.addSlot(r, t, sent.Bytes, recv.Bytes)
 }
 
-// addSlot adds bytes sent and received to one history slot of r, moving
-// r's history to the uint64 side table if a uint32 would overflow.
-func (f *Flows) addSlot(r *flowRec, slot int64, sent, recv uint64) {
+// addSlot adds bytes sent and received to r's slot of tick t (one of the
+// last Slots ticks), moving r's history to a larger form when its own
+// entries are all taken or a uint32 would overflow.
+func (f *Flows) addSlot(r *flowRec, t int64, sent, recv uint64) {
+	if r.hist == 0 && r.big == 0 {
+		free := -1
+		for i := range r.in {
+			e := &r.in[i]
+			if int64(e.tick1) == t+1 {
+				s, v := uint64(e.sent)+sent, uint64(e.recv)+recv
+				if s <= 0xffffffff && v <= 0xffffffff {
+					e.sent, e.recv = uint32(s), uint32(v)
+					return
+				}
+				free = -2 // overflow: move on
+				break
+			}
+			if free == -1 && (e.tick1 == 0 || f.tick-int64(e.tick1-1) >= Slots) {
+				free = i // unused, or older than the history
+			}
+		}
+		if free >= 0 && sent <= 0xffffffff && recv <= 0xffffffff {
+			r.in[free] = inSlot{tick1: int32(t + 1), sent: uint32(sent), recv: uint32(recv)}
+			return
+		}
+		f.makeHist(r)
+	}
+	slot := t % Slots
 	if r.big == 0 {
-		h := &r.hist[slot]
+		h := &f.hists.at(r.hist)[slot]
 		s, v := uint64(h[0])+sent, uint64(h[1])+recv
 		if s <= 0xffffffff && v <= 0xffffffff {
 			h[0], h[1] = uint32(s), uint32(v)
@@ -552,51 +600,74 @@ func (f *Flows) addSlot(r *flowRec, slot int64, sent, recv uint64) {
 		}
 		f.makeBig(r)
 	}
-	b := &f.bigs[r.big-1][slot]
+	b := &f.bigs.at(r.big)[slot]
 	b[0] += sent
 	b[1] += recv
 }
 
-// slot returns r's bytes sent and received in history slot j.
+// slot returns r's bytes sent and received in tick j (one of the last
+// Slots ticks, not after r.last).
 func (f *Flows) slot(r *flowRec, j int64) (sent, recv uint64) {
-	if r.big != 0 {
-		x := &f.bigs[r.big-1][j]
+	switch {
+	case r.big != 0:
+		x := &f.bigs.at(r.big)[j%Slots]
 		return x[0], x[1]
+	case r.hist != 0:
+		x := &f.hists.at(r.hist)[j%Slots]
+		return uint64(x[0]), uint64(x[1])
 	}
-	x := &r.hist[j]
-	return uint64(x[0]), uint64(x[1])
+	for i := range r.in {
+		if e := &r.in[i]; int64(e.tick1) == j+1 {
+			return uint64(e.sent), uint64(e.recv)
+		}
+	}
+	return 0, 0
 }
 
 // clearStale zeroes the slots between r's last tick and t, which hold
-// data from 40 s ago.
+// data from 40 s ago. A record's own entries carry their ticks: nothing
+// to clear.
 func (f *Flows) clearStale(r *flowRec, t int64) {
+	if r.hist == 0 && r.big == 0 {
+		return
+	}
 	from := int64(r.last) + 1
 	if t-int64(r.last) >= Slots {
 		from = t - Slots + 1
 	}
 	for j := from; j <= t; j++ {
 		if r.big != 0 {
-			f.bigs[r.big-1][j%Slots] = [2]uint64{}
+			f.bigs.at(r.big)[j%Slots] = [2]uint64{}
 		} else {
-			r.hist[j%Slots] = [2]uint32{}
+			f.hists.at(r.hist)[j%Slots] = [2]uint32{}
 		}
 	}
 }
 
+// makeHist moves r's own entries of the last Slots ticks to a 20-slot
+// history.
+func (f *Flows) makeHist(r *flowRec) {
+	r.hist = f.hists.alloc()
+	h := f.hists.at(r.hist)
+	*h = smallHist{}
+	for _, e := range r.in {
+		if e.tick1 > 0 && f.tick-int64(e.tick1-1) < Slots {
+			h[(e.tick1-1)%Slots] = [2]uint32{e.sent, e.recv}
+		}
+	}
+	r.in = [inSlots]inSlot{}
+}
+
+// makeBig moves r's history to uint64 slots.
 func (f *Flows) makeBig(r *flowRec) {
-	var b bigHist
-	for i := range r.hist {
-		b[i][0], b[i][1] = uint64(r.hist[i][0]), uint64(r.hist[i][1])
+	h := f.hists.at(r.hist)
+	r.big = f.bigs.alloc()
+	b := f.bigs.at(r.big)
+	for i := range h {
+		b[i][0], b[i][1] = uint64(h[i][0]), uint64(h[i][1])
 	}
-	if n := len(f.bigFree); n > 0 {
-		r.big = f.bigFree[n-1]
-		f.bigFree = f.bigFree[:n-1]
-		f.bigs[r.big-1] = b
-	} else {
-		f.bigs = append(f.bigs, b)
-		r.big = int32(len(f.bigs))
-	}
-	r.hist = [Slots][2]uint32{}
+	f.hists.release(r.hist)
+	r.hist = 0
 }
 
 func (c *Counter) addCounter(o *Counter) {
@@ -622,8 +693,29 @@ func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 	last := min(int64(r.last), t)
 	var s [3]uint64
 	var v [3]uint64
+	if r.hist == 0 && r.big == 0 {
+		for i := range r.in {
+			e := &r.in[i]
+			j := int64(e.tick1) - 1
+			if e.tick1 == 0 || j <= t-Slots || j > last {
+				continue
+			}
+			s[2] += uint64(e.sent)
+			v[2] += uint64(e.recv)
+			if j > t-5 {
+				s[1] += uint64(e.sent)
+				v[1] += uint64(e.recv)
+				if j == t {
+					s[0] += uint64(e.sent)
+					v[0] += uint64(e.recv)
+				}
+			}
+		}
+		sent.Win, recv.Win = s, v
+		return
+	}
 	for j := max(t-Slots+1, 0); j <= last; j++ {
-		a, b := f.slot(r, j%Slots)
+		a, b := f.slot(r, j)
 		s[2] += a
 		v[2] += b
 		if j > t-5 {

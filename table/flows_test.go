@@ -3,6 +3,7 @@ package table
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -228,8 +229,24 @@ func TestDeltaLimitFolds(t *testing.T) {
 }
 
 // The merged table agrees with a direct computation over a random stream.
+// TestFlowsAgainstModel replays random traffic and checks every tick's
+// snapshot against a model. Dense traffic moves histories out of their
+// records (and some to 64 bits); sparse traffic keeps most flows in
+// their records' own few slots, reused as they age.
 func TestFlowsAgainstModel(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
+	for _, tt := range []struct {
+		name          string
+		hosts, events int // distinct left hosts; most events per tick
+		big           bool
+	}{
+		{"dense", 8, 50, false}, {"sparse", 200, 30, false}, {"mixed", 30, 50, false}, {"dense 64-bit", 8, 50, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) { flowsAgainstModel(t, tt.hosts, tt.events, tt.big) })
+	}
+}
+
+func flowsAgainstModel(t *testing.T, hosts, events int, big bool) {
+	r := rand.New(rand.NewPCG(1, uint64(hosts)))
 	type ev struct {
 		tick int64
 		key  Key
@@ -239,20 +256,27 @@ func TestFlowsAgainstModel(t *testing.T) {
 	var evs []ev
 	const ticks = 60
 	for tick := int64(0); tick < ticks; tick++ {
-		for range r.IntN(50) {
-			evs = append(evs, ev{tick, key4(byte(r.IntN(8)), byte(r.IntN(3)), 1, uint16(r.IntN(2))), r.IntN(2) == 0, uint32(r.IntN(1500) + 1)})
+		for range r.IntN(events) {
+			n := uint32(r.IntN(1500) + 1)
+			if big && r.IntN(4) == 0 {
+				n = 1<<31 + uint32(r.IntN(1<<30)) // two overflow a slot's uint32
+			}
+			evs = append(evs, ev{tick, key4(byte(r.IntN(hosts)), byte(r.IntN(3)), 1, uint16(r.IntN(2))), r.IntN(2) == 0, n})
 		}
 	}
 	f := NewFlows(FlowsConfig{})
-	d := NewDelta(0)
+	// Two workers: a flow's slot may be added to twice in a tick.
+	ds := [2]*Delta{NewDelta(0), NewDelta(0)}
 	i := 0
 	for tick := int64(0); tick < ticks; tick++ {
 		for ; i < len(evs) && evs[i].tick == tick; i++ {
 			e := evs[i]
-			d.Add(&e.key, DirOut, e.sent, e.n)
+			ds[r.IntN(2)].Add(&e.key, DirOut, e.sent, e.n)
 		}
-		f.Merge(d)
-		d.Reset()
+		for _, d := range ds {
+			f.Merge(d)
+			d.Reset()
+		}
 		s := f.Close((tick + 1) * 2 * sec)
 
 		// Model: per key, bytes per tick; a flow lives while it had
@@ -513,5 +537,13 @@ func TestFlowsAddInterface(t *testing.T) {
 	checkLinks(t, &fl, 2)
 	if len(fl.Links) != 2 || fl.Links[0].Link != 0 || fl.Links[0].Sent.Bytes != 200 || fl.Links[1].Link != 1 || fl.Links[1].Recv.Bytes != 30 {
 		t.Errorf("flow %+v %+v, parts %+v; want eth0 sent 200, eth1 received 30", fl.Sent, fl.Recv, fl.Links)
+	}
+}
+
+// TestFlowRecSize keeps a record at two cache lines: the flood's memory
+// and the merger's misses grow with it.
+func TestFlowRecSize(t *testing.T) {
+	if n := reflect.TypeFor[flowRec]().Size(); n != 128 {
+		t.Fatalf("flowRec is %d bytes, want 128", n)
 	}
 }

@@ -88,7 +88,7 @@ func (f *Flows) settle() {
 			}
 			var win uint64
 			for i := max(t-Slots+1, 0); i <= min(int64(r.last), t); i++ {
-				a, b := f.slot(r, i%Slots)
+				a, b := f.slot(r, i)
 				win += a + b
 			}
 			all = append(all, ranked{w: win, last: r.last, ref: j})
@@ -175,7 +175,7 @@ func (f *Flows) settleLinks() {
 			}
 			x := &all[units+int(g)]
 			for i := max(t-Slots+1, 0); i <= min(int64(r.last), t); i++ {
-				a, b := f.slot(r, i%Slots)
+				a, b := f.slot(r, i)
 				x.w += a + b
 			}
 			x.last = max(x.last, r.last)
@@ -262,8 +262,8 @@ func (f *Flows) evict(j int32, t int64) {
 	o.sent.addCounter(&r.sent)
 	o.recv.addCounter(&r.recv)
 	for i := max(t-Slots+1, 0); i <= int64(r.last); i++ {
-		a, b := f.slot(r, i%Slots)
-		f.addSlot(o, i%Slots, a, b)
+		a, b := f.slot(r, i)
+		f.addSlot(o, i, a, b)
 	}
 	f.remove(j)
 }
