@@ -778,8 +778,12 @@ func (f *Flows) Snapshot(end int64) *Snapshot {
 			if r.k[4] == 0 || t-int64(r.last) >= Slots {
 				return // free, or expires at rotate
 			}
-			s.Flows = append(s.Flows, Flow{Key: r.k.key()})
+			// Field by field into the buffer's room: appending a whole
+			// Flow, a type with a pointer, copies it under the GC's
+			// write barrier while a collection runs.
+			s.Flows = s.Flows[:len(s.Flows)+1]
 			fl := &s.Flows[len(s.Flows)-1]
+			fl.Key, fl.Links = r.k.key(), nil
 			f.windows(r, t, &fl.Sent, &fl.Recv)
 		})
 		if o := &f.other[0]; f.otherOn != 0 && t-int64(o.last) < Slots {
@@ -911,7 +915,9 @@ func (f *Flows) flowsBuffer(n int) []Flow {
 		// Too small, or kept from a flood that is over: the GC takes it.
 	default:
 	}
-	return make([]Flow, 0, n)
+	b := make([]Flow, 0, n)
+	slab.Advise(b[:n]) // fresh memory: on huge pages, if large
+	return b
 }
 
 // peak returns the largest slot rates of the history. A partial slot

@@ -52,3 +52,15 @@ func hasPointers(t reflect.Type) bool {
 	}
 	return true // pointers, slices, strings, maps, channels, funcs, interfaces
 }
+
+// Advise asks the kernel to back the memory of s with huge pages where s
+// covers whole ones: for a large slice of a type with pointers, which
+// Make cannot hold, just allocated and not yet touched (memory already
+// touched keeps its pages). It changes nothing else about s.
+func Advise[T any](s []T) {
+	size := int(reflect.TypeFor[T]().Size()) * len(s)
+	if size < minHuge {
+		return
+	}
+	adviseSlice(s, size)
+}

@@ -26,3 +26,12 @@ func makeHuge[T any](n, size int) []T {
 // addr returns where s's memory begins (tests check its alignment and
 // the pages behind it).
 func addr[T any](s []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s))) }
+
+// adviseSlice advises the whole huge pages within the size bytes of s.
+func adviseSlice[T any](s []T, size int) {
+	p := unsafe.Pointer(unsafe.SliceData(s))
+	off := (HugePage - uintptr(p)%HugePage) % HugePage
+	if n := (uintptr(size) - min(off, uintptr(size))) / HugePage * HugePage; n > 0 {
+		advise(unsafe.Slice((*byte)(unsafe.Add(p, off)), n))
+	}
+}
