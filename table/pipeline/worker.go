@@ -46,7 +46,12 @@ type Worker struct {
 	vm     *filter.VM                      // nil: no filter
 	bond   *atomic.Pointer[table.BondLink] // nil: the link is no bond's
 	bl     *table.BondLink                 // what bond held at the batch's start
+	pend   [pendBatch]table.Pending        // classified, waiting to be counted (Process)
 }
+
+// pendBatch is how many packets Process classifies before counting them:
+// enough for the table's cache misses to overlap, few enough to stay in L1.
+const pendBatch = 16
 
 // BondLinks holds, per source, the bond configuration that workers check
 // the source's transmitted packets against. The refresher swaps a
@@ -112,10 +117,23 @@ func (w *Worker) Process(recs []ring.Record) {
 	if w.bond != nil {
 		w.bl = w.bond.Load()
 	}
+	d := w.delta
+	n := 0
 	for i := range recs {
-		w.record(&recs[i])
+		if !w.decode(&recs[i]) {
+			continue
+		}
+		if d.Prepare(w.cls, &w.pkt, &w.pend[n]) == table.DirIgnored {
+			d.Capture.Ignored++
+			continue
+		}
+		if n++; n == len(w.pend) {
+			d.CountPending(w.pend[:n])
+			n = 0
+		}
 	}
-	w.delta.Capture.Packets += uint64(len(recs))
+	d.CountPending(w.pend[:n])
+	d.Capture.Packets += uint64(len(recs))
 }
 
 // loadFilter picks up a program swapped in by Filter.Set.
@@ -141,26 +159,33 @@ func (w *Worker) Record(r *ring.Record) {
 
 // record counts r; the caller counts the packet in Capture.Packets.
 func (w *Worker) record(r *ring.Record) {
+	if w.decode(r) && w.delta.Count(w.cls, &w.pkt) == table.DirIgnored {
+		w.delta.Capture.Ignored++
+	}
+}
+
+// decode filters and decodes r into w.pkt, counting what it is in the
+// delta's Capture, and checks a bond's transmitted packet. It reports
+// whether r is an IP packet to classify and count.
+func (w *Worker) decode(r *ring.Record) bool {
 	d := w.delta
 	d.Capture.Bytes += uint64(max(r.Meta.WireLen, uint32(len(r.Data))))
 	if w.vm != nil && w.vm.Run(r.Data, &r.Meta) == 0 {
 		d.Capture.Filtered++
-		return
+		return false
 	}
 	switch err := decode.Frame(r.Data, &r.Meta, &w.pkt); err {
 	case nil:
 	case decode.ErrNotIP:
 		d.Capture.NotIP++
-		return
+		return false
 	default:
 		d.Capture.Undecodable++
-		return
+		return false
 	}
 	if w.bl != nil && w.pkt.PktType == decode.PktOutgoing {
 		// The link transmitted it: did the bond's formula choose it?
 		d.CheckBond(w.bl, &w.pkt, r.Meta.VLANOK)
 	}
-	if d.Count(w.cls, &w.pkt) == table.DirIgnored {
-		d.Capture.Ignored++
-	}
+	return true
 }

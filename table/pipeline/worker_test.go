@@ -41,6 +41,65 @@ func TestWorkerCountsEveryRecord(t *testing.T) {
 	}
 }
 
+// TestWorkerBatchAsRecord checks that Process, which classifies a batch
+// before counting it, counts exactly what Record counts one packet at a
+// time: every key, direction and counter, over batches that end inside,
+// at and past the pending batch, with packets the rules ignore, a full
+// delta folding into "other", and a mix of directions and repeats.
+func TestWorkerBatchAsRecord(t *testing.T) {
+	cls := table.NewClassifier(table.ClassifierConfig{NetFilter: netip.MustParsePrefix("10.0.0.0/24")})
+	var recs []ring.Record
+	for i := range 300 {
+		a := netip.AddrFrom4([4]byte{10, 0, 0, byte(1 + i%7)})
+		b := netip.AddrFrom4([4]byte{192, 168, 0, byte(i % 13)})
+		if i%3 == 0 {
+			a, b = b, a
+		}
+		if i%11 == 0 {
+			a = netip.AddrFrom4([4]byte{192, 168, 1, byte(i)}) // both ends outside -F: ignored
+		}
+		data := udpFrame(a, b, uint16(1000+i%5), 53, 46+i%40)
+		recs = append(recs, ring.Record{Data: data, Meta: decode.Meta{Link: decode.LinkEthernet, WireLen: uint32(len(data)), PktType: decode.PktUnknown}})
+	}
+	for _, limit := range []int{0, 20} {
+		for _, size := range []int{1, 7, pendBatch, pendBatch + 1, 100, len(recs)} {
+			batched, single := NewWorker(cls, 0), NewWorker(cls, 0)
+			batched.delta, single.delta = table.NewDelta(limit), table.NewDelta(limit)
+			for i := 0; i < len(recs); i += size {
+				batched.Process(recs[i:min(i+size, len(recs))])
+			}
+			for i := range recs {
+				single.Record(&recs[i])
+			}
+			got, want := deltaMap(batched.Delta()), deltaMap(single.Delta())
+			if len(got) != len(want) || len(want) == 0 {
+				t.Fatalf("limit %d, batches of %d: %d keys, one at a time %d", limit, size, len(got), len(want))
+			}
+			for k, e := range want {
+				if got[k] != e {
+					t.Fatalf("limit %d, batches of %d: %+v: %+v, one at a time %+v", limit, size, k, got[k], e)
+				}
+			}
+			bd, sd := batched.Delta(), single.Delta()
+			bs, br := bd.Other()
+			ss, sr := sd.Other()
+			if bd.Counts() != sd.Counts() || bd.TX != sd.TX || bd.RX != sd.RX || bs != ss || br != sr || bd.Folded != sd.Folded {
+				t.Fatalf("limit %d, batches of %d: %+v %+v %+v other %+v %+v, one at a time %+v %+v %+v other %+v %+v",
+					limit, size, bd.Counts(), bd.TX, bd.RX, bs, br, sd.Counts(), sd.TX, sd.RX, ss, sr)
+			}
+			if c := bd.Counts(); c.Ignored == 0 || c.Counted == 0 || (limit > 0 && bd.Folded == 0) {
+				t.Fatalf("limit %d: the traffic does not exercise every path: %+v, folded %d", limit, c, bd.Folded)
+			}
+		}
+	}
+}
+
+func deltaMap(d *table.Delta) map[table.Key]table.DeltaEntry {
+	m := map[table.Key]table.DeltaEntry{}
+	d.Each(func(e *table.DeltaEntry) { m[e.Key] = *e })
+	return m
+}
+
 func TestWorkerNoAllocs(t *testing.T) {
 	w := NewWorker(table.NewClassifier(table.ClassifierConfig{}), 0)
 	recs := flowRecords(1000)
