@@ -319,6 +319,18 @@ func (d *Delta) addCounters(p *packed, h uint64, sent, recv *Counter) {
 	s.recv.addCounter(recv)
 }
 
+// Shrink empties the delta and lets go of its memory, but for a small
+// index: for a delta that will see no more traffic, before the last and
+// largest snapshot of a run.
+func (d *Delta) Shrink() {
+	d.Reset()
+	d.ents = nil
+	if len(d.index) > minDeltaSize {
+		d.index = make([]uint64, minDeltaSize)
+		d.mask = minDeltaSize - 1
+	}
+}
+
 // Reset empties the delta for reuse. It keeps its memory, unless the tick
 // used less than an eighth of it: then the index and the entries shrink to
 // what twice this tick's keys need, so the memory a flood took goes back

@@ -761,6 +761,14 @@ func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 	sent.Win, recv.Win = s, v
 }
 
+// Trim lets go of scratch memory that only the coming ticks would reuse
+// (the table of newcomers waiting while the table is full, the ranking
+// buffer): for the last snapshot of a run.
+func (f *Flows) Trim() {
+	f.settle()
+	f.pend, f.rankBuf = nil, nil
+}
+
 // Close ends the slot being filled at time end (Unix ns; normally the slot
 // start plus SlotDuration, earlier for the partial slot at the end of a
 // file or of a timed run), returns a Snapshot of the table, expires flows

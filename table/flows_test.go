@@ -383,6 +383,32 @@ func TestDeltaReset(t *testing.T) {
 	}
 }
 
+// TestDeltaShrink lets a flood's delta go small and uses it again.
+func TestDeltaShrink(t *testing.T) {
+	d := NewDelta(0)
+	for i := range 200_000 {
+		k := key4(byte(i), byte(i>>8), uint16(i>>16), 1)
+		d.Add(&k, DirOut, true, 10)
+	}
+	d.Shrink()
+	if d.Len() != 0 || len(d.index) != minDeltaSize || d.ents != nil || d.TX != (Counter{}) {
+		t.Fatalf("after Shrink: %d keys, index %d words, %d chunks, TX %+v", d.Len(), len(d.index), len(d.ents), d.TX)
+	}
+	k := key4(1, 2, 3, 4)
+	d.Add(&k, DirIn, false, 7)
+	d.Add(&k, DirIn, false, 7)
+	n := 0
+	d.Each(func(e *DeltaEntry) {
+		n++
+		if e.Key != k || e.Recv != (Counter{Bytes: 14, Packets: 2}) {
+			t.Fatalf("after Shrink: %+v", e)
+		}
+	})
+	if n != 1 || d.RX.Packets != 2 {
+		t.Fatalf("after Shrink: %d entries, RX %+v", n, d.RX)
+	}
+}
+
 func TestDeltaNoAllocsSteadyState(t *testing.T) {
 	d := NewDelta(0)
 	keys := make([]Key, 500)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -260,9 +261,35 @@ func (e *Engine) Wait(end int64) *table.Snapshot {
 	if e.cfg.OnClose != nil {
 		e.cfg.OnClose(e.flows)
 	}
+	// The members are done: their spare deltas go.
+	e.mu.Lock()
+	for _, m := range e.members {
+		for len(m.spare) > 0 {
+			(<-m.spare).Shrink()
+		}
+	}
+	e.mu.Unlock()
+	freeForFinal(e.flows)
 	s := e.flows.Snapshot(end)
 	s.Members = e.Len()
 	return s
+}
+
+// finalFreeFlows is the table size from which a run's final snapshot is
+// preceded by giving freed memory back to the system.
+const finalFreeFlows = 100_000
+
+// freeForFinal gives the memory the run no longer needs (the workers'
+// tables, the merger's scratch) back to the system before the final
+// snapshot, the run's largest allocation: after a flood the peak is then
+// the table and one snapshot, not both plus every worker's tick tables.
+// Below finalFreeFlows the collection it forces is not worth it.
+func freeForFinal(f *table.Flows) {
+	if f.Len() < finalFreeFlows {
+		return
+	}
+	f.Trim()
+	debug.FreeOSMemory()
 }
 
 // merge is the merger goroutine.

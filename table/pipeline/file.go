@@ -515,6 +515,10 @@ func (r *fileRun) closeTick(end int64) error {
 
 func (r *fileRun) final(end int64) error {
 	r.mergeAll()
+	for _, w := range r.workers {
+		w.Delta().Shrink()
+	}
+	freeForFinal(r.flows)
 	snap := r.flows.Snapshot(end)
 	snap.Members = len(r.workers)
 	snap.Outliers = r.outliers
