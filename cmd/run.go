@@ -60,6 +60,7 @@ type reporter struct {
 	json  bool
 	text  report.TextOptions
 	jopts report.JSONOptions
+	rep   report.Reporter // its rows and output, reused from one report to the next
 	err   error
 }
 
@@ -97,10 +98,11 @@ func (r *reporter) report(s *table.Snapshot) error {
 	if r.err != nil {
 		return r.err
 	}
+	// Write errors stick in r.w; Flush returns them.
 	if r.json {
-		r.w.Write(report.AppendJSON(nil, s, &r.jopts))
+		r.rep.WriteJSON(r.w, s, &r.jopts)
 	} else {
-		r.w.Write(report.AppendText(nil, s, &r.text))
+		r.rep.WriteText(r.w, s, &r.text)
 	}
 	s.Release()
 	r.err = r.w.Flush()

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+
+	"github.com/fastop/fastop/ring/slab"
 )
 
 // PortDisplay says which ports a row keeps (iftop's port-display).
@@ -52,6 +54,13 @@ func (v View) DisplayKey(k Key) Key {
 // summed, in link order.
 func (s *Snapshot) Rows(v View, dst []Flow) []Flow {
 	dst = dst[:0]
+	if cap(dst) < len(s.Flows) {
+		// At most a row per flow: one allocation, kept by the caller
+		// for the next tick, rather than growth steps a flood would
+		// repeat as garbage.
+		dst = make([]Flow, 0, len(s.Flows))
+		slab.Advise(dst[:len(s.Flows)])
+	}
 	if v == (View{Ports: PortsOn}) {
 		return append(dst, s.Flows...)
 	}
@@ -127,9 +136,9 @@ func (a *aggregator) mergeLinks(flows, rows []Flow, v View) {
 // over packed keys, reused between calls, so aggregating 100,000 flows
 // every tick neither allocates nor hashes through a Go map.
 type aggregator struct {
-	ctrl []uint8
-	keys []packed
-	rows []int32
+	ctrl []uint8  // per slot: ctrlEmpty or ctrlTag(hash)
+	rows []int32  // per slot: its row
+	keys []packed // per row: its key (rows are claimed in order: 0, 1, ...)
 	mask uint64
 
 	rowOf []int32  // Rows: each flow's row
@@ -144,28 +153,33 @@ func (a *aggregator) reset(n int) {
 	for size < 2*n {
 		size *= 2
 	}
+	a.keys = a.keys[:0]
 	if len(a.ctrl) != size {
-		a.ctrl = make([]uint8, size)
-		a.keys = make([]packed, size)
-		a.rows = make([]int32, size)
+		a.ctrl = slab.Make[uint8](size)
+		a.rows = slab.Make[int32](size)
 		a.mask = uint64(size - 1)
 		return
 	}
 	clear(a.ctrl)
 }
 
-// find returns the row of p, or claims row next for it.
+// find returns the row of p, or claims row next for it: the next row
+// in order (the number of rows claimed so far), or -1 to claim none.
 func (a *aggregator) find(p *packed, next int32) (int32, bool) {
 	h := p.hash()
 	tag := ctrlTag(h)
 	for i := h & a.mask; ; i = (i + 1) & a.mask {
 		switch a.ctrl[i] {
 		case tag:
-			if a.keys[i].equal(p) {
-				return a.rows[i], true
+			if r := a.rows[i]; a.keys[r].equal(p) {
+				return r, true
 			}
 		case ctrlEmpty:
-			a.ctrl[i], a.keys[i], a.rows[i] = tag, *p, next
+			if next != int32(len(a.keys)) {
+				panic("table: aggregator rows claimed out of order")
+			}
+			a.ctrl[i], a.rows[i] = tag, next
+			a.keys = append(a.keys, *p)
 			return next, false
 		}
 	}

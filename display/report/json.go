@@ -27,20 +27,20 @@ type JSONOptions struct {
 // 100k rows is about 30 MB, which need not be held at once.
 const jsonChunk = 64 << 10
 
-// writeJSON writes one report for s as a single line of JSON (NDJSON). The
+// WriteJSON writes one report for s as a single line of JSON (NDJSON). The
 // schema is in JSON.md. It is written by hand in one pass, in writes of about
 // 64 KiB, so 100k rows cost one sort and a few appends each. The caller
 // flushes w after each report.
-func (r *reporter) writeJSON(w io.Writer, s *table.Snapshot, o *JSONOptions) error {
+func (r *Reporter) WriteJSON(w io.Writer, s *table.Snapshot, o *JSONOptions) error {
 	var err error
 	r.buf, r.rows, err = appendJSON(r.buf[:0], r.rows, s, o, w)
 	return err
 }
 
-// writeJSON writes one JSON report with a fresh reporter.
+// writeJSON writes one JSON report with a fresh Reporter.
 func writeJSON(w io.Writer, s *table.Snapshot, o *JSONOptions) error {
-	var r reporter
-	return r.writeJSON(w, s, o)
+	var r Reporter
+	return r.WriteJSON(w, s, o)
 }
 
 // AppendJSON appends the line writeJSON writes, newline included.

@@ -283,16 +283,16 @@ func TestJSONEmpty(t *testing.T) {
 }
 
 // TestJSONChunkedWrites checks that the streamed report of a large table,
-// written in many chunks by a reused reporter, is the same line AppendJSON
+// written in many chunks by a reused Reporter, is the same line AppendJSON
 // builds.
 func TestJSONChunkedWrites(t *testing.T) {
 	s := displaytest.BigSnapshot(3000)
 	o := &JSONOptions{View: table.View{Ports: table.PortsOn}, Sort: display.Sort2s}
 	want := AppendJSON(nil, s, o)
-	var rep reporter
+	var rep Reporter
 	for range 2 {
 		var cw countingWriter
-		if err := rep.writeJSON(&cw, s, o); err != nil {
+		if err := rep.WriteJSON(&cw, s, o); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(cw.Bytes(), want) {
@@ -347,12 +347,12 @@ func TestJSONGolden(t *testing.T) {
 func BenchmarkWriteJSON100k(b *testing.B) {
 	s := displaytest.BigSnapshot(100_000)
 	o := &JSONOptions{View: table.View{Ports: table.PortsOn}}
-	var rep reporter
+	var rep Reporter
 	var w byteCounter
 	b.ReportAllocs()
 	for b.Loop() {
 		w = 0
-		if err := rep.writeJSON(&w, s, o); err != nil {
+		if err := rep.WriteJSON(&w, s, o); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -77,30 +77,30 @@ func (o *TextOptions) unit() display.Unit {
 	return display.Bits
 }
 
-// reporter writes reports and keeps its scratch memory (rows, output)
+// Reporter writes reports and keeps its scratch memory (rows, output)
 // from one report to the next, so a report every 2 s does not reallocate a
-// copy of a large table each time. The zero value is ready; a reporter is
+// copy of a large table each time. The zero value is ready; a Reporter is
 // not safe for concurrent use.
-type reporter struct {
+type Reporter struct {
 	rows []table.Flow
 	buf  []byte
 }
 
-// writeText writes one report for s in iftop's text format, byte for byte
+// WriteText writes one report for s in iftop's text format, byte for byte
 // (docs/iftop.md#text-format), followed by fastop's capture lines
 // (appendCaptureLines), in a single Write. Rows are aggregated under o.View,
 // sorted by o.Sort and limited to o.Limit pairs; each pair takes two lines
 // whatever the screen's line mode. The caller flushes w after each report.
-func (r *reporter) writeText(w io.Writer, s *table.Snapshot, o *TextOptions) error {
+func (r *Reporter) WriteText(w io.Writer, s *table.Snapshot, o *TextOptions) error {
 	r.buf, r.rows = appendText(r.buf[:0], r.rows, s, o)
 	_, err := w.Write(r.buf)
 	return err
 }
 
-// writeText writes one text report with a fresh reporter.
+// writeText writes one text report with a fresh Reporter.
 func writeText(w io.Writer, s *table.Snapshot, o *TextOptions) error {
-	var r reporter
-	return r.writeText(w, s, o)
+	var r Reporter
+	return r.WriteText(w, s, o)
 }
 
 // AppendText appends the report writeText writes.

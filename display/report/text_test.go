@@ -298,16 +298,16 @@ func checkTextShape(t *testing.T, out []byte) {
 }
 
 func TestReporterReuse(t *testing.T) {
-	var rep reporter
+	var rep Reporter
 	big, small := displaytest.BigSnapshot(2000), displaytest.FixtureSnapshot()
 	o := &TextOptions{View: table.View{Ports: table.PortsOn}, Limit: 5}
 	for _, s := range []*table.Snapshot{big, small, big} {
 		var out bytes.Buffer
-		if err := rep.writeText(&out, s, o); err != nil {
+		if err := rep.WriteText(&out, s, o); err != nil {
 			t.Fatal(err)
 		}
 		if want := AppendText(nil, s, o); !bytes.Equal(out.Bytes(), want) {
-			t.Fatalf("reused reporter wrote:\n%s\nwant:\n%s", out.Bytes(), want)
+			t.Fatalf("reused Reporter wrote:\n%s\nwant:\n%s", out.Bytes(), want)
 		}
 	}
 }
@@ -378,11 +378,11 @@ func TestWriteErrors(t *testing.T) {
 func BenchmarkWriteText100k(b *testing.B) {
 	s := displaytest.BigSnapshot(100_000)
 	o := &TextOptions{View: table.View{Ports: table.PortsOn}, Services: naming.BuiltinServices()}
-	var rep reporter
+	var rep Reporter
 	var w byteCounter
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := rep.writeText(&w, s, o); err != nil {
+		if err := rep.WriteText(&w, s, o); err != nil {
 			b.Fatal(err)
 		}
 	}
