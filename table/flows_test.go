@@ -171,6 +171,39 @@ func TestFlowsPeak(t *testing.T) {
 	}
 }
 
+// TestFlowsHistoryForms moves flows through the three forms of history
+// (a record's own slots, 20 uint32 slots, 20 uint64 slots) and back to
+// nothing when they expire: the side tables are given back.
+func TestFlowsHistoryForms(t *testing.T) {
+	f := NewFlows(FlowsConfig{})
+	d := NewDelta(0)
+	sparse, busy, huge := key4(1, 2, 1, 1), key4(1, 2, 2, 2), key4(1, 2, 3, 3)
+	for tick := int64(0); tick < 6; tick++ {
+		if tick < 2 {
+			addN(d, sparse, true, 1, 100)
+		}
+		addN(d, busy, true, 1, 100)
+		addN(d, huge, false, 3, 2<<30)
+		f.Merge(d)
+		d.Reset()
+		s := f.Close((tick + 1) * 2 * sec)
+		for _, fl := range s.Flows {
+			if fl.Key == huge && fl.Recv.Win[Win2s] != 6<<30 {
+				t.Fatalf("tick %d: the 6 GiB flow's last 2 s: %d", tick, fl.Recv.Win[Win2s])
+			}
+		}
+	}
+	if f.hists.inUse() != 1 || f.bigs.inUse() != 1 {
+		t.Fatalf("side tables in use: %d of 20 uint32 slots, %d of uint64, want 1 and 1", f.hists.inUse(), f.bigs.inUse())
+	}
+	for tick := int64(6); tick < 6+Slots+1; tick++ {
+		f.Close((tick + 1) * 2 * sec)
+	}
+	if f.Len() != 0 || f.hists.inUse() != 0 || f.bigs.inUse() != 0 {
+		t.Fatalf("after 40 s idle: %d flows, side tables in use %d and %d", f.Len(), f.hists.inUse(), f.bigs.inUse())
+	}
+}
+
 func TestFlowsOverflowToBigHistory(t *testing.T) {
 	f := NewFlows(FlowsConfig{})
 	d := NewDelta(0)

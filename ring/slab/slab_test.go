@@ -64,14 +64,14 @@ func TestMakeRefusesPointers(t *testing.T) {
 func TestMakeKeepsMemory(t *testing.T) {
 	s := Make[rec](3 * HugePage / 256)
 	for i := range s {
-		s[i].k[0], s[i].last = uint64(i), int32(i)
+		s[i].k[0], s[i].last, s[i].hist[19][1] = uint64(i), int32(i), uint32(i)
 	}
 	for range 3 {
 		runtime.GC()
 		_ = make([]byte, 8<<20) // garbage that would reuse freed memory
 	}
 	for i := range s {
-		if s[i].k[0] != uint64(i) || s[i].last != int32(i) {
+		if s[i].k[0] != uint64(i) || s[i].last != int32(i) || s[i].hist[19][1] != uint32(i) {
 			t.Fatalf("record %d changed after collections: %+v", i, s[i].k)
 		}
 	}
