@@ -98,6 +98,8 @@ func Live(ctx context.Context, o LiveOptions) (res LiveResult, err error) {
 		Passes:   o.Passes,
 		Rounds:   o.Rounds,
 		Filter:   o.Filter,
+		Batch:    o.Batch,
+		Mirror:   o.Mirror,
 		CPUs:     runtime.NumCPU(),
 		Kernel:   kernelRelease(),
 	}
@@ -229,6 +231,7 @@ type genConfig struct {
 	Duration       time.Duration
 	Passes         int // with Duration: send every flow at least this many times
 	Rate           float64
+	Batch          int // frames per system call
 }
 
 // genReport is what the generator process sent, and its CPU time.
@@ -264,7 +267,8 @@ func generatorMain(cfgJSON string, in io.Reader, out io.Writer) int {
 		Proto: gen.ProtoUDP, DstPort: 9,
 	}}
 	// Every frame is built, and the order drawn, before the clock starts:
-	// sending then costs one sendto per frame, at any flow count.
+	// sending then costs a copy into the transmit ring per frame and a
+	// system call per batch, at any flow count.
 	src, err := synth.Pack()
 	if err != nil {
 		return fail(err)
@@ -283,7 +287,7 @@ func generatorMain(cfgJSON string, in io.Reader, out io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	res, err := s.Run(context.Background(), gen.RunConfig{Source: src, Order: order, Count: cfg.Count, Duration: cfg.Duration, MinCount: minCount, Rate: cfg.Rate})
+	res, err := s.Run(context.Background(), gen.RunConfig{Source: src, Order: order, Count: cfg.Count, Duration: cfg.Duration, MinCount: minCount, Rate: cfg.Rate, Batch: cfg.Batch})
 	if err != nil {
 		return fail(err)
 	}
@@ -300,6 +304,11 @@ func generatorMain(cfgJSON string, in io.Reader, out io.Writer) int {
 	}
 	return 0
 }
+
+// mirrorMAC is where --mirror frames go: a locally administered unicast
+// address no interface of the benchmark has, so the capture interface
+// receives them as PACKET_OTHERHOST, as a mirror port's traffic.
+var mirrorMAC = [6]byte{0x02, 0xfa, 0x57, 0x00, 0x00, 0x01}
 
 // genProc is a started generator process, ready to send.
 type genProc struct {
@@ -318,8 +327,12 @@ func (l *liveLab) startGenerator(ctx context.Context, o LiveOptions) (*genProc, 
 	if err != nil {
 		return nil, fmt.Errorf("live benchmark: find this program to run the generator: %w", err)
 	}
-	cfg, err := json.Marshal(genConfig{Iface: l.veth.A, SrcMAC: l.genMAC, DstMAC: [6]byte(l.capIface.MAC),
-		Flows: o.Flows, Count: o.Count, Duration: o.Duration, Passes: o.Passes, Rate: o.Rate})
+	dst := [6]byte(l.capIface.MAC)
+	if o.Mirror {
+		dst = mirrorMAC
+	}
+	cfg, err := json.Marshal(genConfig{Iface: l.veth.A, SrcMAC: l.genMAC, DstMAC: dst,
+		Flows: o.Flows, Count: o.Count, Duration: o.Duration, Passes: o.Passes, Rate: o.Rate, Batch: o.Batch})
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +507,9 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 	var g *afpacket.Group
 	if err := l.cns.Do(func() error {
 		var err error
-		g, err = afpacket.Open(&afpacket.Config{Interface: l.veth.B, Members: o.Fanout, Mode: o.Mode, Buffer: o.Buffer, Filter: prog})
+		// A mirror port's traffic is for other hosts: fastop captures it
+		// in promiscuous mode (-p), as tcpdump does by default.
+		g, err = afpacket.Open(&afpacket.Config{Interface: l.veth.B, Members: o.Fanout, Mode: o.Mode, Buffer: o.Buffer, Filter: prog, Promisc: o.Mirror})
 		return err
 	}); err != nil {
 		return run, fmt.Errorf("live benchmark: %w", err)
