@@ -17,11 +17,16 @@ import (
 // every packet into its queue), and it is created in the network namespace
 // of the thread that calls NewSender; it may be used from any goroutine
 // afterwards, one at a time.
+//
+// A batched run sends through a second socket, given its transmit ring by
+// the first such run: a socket with a ring sends only from its ring (the
+// kernel ignores the data of a sendto on it), and both sockets are opened
+// by NewSender, in its namespace.
 type Sender struct {
-	fd      int
-	ifindex int
-	sa      unix.SockaddrLinklayer
-	ring    *txRing // set up by the first batched run
+	fd, ringFD int
+	ifindex    int
+	sa         unix.SockaddrLinklayer
+	ring       *txRing // set up by the first batched run
 }
 
 // NewSender opens a sender on iface. With bypass, frames skip the qdisc
@@ -33,17 +38,30 @@ func NewSender(iface string, bypass bool) (*Sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gen: interface %q: %w", iface, err)
 	}
+	fd, err := openSocket(bypass)
+	if err != nil {
+		return nil, err
+	}
+	ringFD, err := openSocket(bypass)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &Sender{fd: fd, ringFD: ringFD, ifindex: ifi.Index, sa: unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}}, nil
+}
+
+func openSocket(bypass bool) (int, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("gen: %w (sending raw frames needs CAP_NET_RAW)", os.NewSyscallError("socket", err))
+		return -1, fmt.Errorf("gen: %w (sending raw frames needs CAP_NET_RAW)", os.NewSyscallError("socket", err))
 	}
 	if bypass {
 		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1); err != nil {
 			unix.Close(fd)
-			return nil, fmt.Errorf("gen: %w", os.NewSyscallError("setsockopt PACKET_QDISC_BYPASS", err))
+			return -1, fmt.Errorf("gen: %w", os.NewSyscallError("setsockopt PACKET_QDISC_BYPASS", err))
 		}
 	}
-	return &Sender{fd: fd, ifindex: ifi.Index, sa: unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}}, nil
+	return fd, nil
 }
 
 // Close closes the socket.
@@ -56,8 +74,8 @@ func (s *Sender) Close() error {
 		err = unix.Munmap(s.ring.mem)
 		s.ring = nil
 	}
-	err = errors.Join(err, unix.Close(s.fd))
-	s.fd = -1
+	err = errors.Join(err, unix.Close(s.fd), unix.Close(s.ringFD))
+	s.fd, s.ringFD = -1, -1
 	return err
 }
 

@@ -36,22 +36,22 @@ type txRing struct {
 	flow []int32 // the flow of the frame in each requested slot
 }
 
-// setupRing gives the socket a transmit ring, bound to the interface so
+// setupRing gives the ring socket its transmit ring, bound to the interface so
 // that a send needs no address (the kernel reads each frame's EtherType
 // from the frame, as the sendto path passes it).
 func (s *Sender) setupRing() error {
-	if err := unix.SetsockoptInt(s.fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
+	if err := unix.SetsockoptInt(s.ringFD, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
 		return fmt.Errorf("gen: %w", os.NewSyscallError("setsockopt PACKET_VERSION", err))
 	}
 	req := unix.TpacketReq{Block_size: txBlock, Block_nr: txSlots * txSlot / txBlock, Frame_size: txSlot, Frame_nr: txSlots}
-	if err := unix.SetsockoptTpacketReq(s.fd, unix.SOL_PACKET, unix.PACKET_TX_RING, &req); err != nil {
+	if err := unix.SetsockoptTpacketReq(s.ringFD, unix.SOL_PACKET, unix.PACKET_TX_RING, &req); err != nil {
 		return fmt.Errorf("gen: %w", os.NewSyscallError("setsockopt PACKET_TX_RING", err))
 	}
 	// Protocol 0: bound to the device, the socket still receives nothing.
-	if err := unix.Bind(s.fd, &unix.SockaddrLinklayer{Ifindex: s.ifindex}); err != nil {
+	if err := unix.Bind(s.ringFD, &unix.SockaddrLinklayer{Ifindex: s.ifindex}); err != nil {
 		return fmt.Errorf("gen: %w", os.NewSyscallError("bind", err))
 	}
-	mem, err := unix.Mmap(s.fd, 0, txSlots*txSlot, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	mem, err := unix.Mmap(s.ringFD, 0, txSlots*txSlot, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return fmt.Errorf("gen: %w", os.NewSyscallError("mmap transmit ring", err))
 	}
@@ -179,9 +179,9 @@ func (r *txRing) discard(i, m int) {
 // kick asks the kernel to send the requested slots and waits until they
 // left (a blocking send also waits for frames still in flight).
 func (s *Sender) kick() error {
-	err := unix.Sendto(s.fd, nil, 0, nil)
+	err := unix.Sendto(s.ringFD, nil, 0, nil)
 	for err == unix.EINTR {
-		err = unix.Sendto(s.fd, nil, 0, nil)
+		err = unix.Sendto(s.ringFD, nil, 0, nil)
 	}
 	return err
 }
