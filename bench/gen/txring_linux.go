@@ -9,7 +9,8 @@ import (
 )
 
 // The transmit ring (PACKET_TX_RING, TPACKET_V2): slots of txSlot bytes,
-// each a tpacket2_hdr and, txData bytes in, the frame. The sender writes
+// each a tpacket2_hdr and, txData bytes in, a virtio_net_hdr and the
+// frame. The sender writes
 // frames into the slots after the kernel's head, marks them
 // TP_STATUS_SEND_REQUEST and calls send once; the kernel sends the
 // requested slots in order from its head, marking each
@@ -17,10 +18,17 @@ import (
 // veth: once the peer's receive path was done with it). The ring is
 // memory shared with the kernel through mmap, read and written as bytes,
 // so no unsafe is needed.
+//
+// The virtio_net_hdr (PACKET_VNET_HDR) only says "copy the whole frame"
+// (hdr_len): without it the kernel copies the Ethernet header into the
+// packet and attaches the rest as a fragment of the ring's page, which a
+// veth must then copy into a newly allocated page before it crosses into
+// the peer's namespace, a page allocation per frame.
 const (
 	txSlot     = 2048
 	txData     = 32 // TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
-	txMaxFrame = txSlot - txData
+	txVnet     = 10 // sizeof(struct virtio_net_hdr)
+	txMaxFrame = txSlot - txData - txVnet
 	txBlock    = 64 << 10
 	txSlots    = MaxBatch
 
@@ -42,6 +50,9 @@ type txRing struct {
 func (s *Sender) setupRing() error {
 	if err := unix.SetsockoptInt(s.ringFD, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
 		return fmt.Errorf("gen: %w", os.NewSyscallError("setsockopt PACKET_VERSION", err))
+	}
+	if err := unix.SetsockoptInt(s.ringFD, unix.SOL_PACKET, unix.PACKET_VNET_HDR, 1); err != nil {
+		return fmt.Errorf("gen: %w", os.NewSyscallError("setsockopt PACKET_VNET_HDR", err))
 	}
 	req := unix.TpacketReq{Block_size: txBlock, Block_nr: txSlots * txSlot / txBlock, Frame_size: txSlot, Frame_nr: txSlots}
 	if err := unix.SetsockoptTpacketReq(s.ringFD, unix.SOL_PACKET, unix.PACKET_TX_RING, &req); err != nil {
@@ -103,8 +114,12 @@ func (b *batcher) ring(n int) (int, error) {
 			return 1, b.sendto(flow, frame)
 		}
 		b.cur.next()
-		binary.NativeEndian.PutUint32(slot[4:8], uint32(len(frame))) // tp_len
-		copy(slot[txData:], frame)
+		binary.NativeEndian.PutUint32(slot[4:8], uint32(txVnet+len(frame))) // tp_len
+		// virtio_net_hdr: no offloads; hdr_len, the bytes the kernel
+		// copies into the packet's own buffer, is the whole frame.
+		clear(slot[txData : txData+txVnet])
+		binary.NativeEndian.PutUint16(slot[txData+2:], uint16(len(frame)))
+		copy(slot[txData+txVnet:], frame)
 		r.flow[(r.head+m)%txSlots] = int32(flow)
 		setStatus(slot, txStatusSendRequest)
 		m++
@@ -123,11 +138,11 @@ func (b *batcher) ring(n int) (int, error) {
 			}
 			if st&txStatusWrongFormat != 0 {
 				r.discard(i, m)
-				return attempted, fmt.Errorf("gen: the kernel refused a frame of %d bytes as malformed", binary.NativeEndian.Uint32(slot[4:8]))
+				return attempted, fmt.Errorf("gen: the kernel refused a frame of %d bytes as malformed", binary.NativeEndian.Uint32(slot[4:8])-txVnet)
 			}
 			flow := r.flow[(r.head+i)%txSlots]
 			b.res.Sent++
-			b.res.Bytes += uint64(binary.NativeEndian.Uint32(slot[4:8]))
+			b.res.Bytes += uint64(binary.NativeEndian.Uint32(slot[4:8]) - txVnet)
 			b.res.PerFlow[flow]++
 		}
 		r.head = (r.head + i) % txSlots
