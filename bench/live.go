@@ -54,7 +54,14 @@ type LiveOptions struct {
 	// generator offers more. Without Mirror the frames are addressed to
 	// the capture interface, as to a host that receives them.
 	Mirror bool
-	Log    io.Writer // progress lines for people (nil: quiet)
+	// Senders is the number of the generator's sending threads (0: 1).
+	// Each sends its own share of the flows (a contiguous part of the
+	// random order, so each flow is still sent once per pass) at its
+	// share of Rate. On a veth the receiving kernel's work runs on the
+	// sending thread, so one sender keeps about one CPU busy: more
+	// senders offer more, on CPUs the capture then shares.
+	Senders int
+	Log     io.Writer // progress lines for people (nil: quiet)
 }
 
 // Defaults and limits of LiveOptions.
@@ -63,6 +70,7 @@ const (
 	DefaultLiveDuration = 5 * time.Second
 	DefaultLivePasses   = 3
 	DefaultLiveBatch    = gen.DefaultBatch
+	MaxLiveSenders      = 64
 	// MaxLiveFlows bounds Flows: the generator keeps one counter per flow.
 	MaxLiveFlows = MaxSynthFlows
 )
@@ -107,6 +115,9 @@ func (o LiveOptions) withDefaults() LiveOptions {
 	if o.Batch == 0 {
 		o.Batch = DefaultLiveBatch
 	}
+	if o.Senders == 0 {
+		o.Senders = 1
+	}
 	return o
 }
 
@@ -135,6 +146,10 @@ func (o LiveOptions) check() error {
 		return bad("%d passes: use 1 to 1000", o.Passes)
 	case o.Batch < 1 || o.Batch > gen.MaxBatch:
 		return bad("batch of %d frames: use 1 to %d", o.Batch, gen.MaxBatch)
+	case o.Senders < 1 || o.Senders > MaxLiveSenders:
+		return bad("%d senders: use 1 to %d", o.Senders, MaxLiveSenders)
+	case o.Senders > o.Flows:
+		return bad("%d senders for %d flows: each sender needs a flow", o.Senders, o.Flows)
 	}
 	return nil
 }
@@ -231,8 +246,9 @@ type LiveResult struct {
 	TcpdumpKiB int64         `json:"tcpdump_kib"` // tcpdump's -B: the group's ring memory in all
 	Rounds     int           `json:"rounds"`
 	Filter     string        `json:"filter,omitempty"`
-	Batch      int           `json:"batch"`  // frames per system call of the generator (1: sendto per frame)
-	Mirror     bool          `json:"mirror"` // frames to a foreign MAC (see LiveOptions.Mirror)
+	Batch      int           `json:"batch"`   // frames per system call of the generator (1: sendto per frame)
+	Mirror     bool          `json:"mirror"`  // frames to a foreign MAC (see LiveOptions.Mirror)
+	Senders    int           `json:"senders"` // the generator's sending threads
 	CPUs       int           `json:"cpus"`
 	Kernel     string        `json:"kernel"`
 
@@ -375,10 +391,14 @@ func (r *LiveResult) header() string {
 
 // sending says how the generator hands frames to the kernel.
 func (r *LiveResult) sending() string {
-	if r.Batch <= 1 {
-		return "one sendto per frame"
+	s := "one sendto per frame"
+	if r.Batch > 1 {
+		s = fmt.Sprintf("up to %d frames per send (transmit ring)", r.Batch)
 	}
-	return fmt.Sprintf("up to %d frames per send (transmit ring)", r.Batch)
+	if r.Senders > 1 {
+		s += fmt.Sprintf(", %d sending threads", r.Senders)
+	}
+	return s
 }
 
 // addressing says where the frames go: to the capture host, or past it.

@@ -42,6 +42,9 @@ func TestLiveOptionsCheck(t *testing.T) {
 		{"the largest batch", LiveOptions{Batch: gen.MaxBatch, Mirror: true}, ""},
 		{"batch too large", LiveOptions{Batch: gen.MaxBatch + 1}, "batch of 4097"},
 		{"negative batch", LiveOptions{Batch: -1}, "batch of -1"},
+		{"two senders", LiveOptions{Senders: 2}, ""},
+		{"too many senders", LiveOptions{Senders: MaxLiveSenders + 1}, "65 senders"},
+		{"more senders than flows", LiveOptions{Senders: 3, Flows: 2}, "3 senders for 2 flows"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.o.withDefaults().check()
@@ -59,11 +62,11 @@ func TestLiveOptionsDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		in, want LiveOptions
 	}{
-		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1, Passes: DefaultLivePasses, Batch: DefaultLiveBatch}},
+		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1, Passes: DefaultLivePasses, Batch: DefaultLiveBatch, Senders: 1}},
 		// A count alone bounds the run: no default duration is added.
-		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1, Passes: DefaultLivePasses, Batch: DefaultLiveBatch}},
-		{LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1, Batch: 1, Mirror: true},
-			LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1, Batch: 1, Mirror: true}},
+		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1, Passes: DefaultLivePasses, Batch: DefaultLiveBatch, Senders: 1}},
+		{LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1, Batch: 1, Mirror: true, Senders: 3},
+			LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1, Batch: 1, Mirror: true, Senders: 3}},
 	} {
 		if got := tc.in.withDefaults(); got != tc.want {
 			t.Errorf("withDefaults(%+v) = %+v, want %+v", tc.in, got, tc.want)
@@ -297,12 +300,13 @@ func TestLive(t *testing.T) {
 		// mirror: to a foreign MAC, as a mirror port delivers: both
 		// captures still get every frame, fastop counts every one (by
 		// addresses: neither MAC is the interface's).
-		mirror bool
-	}{{1, true, 0, false}, {2, false, 1, false}, {2, true, 64, true}} {
-		t.Run(fmt.Sprintf("fanout=%d,tcpdump=%v,batch=%d,mirror=%v", tc.fanout, tc.tcpdump, tc.batch, tc.mirror), func(t *testing.T) {
+		mirror  bool
+		senders int // several: each its share of the flows
+	}{{1, true, 0, false, 0}, {2, false, 1, false, 0}, {2, true, 64, true, 0}, {2, false, 0, false, 3}} {
+		t.Run(fmt.Sprintf("fanout=%d,tcpdump=%v,batch=%d,mirror=%v,senders=%d", tc.fanout, tc.tcpdump, tc.batch, tc.mirror, tc.senders), func(t *testing.T) {
 			before := ownNamespaces(t)
 			const count = 20000
-			res, err := Live(context.Background(), LiveOptions{Fanout: tc.fanout, Flows: 1000, Count: count, Rate: 20000, Tcpdump: tc.tcpdump, Batch: tc.batch, Mirror: tc.mirror})
+			res, err := Live(context.Background(), LiveOptions{Fanout: tc.fanout, Flows: 1000, Count: count, Rate: 20000, Tcpdump: tc.tcpdump, Batch: tc.batch, Mirror: tc.mirror, Senders: tc.senders})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -313,7 +317,7 @@ func TestLive(t *testing.T) {
 				wantRuns = 2
 			}
 			if len(res.Runs) != wantRuns || res.Fanout != tc.fanout || res.Flows != 1000 || res.Count != count || res.RingBytes != afpacket.DefaultBlocks*afpacket.DefaultBlockSize ||
-				res.Batch != max(tc.batch, 1) && !(tc.batch == 0 && res.Batch == DefaultLiveBatch) || res.Mirror != tc.mirror {
+				res.Batch != max(tc.batch, 1) && !(tc.batch == 0 && res.Batch == DefaultLiveBatch) || res.Mirror != tc.mirror || res.Senders != max(tc.senders, 1) {
 				t.Fatalf("result header %+v", res)
 			}
 			f := res.Runs[0]
@@ -587,7 +591,7 @@ func TestLiveHeaderGenerator(t *testing.T) {
 		{64, false, []string{"up to 64 frames per send (transmit ring)", "to the capture interface's MAC"}},
 		{256, true, []string{"up to 256 frames per send (transmit ring)", "to a foreign MAC (--mirror"}},
 	} {
-		r := LiveResult{Flows: 10, FrameLen: liveFrameLen, Fanout: 1, Mode: "hash", Count: 5, Rounds: 1, Batch: tc.batch, Mirror: tc.mirror}
+		r := LiveResult{Flows: 10, FrameLen: liveFrameLen, Fanout: 1, Mode: "hash", Count: 5, Rounds: 1, Batch: tc.batch, Mirror: tc.mirror, Senders: 1}
 		h := r.header()
 		for _, w := range tc.want {
 			if !strings.Contains(h, w) {
@@ -596,6 +600,41 @@ func TestLiveHeaderGenerator(t *testing.T) {
 		}
 		if strings.Contains(h, "foreign") != tc.mirror {
 			t.Errorf("mirror %v: header %s", tc.mirror, h)
+		}
+	}
+}
+
+// Several senders share a run: every flow in exactly one share, in the
+// random order, the count and the rate split, passes kept per share.
+func TestSenderRuns(t *testing.T) {
+	src := gen.Frames(make([][]byte, 10))
+	order := gen.Shuffled(10, 1)
+	for _, tc := range []struct {
+		cfg        genConfig
+		counts     []uint64
+		minCounts  []uint64
+		shareSizes []int
+	}{
+		{genConfig{Flows: 10, Count: 7, Rate: 300, Batch: 4}, []uint64{7}, []uint64{0}, []int{10}},
+		{genConfig{Flows: 10, Count: 7, Rate: 300, Senders: 3}, []uint64{3, 2, 2}, []uint64{0, 0, 0}, []int{3, 3, 4}},
+		{genConfig{Flows: 10, Duration: time.Second, Passes: 2, Senders: 4}, []uint64{0, 0, 0, 0}, []uint64{4, 6, 4, 6}, []int{2, 3, 2, 3}},
+	} {
+		runs := senderRuns(src, order, tc.cfg)
+		n := max(tc.cfg.Senders, 1)
+		if len(runs) != n {
+			t.Fatalf("%+v: %d runs", tc.cfg, len(runs))
+		}
+		var flows []int32
+		for i, rc := range runs {
+			part := rc.Source.(gen.Subset)
+			flows = append(flows, part.Flows...)
+			if rc.Count != tc.counts[i] || rc.MinCount != tc.minCounts[i] || part.Len() != tc.shareSizes[i] ||
+				rc.Rate != tc.cfg.Rate/float64(n) || rc.Duration != tc.cfg.Duration || rc.Batch != tc.cfg.Batch || rc.Order != nil {
+				t.Errorf("%+v: sender %d: %+v (%d flows)", tc.cfg, i, rc, part.Len())
+			}
+		}
+		if !slices.Equal(flows, order) {
+			t.Errorf("%+v: the shares %v are not the order %v", tc.cfg, flows, order)
 		}
 	}
 }

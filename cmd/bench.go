@@ -39,6 +39,7 @@ type benchOptions struct {
 	Passes     int
 	Batch      int
 	Mirror     bool
+	Senders    int
 }
 
 // flowList is --flows: a flow count, or a comma-separated list of them
@@ -94,6 +95,7 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.IntVar(&o.Passes, "passes", bench.DefaultLivePasses, "live: a run goes on past --duration until every flow was sent this many times")
 	fs.IntVar(&o.Batch, "batch", bench.DefaultLiveBatch, "live: frames the generator hands the kernel per system call, through a transmit ring (1: one sendto per frame)")
 	fs.BoolVar(&o.Mirror, "mirror", false, "live: send to a foreign MAC, as a mirror port delivers other hosts' traffic: the capture host's IP stack drops the frames at once, so the generator offers more")
+	fs.IntVar(&o.Senders, "senders", 1, "live: the generator's sending threads, each with its share of the flows and of --rate (each keeps about a CPU busy)")
 }
 
 func newBenchCommand(streams IO) *cobra.Command {
@@ -248,6 +250,7 @@ func runBenchLive(ctx context.Context, o *benchOptions, streams IO) error {
 			Filter:   o.Filter,
 			Batch:    o.Batch,
 			Mirror:   o.Mirror,
+			Senders:  o.Senders,
 			Log:      streams.ErrOut,
 		})
 		if errors.Is(err, bench.ErrLiveOptions) {
