@@ -201,7 +201,7 @@ type LiveRun struct {
 	// frame was delivered: stopping the readers, the last merge and the
 	// final snapshot (one-off costs that grow with the flow count).
 	FinishCPU     time.Duration `json:"finish_cpu_ns,omitempty"`
-	GenCPU        time.Duration `json:"gen_cpu_ns"` // the generator process: sendto and the kernel's receive path
+	GenCPU        time.Duration `json:"gen_cpu_ns"` // the generator process: its sends and the kernel's receive path
 	GenCPUPerMpkt time.Duration `json:"gen_cpu_per_mpkt_ns"`
 	// SelfCPU is this process's CPU time over the run: fastop's CPU for a
 	// fastop run; for a tcpdump run, the benchmark's own overhead, the

@@ -8,7 +8,9 @@
 // tags, IPv4 or IPv6, UDP or TCP, valid checksums), ahead of time
 // ([Prebuild], or [Synth.Pack] for a million flows in one buffer) or on the
 // fly ([Synth]). A run sends them round-robin or in a random order
-// ([Shuffled]). Sending is Linux only.
+// ([Shuffled]), one sendto per frame or, with [RunConfig.Batch], many
+// frames per system call through a transmit ring shared with the kernel.
+// Sending is Linux only.
 package gen
 
 import (
