@@ -32,9 +32,13 @@ const (
 	txBlock    = 64 << 10
 	txSlots    = MaxBatch
 
-	txStatusAvailable   = unix.TP_STATUS_AVAILABLE
 	txStatusSendRequest = unix.TP_STATUS_SEND_REQUEST
+	txStatusSending     = unix.TP_STATUS_SENDING
 	txStatusWrongFormat = unix.TP_STATUS_WRONG_FORMAT
+	// A slot given back is TP_STATUS_AVAILABLE (0), with timestamp bits
+	// (TP_STATUS_TS_*) when the frame was timestamped on its way: only
+	// these bits say whether the kernel still holds it.
+	txStatusBusy = txStatusSendRequest | txStatusSending
 )
 
 // txRing is a sender's transmit ring.
@@ -91,7 +95,7 @@ func (b *batcher) ring(n int) (int, error) {
 	m := 0
 	for m < n {
 		slot := r.slot(m)
-		if status(slot) != txStatusAvailable {
+		if status(slot)&txStatusBusy != 0 {
 			if m > 0 {
 				break // send what is ready
 			}
@@ -100,7 +104,7 @@ func (b *batcher) ring(n int) (int, error) {
 			if err := s.kick(); err != nil {
 				return 0, err
 			}
-			if st := status(slot); st != txStatusAvailable {
+			if st := status(slot); st&txStatusBusy != 0 {
 				return 0, fmt.Errorf("gen: transmit ring slot %d still has status %#x after a send", r.head, st)
 			}
 		}
@@ -133,12 +137,12 @@ func (b *batcher) ring(n int) (int, error) {
 		for ; i < m; i++ {
 			slot := r.slot(i)
 			st := status(slot)
-			if st == txStatusSendRequest {
-				break
-			}
 			if st&txStatusWrongFormat != 0 {
 				r.discard(i, m)
 				return attempted, fmt.Errorf("gen: the kernel refused a frame of %d bytes as malformed", binary.NativeEndian.Uint32(slot[4:8])-txVnet)
+			}
+			if st&txStatusSendRequest != 0 {
+				break
 			}
 			flow := r.flow[(r.head+i)%txSlots]
 			b.res.Sent++
@@ -169,7 +173,7 @@ func (b *batcher) ring(n int) (int, error) {
 				copy(dst[txData:], src[txData:txData+int(l)])
 				r.flow[(r.head+j-1)%txSlots] = r.flow[(r.head+j)%txSlots]
 			}
-			setStatus(r.slot(m-1), txStatusAvailable)
+			setStatus(r.slot(m-1), unix.TP_STATUS_AVAILABLE)
 			m--
 		case unix.ENXIO, unix.ENODEV:
 			b.res.Failed += uint64(m)
@@ -187,7 +191,7 @@ func (b *batcher) ring(n int) (int, error) {
 // discard gives slots i..m-1 back unsent.
 func (r *txRing) discard(i, m int) {
 	for ; i < m; i++ {
-		setStatus(r.slot(i), txStatusAvailable)
+		setStatus(r.slot(i), unix.TP_STATUS_AVAILABLE)
 	}
 }
 
