@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/ring/afpacket"
 )
 
@@ -40,7 +41,27 @@ type LiveOptions struct {
 	// (fastop's compiled program; tcpdump's libpcap one). With a filter,
 	// CPU per million *sent* frames shows what the kernel filter saves.
 	Filter string
-	Log    io.Writer // progress lines for people (nil: quiet)
+	// Batch is how many frames the generator hands the kernel per system
+	// call, through a transmit ring (0: gen.DefaultBatch; 1: one sendto
+	// per frame, the generator of earlier versions).
+	Batch int
+	// Mirror sends the frames to a unicast MAC address that is not the
+	// capture interface's, as a switch's mirror (SPAN) port delivers
+	// other hosts' traffic: the capture, promiscuous, sees every frame,
+	// and the capture namespace's IP stack drops them on arrival
+	// (PACKET_OTHERHOST) instead of routing them. The receiving kernel's
+	// work, charged to the generator on a veth, is then smaller, so the
+	// generator offers more. Without Mirror the frames are addressed to
+	// the capture interface, as to a host that receives them.
+	Mirror bool
+	// Senders is the number of the generator's sending threads (0: 1).
+	// Each sends its own share of the flows (a contiguous part of the
+	// random order, so each flow is still sent once per pass) at its
+	// share of Rate. On a veth the receiving kernel's work runs on the
+	// sending thread, so one sender keeps about one CPU busy: more
+	// senders offer more, on CPUs the capture then shares.
+	Senders int
+	Log     io.Writer // progress lines for people (nil: quiet)
 }
 
 // Defaults and limits of LiveOptions.
@@ -48,6 +69,8 @@ const (
 	DefaultLiveFlows    = 1000
 	DefaultLiveDuration = 5 * time.Second
 	DefaultLivePasses   = 3
+	DefaultLiveBatch    = gen.DefaultBatch
+	MaxLiveSenders      = 64
 	// MaxLiveFlows bounds Flows: the generator keeps one counter per flow.
 	MaxLiveFlows = MaxSynthFlows
 )
@@ -89,6 +112,12 @@ func (o LiveOptions) withDefaults() LiveOptions {
 	if o.Passes == 0 {
 		o.Passes = DefaultLivePasses
 	}
+	if o.Batch == 0 {
+		o.Batch = DefaultLiveBatch
+	}
+	if o.Senders == 0 {
+		o.Senders = 1
+	}
 	return o
 }
 
@@ -115,6 +144,12 @@ func (o LiveOptions) check() error {
 		return bad("%d rounds: use 1 to 100", o.Rounds)
 	case o.Passes < 1 || o.Passes > 1000:
 		return bad("%d passes: use 1 to 1000", o.Passes)
+	case o.Batch < 1 || o.Batch > gen.MaxBatch:
+		return bad("batch of %d frames: use 1 to %d", o.Batch, gen.MaxBatch)
+	case o.Senders < 1 || o.Senders > MaxLiveSenders:
+		return bad("%d senders: use 1 to %d", o.Senders, MaxLiveSenders)
+	case o.Senders > o.Flows:
+		return bad("%d senders for %d flows: each sender needs a flow", o.Senders, o.Flows)
 	}
 	return nil
 }
@@ -166,7 +201,7 @@ type LiveRun struct {
 	// frame was delivered: stopping the readers, the last merge and the
 	// final snapshot (one-off costs that grow with the flow count).
 	FinishCPU     time.Duration `json:"finish_cpu_ns,omitempty"`
-	GenCPU        time.Duration `json:"gen_cpu_ns"` // the generator process: sendto and the kernel's receive path
+	GenCPU        time.Duration `json:"gen_cpu_ns"` // the generator process: its sends and the kernel's receive path
 	GenCPUPerMpkt time.Duration `json:"gen_cpu_per_mpkt_ns"`
 	// SelfCPU is this process's CPU time over the run: fastop's CPU for a
 	// fastop run; for a tcpdump run, the benchmark's own overhead, the
@@ -211,6 +246,9 @@ type LiveResult struct {
 	TcpdumpKiB int64         `json:"tcpdump_kib"` // tcpdump's -B: the group's ring memory in all
 	Rounds     int           `json:"rounds"`
 	Filter     string        `json:"filter,omitempty"`
+	Batch      int           `json:"batch"`   // frames per system call of the generator (1: sendto per frame)
+	Mirror     bool          `json:"mirror"`  // frames to a foreign MAC (see LiveOptions.Mirror)
+	Senders    int           `json:"senders"` // the generator's sending threads
 	CPUs       int           `json:"cpus"`
 	Kernel     string        `json:"kernel"`
 
@@ -346,9 +384,29 @@ func (r *LiveResult) header() string {
 	if r.Filter != "" {
 		filt = fmt.Sprintf(", kernel filter %q", r.Filter)
 	}
-	return fmt.Sprintf("live: %s flows of %d-byte IPv4/UDP frames, built before the clock starts, sent in a random order, %s, %s, fanout %d (%s)%s%s, %d round(s); %d CPUs, Linux %s",
-		group(uint64(r.Flows)), r.FrameLen, rate, r.amount(), r.Fanout, r.Mode,
+	return fmt.Sprintf("live: %s flows of %d-byte IPv4/UDP frames, built before the clock starts, sent in a random order, %s, %s, %s, %s, fanout %d (%s)%s%s, %d round(s); %d CPUs, Linux %s",
+		group(uint64(r.Flows)), r.FrameLen, rate, r.sending(), r.addressing(), r.amount(), r.Fanout, r.Mode,
 		ringMem, filt, r.Rounds, r.CPUs, r.Kernel)
+}
+
+// sending says how the generator hands frames to the kernel.
+func (r *LiveResult) sending() string {
+	s := "one sendto per frame"
+	if r.Batch > 1 {
+		s = fmt.Sprintf("up to %d frames per send (transmit ring)", r.Batch)
+	}
+	if r.Senders > 1 {
+		s += fmt.Sprintf(", %d sending threads", r.Senders)
+	}
+	return s
+}
+
+// addressing says where the frames go: to the capture host, or past it.
+func (r *LiveResult) addressing() string {
+	if r.Mirror {
+		return "to a foreign MAC (--mirror: a mirror port's traffic, dropped by the capture host's IP stack on arrival)"
+	}
+	return "to the capture interface's MAC (its IP stack receives them)"
 }
 
 // String formats r as a table for people: every run, then the medians and
@@ -457,8 +515,8 @@ func SweepTable(points []LiveResult) string {
 	var b strings.Builder
 	if len(points) > 0 {
 		p := points[0]
-		fmt.Fprintf(&b, "live sweep: %d-byte frames, built before the clock starts, random order; %s; fanout %d (%s), %d round(s) per point; %d CPUs, Linux %s\n",
-			p.FrameLen, p.amount(), p.Fanout, p.Mode, p.Rounds, p.CPUs, p.Kernel)
+		fmt.Fprintf(&b, "live sweep: %d-byte frames, built before the clock starts, random order, %s, %s; %s; fanout %d (%s), %d round(s) per point; %d CPUs, Linux %s\n",
+			p.FrameLen, p.sending(), p.addressing(), p.amount(), p.Fanout, p.Mode, p.Rounds, p.CPUs, p.Kernel)
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "flows\toffered pps\tsent\tcounted\tdropped\tlost\tCPU ms/Mpkt\tpeak RSS MB\ttcpdump captured\tdropped\tCPU ms/Mpkt\tpeak RSS MB\tCPU vs tcpdump\tlimit\t")

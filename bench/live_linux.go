@@ -98,6 +98,9 @@ func Live(ctx context.Context, o LiveOptions) (res LiveResult, err error) {
 		Passes:   o.Passes,
 		Rounds:   o.Rounds,
 		Filter:   o.Filter,
+		Batch:    o.Batch,
+		Mirror:   o.Mirror,
+		Senders:  o.Senders,
 		CPUs:     runtime.NumCPU(),
 		Kernel:   kernelRelease(),
 	}
@@ -229,6 +232,8 @@ type genConfig struct {
 	Duration       time.Duration
 	Passes         int // with Duration: send every flow at least this many times
 	Rate           float64
+	Batch          int // frames per system call
+	Senders        int // sending threads, each with its share of the flows
 }
 
 // genReport is what the generator process sent, and its CPU time.
@@ -251,39 +256,39 @@ func generatorMain(cfgJSON string, in io.Reader, out io.Writer) int {
 	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
 		return fail(fmt.Errorf("generator configuration: %w", err))
 	}
-	// The sender skips the qdisc and the taps of its own end: only the
+	// The senders skip the qdisc and the taps of their own end: only the
 	// receiving end is captured, and sending costs no more than it must.
-	s, err := gen.NewSender(cfg.Iface, true)
-	if err != nil {
-		return fail(err)
+	senders := make([]*gen.Sender, max(cfg.Senders, 1))
+	for i := range senders {
+		s, err := gen.NewSender(cfg.Iface, true)
+		if err != nil {
+			return fail(err)
+		}
+		defer s.Close()
+		senders[i] = s
 	}
-	defer s.Close()
 	synth := &gen.Synth{N: cfg.Flows, Base: gen.Flow{
 		DstMAC: cfg.DstMAC, SrcMAC: cfg.SrcMAC,
 		Src: netip.MustParseAddr("10.1.0.1"), Dst: netip.MustParseAddr("10.2.0.1"),
 		Proto: gen.ProtoUDP, DstPort: 9,
 	}}
 	// Every frame is built, and the order drawn, before the clock starts:
-	// sending then costs one sendto per frame, at any flow count.
+	// sending then costs a copy into the transmit ring per frame and a
+	// system call per batch, at any flow count.
 	src, err := synth.Pack()
 	if err != nil {
 		return fail(err)
 	}
-	order := gen.Shuffled(cfg.Flows, 1)
-	var minCount uint64
-	if cfg.Count == 0 {
-		minCount = uint64(cfg.Passes) * uint64(cfg.Flows)
-	}
+	runs := senderRuns(src, gen.Shuffled(cfg.Flows, 1), cfg)
 	fmt.Fprintln(out, "ready")
 	if _, err := bufio.NewReader(in).ReadString('\n'); err != nil {
 		return 1 // the benchmark is gone
 	}
-	runtime.LockOSThread()
 	c0, err := gen.ProcessCPU()
 	if err != nil {
 		return fail(err)
 	}
-	res, err := s.Run(context.Background(), gen.RunConfig{Source: src, Order: order, Count: cfg.Count, Duration: cfg.Duration, MinCount: minCount, Rate: cfg.Rate})
+	res, err := sendAll(senders, runs)
 	if err != nil {
 		return fail(err)
 	}
@@ -299,6 +304,64 @@ func generatorMain(cfgJSON string, in io.Reader, out io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// mirrorMAC is where --mirror frames go: a locally administered unicast
+// address no interface of the benchmark has, so the capture interface
+// receives them as PACKET_OTHERHOST, as a mirror port's traffic.
+var mirrorMAC = [6]byte{0x02, 0xfa, 0x57, 0x00, 0x00, 0x01}
+
+// senderRuns splits a run over cfg.Senders senders: each sends its own
+// contiguous share of the random order, pass after pass (so every flow is
+// still sent once per pass, in a random order), its share of the count
+// and of the rate, for the whole duration and at least the passes over
+// its share.
+func senderRuns(src gen.Source, order []int32, cfg genConfig) []gen.RunConfig {
+	n := max(cfg.Senders, 1)
+	runs := make([]gen.RunConfig, n)
+	for i := range runs {
+		part := gen.Subset{Source: src, Flows: order[i*len(order)/n : (i+1)*len(order)/n]}
+		rc := gen.RunConfig{Source: part, Duration: cfg.Duration, Rate: cfg.Rate / float64(n), Batch: cfg.Batch}
+		if cfg.Count > 0 {
+			rc.Count = cfg.Count / uint64(n)
+			if uint64(i) < cfg.Count%uint64(n) {
+				rc.Count++
+			}
+		} else {
+			rc.MinCount = uint64(cfg.Passes) * uint64(part.Len())
+		}
+		runs[i] = rc
+	}
+	return runs
+}
+
+// sendAll runs every sender on a thread of its own, all at once, and adds
+// up what they sent; the elapsed time is from the first start to the last
+// end.
+func sendAll(senders []*gen.Sender, runs []gen.RunConfig) (gen.Result, error) {
+	results := make([]gen.Result, len(senders))
+	errs := make([]error, len(senders))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range senders {
+		wg.Go(func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			results[i], errs[i] = senders[i].Run(context.Background(), runs[i])
+		})
+	}
+	wg.Wait()
+	var res gen.Result
+	res.Elapsed = time.Since(start)
+	for _, r := range results {
+		res.Sent += r.Sent
+		res.Failed += r.Failed
+		res.Bytes += r.Bytes
+		if r.LastErr != nil {
+			res.LastErr = r.LastErr
+		}
+	}
+	return res, errors.Join(errs...)
 }
 
 // genProc is a started generator process, ready to send.
@@ -318,8 +381,12 @@ func (l *liveLab) startGenerator(ctx context.Context, o LiveOptions) (*genProc, 
 	if err != nil {
 		return nil, fmt.Errorf("live benchmark: find this program to run the generator: %w", err)
 	}
-	cfg, err := json.Marshal(genConfig{Iface: l.veth.A, SrcMAC: l.genMAC, DstMAC: [6]byte(l.capIface.MAC),
-		Flows: o.Flows, Count: o.Count, Duration: o.Duration, Passes: o.Passes, Rate: o.Rate})
+	dst := [6]byte(l.capIface.MAC)
+	if o.Mirror {
+		dst = mirrorMAC
+	}
+	cfg, err := json.Marshal(genConfig{Iface: l.veth.A, SrcMAC: l.genMAC, DstMAC: dst,
+		Flows: o.Flows, Count: o.Count, Duration: o.Duration, Passes: o.Passes, Rate: o.Rate, Batch: o.Batch, Senders: o.Senders})
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +561,9 @@ func (l *liveLab) runFastop(ctx context.Context, o LiveOptions, round int) (Live
 	var g *afpacket.Group
 	if err := l.cns.Do(func() error {
 		var err error
-		g, err = afpacket.Open(&afpacket.Config{Interface: l.veth.B, Members: o.Fanout, Mode: o.Mode, Buffer: o.Buffer, Filter: prog})
+		// A mirror port's traffic is for other hosts: fastop captures it
+		// in promiscuous mode (-p), as tcpdump does by default.
+		g, err = afpacket.Open(&afpacket.Config{Interface: l.veth.B, Members: o.Fanout, Mode: o.Mode, Buffer: o.Buffer, Filter: prog, Promisc: o.Mirror})
 		return err
 	}); err != nil {
 		return run, fmt.Errorf("live benchmark: %w", err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastop/fastop/bench/gen"
 	"github.com/fastop/fastop/bench/netns"
 	"github.com/fastop/fastop/ring/afpacket"
 )
@@ -37,6 +38,13 @@ func TestLiveOptionsCheck(t *testing.T) {
 		{"negative max flows", LiveOptions{MaxFlows: -1}, "max flows -1"},
 		{"too many rounds", LiveOptions{Rounds: 101}, "101 rounds"},
 		{"negative passes", LiveOptions{Passes: -2}, "-2 passes"},
+		{"one frame per sendto", LiveOptions{Batch: 1}, ""},
+		{"the largest batch", LiveOptions{Batch: gen.MaxBatch, Mirror: true}, ""},
+		{"batch too large", LiveOptions{Batch: gen.MaxBatch + 1}, "batch of 4097"},
+		{"negative batch", LiveOptions{Batch: -1}, "batch of -1"},
+		{"two senders", LiveOptions{Senders: 2}, ""},
+		{"too many senders", LiveOptions{Senders: MaxLiveSenders + 1}, "65 senders"},
+		{"more senders than flows", LiveOptions{Senders: 3, Flows: 2}, "3 senders for 2 flows"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.o.withDefaults().check()
@@ -54,11 +62,11 @@ func TestLiveOptionsDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		in, want LiveOptions
 	}{
-		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1, Passes: DefaultLivePasses}},
+		{LiveOptions{}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Duration: DefaultLiveDuration, Rounds: 1, Passes: DefaultLivePasses, Batch: DefaultLiveBatch, Senders: 1}},
 		// A count alone bounds the run: no default duration is added.
-		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1, Passes: DefaultLivePasses}},
-		{LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1},
-			LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1}},
+		{LiveOptions{Count: 500}, LiveOptions{Fanout: 1, Mode: afpacket.FanoutHash, Flows: DefaultLiveFlows, Count: 500, Rounds: 1, Passes: DefaultLivePasses, Batch: DefaultLiveBatch, Senders: 1}},
+		{LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1, Batch: 1, Mirror: true, Senders: 3},
+			LiveOptions{Fanout: 2, Mode: afpacket.FanoutCPU, Flows: 7, Duration: time.Second, Rounds: 3, Passes: 1, Batch: 1, Mirror: true, Senders: 3}},
 	} {
 		if got := tc.in.withDefaults(); got != tc.want {
 			t.Errorf("withDefaults(%+v) = %+v, want %+v", tc.in, got, tc.want)
@@ -146,7 +154,7 @@ func TestMedian(t *testing.T) {
 
 func TestLiveSummaryAndString(t *testing.T) {
 	r := LiveResult{Flows: 1000, FrameLen: liveFrameLen, Fanout: 2, Mode: "hash", Duration: 5 * time.Second,
-		RingBytes: 32 << 20, TcpdumpKiB: 65536, Rounds: 3, CPUs: 2, Kernel: "6.1"}
+		RingBytes: 32 << 20, TcpdumpKiB: 65536, Rounds: 3, CPUs: 2, Kernel: "6.1", Batch: 256, Mirror: true}
 	for i, f := range []struct {
 		fastopCPU, tcpdumpCPU time.Duration
 		drops                 uint64
@@ -174,7 +182,7 @@ func TestLiveSummaryAndString(t *testing.T) {
 	}
 	s := r.String()
 	for _, want := range []string{
-		"1,000 flows of 60-byte IPv4/UDP frames, built before the clock starts, sent in a random order, as fast as possible, 5s per run, fanout 2 (hash), ring 32 MiB per member",
+		"1,000 flows of 60-byte IPv4/UDP frames, built before the clock starts, sent in a random order, as fast as possible, up to 256 frames per send (transmit ring), to a foreign MAC (--mirror: a mirror port's traffic, dropped by the capture host's IP stack on arrival), 5s per run, fanout 2 (hash), ring 32 MiB per member",
 		"72 max",
 		"median   fastop",
 		"200.0",
@@ -200,8 +208,10 @@ func TestLiveSummaryAndString(t *testing.T) {
 	if back.Ratio != 4 || back.Tcpdump == nil || back.Tcpdump.CPUPerMpkt != 800*time.Millisecond || len(back.Runs) != 6 {
 		t.Errorf("JSON round trip lost figures: %s", b)
 	}
-	if !strings.Contains(string(b), `"cpu_per_mpkt_ns":200000000`) {
-		t.Errorf("JSON lacks fastop's cpu_per_mpkt_ns: %s", b)
+	for _, want := range []string{`"cpu_per_mpkt_ns":200000000`, `"batch":256`, `"mirror":true`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s: %s", want, b)
+		}
 	}
 
 	// A sweep of two points: one row each, with tcpdump beside fastop.
@@ -214,7 +224,7 @@ func TestLiveSummaryAndString(t *testing.T) {
 	r2.summarize()
 	sw := SweepTable([]LiveResult{r, r2})
 	lines := strings.Split(sw, "\n")
-	if len(lines) != 1+1+2+1+1 || !strings.HasPrefix(lines[0], "live sweep: 60-byte frames") {
+	if len(lines) != 1+1+2+1+1 || !strings.HasPrefix(lines[0], "live sweep: 60-byte frames, built before the clock starts, random order, up to 256 frames per send (transmit ring), to a foreign MAC") {
 		t.Fatalf("sweep table:\n%s", sw)
 	}
 	for i, want := range [][]string{
@@ -286,11 +296,17 @@ func TestLive(t *testing.T) {
 	for _, tc := range []struct {
 		fanout  int
 		tcpdump bool
-	}{{1, true}, {2, false}} {
-		t.Run(fmt.Sprintf("fanout=%d,tcpdump=%v", tc.fanout, tc.tcpdump), func(t *testing.T) {
+		batch   int
+		// mirror: to a foreign MAC, as a mirror port delivers: both
+		// captures still get every frame, fastop counts every one (by
+		// addresses: neither MAC is the interface's).
+		mirror  bool
+		senders int // several: each its share of the flows
+	}{{1, true, 0, false, 0}, {2, false, 1, false, 0}, {2, true, 64, true, 0}, {2, false, 0, false, 3}} {
+		t.Run(fmt.Sprintf("fanout=%d,tcpdump=%v,batch=%d,mirror=%v,senders=%d", tc.fanout, tc.tcpdump, tc.batch, tc.mirror, tc.senders), func(t *testing.T) {
 			before := ownNamespaces(t)
 			const count = 20000
-			res, err := Live(context.Background(), LiveOptions{Fanout: tc.fanout, Flows: 1000, Count: count, Rate: 20000, Tcpdump: tc.tcpdump})
+			res, err := Live(context.Background(), LiveOptions{Fanout: tc.fanout, Flows: 1000, Count: count, Rate: 20000, Tcpdump: tc.tcpdump, Batch: tc.batch, Mirror: tc.mirror, Senders: tc.senders})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -300,7 +316,8 @@ func TestLive(t *testing.T) {
 			if tc.tcpdump {
 				wantRuns = 2
 			}
-			if len(res.Runs) != wantRuns || res.Fanout != tc.fanout || res.Flows != 1000 || res.Count != count || res.RingBytes != afpacket.DefaultBlocks*afpacket.DefaultBlockSize {
+			if len(res.Runs) != wantRuns || res.Fanout != tc.fanout || res.Flows != 1000 || res.Count != count || res.RingBytes != afpacket.DefaultBlocks*afpacket.DefaultBlockSize ||
+				res.Batch != max(tc.batch, 1) && !(tc.batch == 0 && res.Batch == DefaultLiveBatch) || res.Mirror != tc.mirror || res.Senders != max(tc.senders, 1) {
 				t.Fatalf("result header %+v", res)
 			}
 			f := res.Runs[0]
@@ -559,4 +576,65 @@ type testLog struct{ t *testing.T }
 func (w testLog) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// The header says how the generator sent and where the frames went, so a
+// table never hides which generator set its offered rate.
+func TestLiveHeaderGenerator(t *testing.T) {
+	for _, tc := range []struct {
+		batch  int
+		mirror bool
+		want   []string
+	}{
+		{1, false, []string{"one sendto per frame", "to the capture interface's MAC (its IP stack receives them)"}},
+		{0, false, []string{"one sendto per frame"}},
+		{64, false, []string{"up to 64 frames per send (transmit ring)", "to the capture interface's MAC"}},
+		{256, true, []string{"up to 256 frames per send (transmit ring)", "to a foreign MAC (--mirror"}},
+	} {
+		r := LiveResult{Flows: 10, FrameLen: liveFrameLen, Fanout: 1, Mode: "hash", Count: 5, Rounds: 1, Batch: tc.batch, Mirror: tc.mirror, Senders: 1}
+		h := r.header()
+		for _, w := range tc.want {
+			if !strings.Contains(h, w) {
+				t.Errorf("batch %d, mirror %v: header lacks %q: %s", tc.batch, tc.mirror, w, h)
+			}
+		}
+		if strings.Contains(h, "foreign") != tc.mirror {
+			t.Errorf("mirror %v: header %s", tc.mirror, h)
+		}
+	}
+}
+
+// Several senders share a run: every flow in exactly one share, in the
+// random order, the count and the rate split, passes kept per share.
+func TestSenderRuns(t *testing.T) {
+	src := gen.Frames(make([][]byte, 10))
+	order := gen.Shuffled(10, 1)
+	for _, tc := range []struct {
+		cfg        genConfig
+		counts     []uint64
+		minCounts  []uint64
+		shareSizes []int
+	}{
+		{genConfig{Flows: 10, Count: 7, Rate: 300, Batch: 4}, []uint64{7}, []uint64{0}, []int{10}},
+		{genConfig{Flows: 10, Count: 7, Rate: 300, Senders: 3}, []uint64{3, 2, 2}, []uint64{0, 0, 0}, []int{3, 3, 4}},
+		{genConfig{Flows: 10, Duration: time.Second, Passes: 2, Senders: 4}, []uint64{0, 0, 0, 0}, []uint64{4, 6, 4, 6}, []int{2, 3, 2, 3}},
+	} {
+		runs := senderRuns(src, order, tc.cfg)
+		n := max(tc.cfg.Senders, 1)
+		if len(runs) != n {
+			t.Fatalf("%+v: %d runs", tc.cfg, len(runs))
+		}
+		var flows []int32
+		for i, rc := range runs {
+			part := rc.Source.(gen.Subset)
+			flows = append(flows, part.Flows...)
+			if rc.Count != tc.counts[i] || rc.MinCount != tc.minCounts[i] || part.Len() != tc.shareSizes[i] ||
+				rc.Rate != tc.cfg.Rate/float64(n) || rc.Duration != tc.cfg.Duration || rc.Batch != tc.cfg.Batch || rc.Order != nil {
+				t.Errorf("%+v: sender %d: %+v (%d flows)", tc.cfg, i, rc, part.Len())
+			}
+		}
+		if !slices.Equal(flows, order) {
+			t.Errorf("%+v: the shares %v are not the order %v", tc.cfg, flows, order)
+		}
+	}
 }

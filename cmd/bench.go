@@ -37,6 +37,9 @@ type benchOptions struct {
 	Tcpdump    bool
 	Filter     string
 	Passes     int
+	Batch      int
+	Mirror     bool
+	Senders    int
 }
 
 // flowList is --flows: a flow count, or a comma-separated list of them
@@ -90,6 +93,9 @@ func (o *benchOptions) addFlags(c *cobra.Command) {
 	fs.BoolVar(&o.Tcpdump, "tcpdump", false, "live: also capture the same traffic with tcpdump -w /dev/null and compare CPU and drops")
 	fs.StringVar(&o.Filter, "filter", "", "live: a pcap-filter `expression` both captures apply in the kernel")
 	fs.IntVar(&o.Passes, "passes", bench.DefaultLivePasses, "live: a run goes on past --duration until every flow was sent this many times")
+	fs.IntVar(&o.Batch, "batch", bench.DefaultLiveBatch, "live: frames the generator hands the kernel per system call, through a transmit ring (1: one sendto per frame)")
+	fs.BoolVar(&o.Mirror, "mirror", false, "live: send to a foreign MAC, as a mirror port delivers other hosts' traffic: the capture host's IP stack drops the frames at once, so the generator offers more")
+	fs.IntVar(&o.Senders, "senders", 1, "live: the generator's sending threads, each with its share of the flows and of --rate (each keeps about a CPU busy)")
 }
 
 func newBenchCommand(streams IO) *cobra.Command {
@@ -242,6 +248,9 @@ func runBenchLive(ctx context.Context, o *benchOptions, streams IO) error {
 			Rounds:   o.Rounds,
 			Tcpdump:  o.Tcpdump,
 			Filter:   o.Filter,
+			Batch:    o.Batch,
+			Mirror:   o.Mirror,
+			Senders:  o.Senders,
 			Log:      streams.ErrOut,
 		})
 		if errors.Is(err, bench.ErrLiveOptions) {

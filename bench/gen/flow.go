@@ -8,7 +8,9 @@
 // tags, IPv4 or IPv6, UDP or TCP, valid checksums), ahead of time
 // ([Prebuild], or [Synth.Pack] for a million flows in one buffer) or on the
 // fly ([Synth]). A run sends them round-robin or in a random order
-// ([Shuffled]). Sending is Linux only.
+// ([Shuffled]), one sendto per frame or, with [RunConfig.Batch], many
+// frames per system call through a transmit ring shared with the kernel.
+// Sending is Linux only.
 package gen
 
 import (
@@ -268,6 +270,20 @@ func (p *Packed) Len() int { return len(p.buf) / p.stride }
 func (p *Packed) Frame(i int, _ []byte) []byte {
 	return p.buf[i*p.stride : (i+1)*p.stride : (i+1)*p.stride]
 }
+
+// Subset is a Source of some of another Source's flows: flow i of the
+// subset is flow Flows[i] of Source. Senders that share a run's flows
+// each send a Subset (a run's PerFlow then counts by place in Flows).
+type Subset struct {
+	Source Source
+	Flows  []int32
+}
+
+// Len returns the number of flows in the subset.
+func (s Subset) Len() int { return len(s.Flows) }
+
+// Frame returns the frame of the subset's flow i.
+func (s Subset) Frame(i int, scratch []byte) []byte { return s.Source.Frame(int(s.Flows[i]), scratch) }
 
 // Shuffled returns the flows 0..n-1 in a uniformly random order (seeded,
 // so runs repeat): a run that follows it sends every flow once per pass,

@@ -188,3 +188,17 @@ func TestPackAndShuffled(t *testing.T) {
 		t.Error("the same seed gave another order")
 	}
 }
+
+func TestSubset(t *testing.T) {
+	src := &Synth{N: 100, Base: Flow{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"), Proto: ProtoUDP, DstPort: 9}}
+	sub := Subset{Source: src, Flows: []int32{42, 7, 99}}
+	if sub.Len() != 3 {
+		t.Fatalf("Len = %d", sub.Len())
+	}
+	for i, f := range sub.Flows {
+		want := src.Frame(int(f), nil)
+		if got := sub.Frame(i, nil); string(got) != string(want) {
+			t.Errorf("frame %d is not flow %d's", i, f)
+		}
+	}
+}
