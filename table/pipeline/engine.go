@@ -40,7 +40,16 @@ type EngineConfig struct {
 	// Bonds, when set, holds per source the bond configuration each
 	// member checks transmitted packets against.
 	Bonds *BondLinks
+	// HandAt is how many flows a member's delta holds before the member
+	// hands it over within a tick (0: DefaultHandAt). The merger adds it
+	// to the slot being filled at once, so in a flood a delta stays
+	// small instead of holding a tick's worth of new flows.
+	HandAt int
 }
+
+// DefaultHandAt bounds a member's delta between hand-overs: 65,536 flows,
+// 6 MB with its index.
+const DefaultHandAt = 1 << 16
 
 // Engine runs members and one merger. Each member's Batch is called from
 // one goroutine (its ring reader, or a replay goroutine); the member counts
@@ -109,6 +118,9 @@ func NewEngine(cfg EngineConfig) *Engine {
 		flows: table.NewFlows(table.FlowsConfig{Start: cfg.Start, MaxFlows: cfg.MaxFlows, Interfaces: srcs}),
 	}
 	e.sources = len(srcs)
+	if e.cfg.HandAt <= 0 {
+		e.cfg.HandAt = DefaultHandAt
+	}
 	e.clock = func() int64 { return time.Now().UnixNano() }
 	for i := range cfg.Members {
 		src := 0
@@ -210,6 +222,9 @@ func (m *Member) Batch(recs []ring.Record) {
 		}
 	}
 	m.w.Process(recs[seg:])
+	if m.w.delta.Len() >= m.e.cfg.HandAt {
+		m.handOver() // within the tick: the merger adds it to the slot at once
+	}
 }
 
 // advance moves the member to the slot holding ts, handing its delta over.
@@ -304,6 +319,18 @@ func (e *Engine) merge() {
 	pending := map[int64][]handoff{}
 	finished := 0
 	tick := int64(0) // the tick the table is filling
+	// mergeNow adds deltas to the slot being filled and gives each back
+	// to its member as a spare.
+	mergeNow := func(hs []handoff) {
+		for _, p := range hs {
+			e.flows.Merge(p.d)
+			p.d.Reset()
+			select {
+			case members[p.member].spare <- p.d:
+			default:
+			}
+		}
+	}
 	for h := range e.hand {
 		crash.Point("merger")
 		if h.join != nil {
@@ -324,7 +351,14 @@ func (e *Engine) merge() {
 		if h.tick < tick {
 			h.tick = tick // late: count it in the slot being filled
 		}
-		pending[h.tick] = append(pending[h.tick], h)
+		if h.tick == tick {
+			// The slot being filled: add it now and give the delta back,
+			// so a member that hands over within the tick (HandAt) has
+			// its spare for the next hand-over.
+			mergeNow([]handoff{h})
+		} else {
+			pending[h.tick] = append(pending[h.tick], h) // a tick ahead of the table
+		}
 		for {
 			low := doneBefore[0]
 			for _, v := range doneBefore[1:] {
@@ -334,14 +368,7 @@ func (e *Engine) merge() {
 				break
 			}
 			// Every member is past tick: close it.
-			for _, p := range pending[tick] {
-				e.flows.Merge(p.d)
-				p.d.Reset()
-				select {
-				case members[p.member].spare <- p.d:
-				default:
-				}
-			}
+			mergeNow(pending[tick])
 			delete(pending, tick)
 			if finished == n && len(pending) == 0 {
 				return
@@ -358,6 +385,12 @@ func (e *Engine) merge() {
 				e.flows.Advance(end) // nobody reads the tick: no rows built
 			}
 			tick++
+			// Deltas that came ahead of the table belong to the slot
+			// being filled now: add them and give them back, or a
+			// member waiting for its spare (WaitForSpare) would wait
+			// for a tick that waits for it.
+			mergeNow(pending[tick])
+			delete(pending, tick)
 		}
 		if finished == n {
 			// Everything handed over: merge what is left into the

@@ -22,7 +22,9 @@ func TestEngineMatchesFileReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, members := range []int{1, 3} {
+	// HandAt 3: members also hand their deltas over within ticks.
+	for _, c := range []struct{ members, handAt int }{{1, 0}, {3, 0}, {1, 3}, {3, 3}} {
+		members := c.members
 		// Dispatch by the symmetric flow hash, as PACKET_FANOUT_HASH does.
 		parts := make([][]ring.Record, members)
 		var p decode.Packet
@@ -39,6 +41,7 @@ func TestEngineMatchesFileReplay(t *testing.T) {
 			Members:      members,
 			Start:        frames[0].ts,
 			WaitForSpare: true,
+			HandAt:       c.handAt,
 			Emit:         func(s *table.Snapshot) { ticks = append(ticks, s) },
 		})
 		var wg sync.WaitGroup
@@ -59,10 +62,10 @@ func TestEngineMatchesFileReplay(t *testing.T) {
 		wg.Wait()
 		got := e.Wait(frames[len(frames)-1].ts)
 		if len(ticks) != 4 {
-			t.Errorf("members=%d: %d ticks closed, want 4", members, len(ticks))
+			t.Errorf("%+v: %d ticks closed, want 4", c, len(ticks))
 		}
 		if a, b := summary(want), summary(got); a != b {
-			t.Errorf("members=%d:\nengine %s\nfile   %s", members, b, a)
+			t.Errorf("%+v:\nengine %s\nfile   %s", c, b, a)
 		}
 	}
 }
