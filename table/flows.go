@@ -22,19 +22,20 @@ const DefaultMaxFlows = 1 << 20
 // flowRec is one flow in the merged table: 128 bytes, two cache lines
 // (records start on a line: see recChunk).
 //
-// Its history takes one of three forms. Most flows of a flood, a scan or
+// Its history takes one of four forms. Most flows of a flood, a scan or
 // a burst have traffic in a few slots of the 40 s: their record holds up
 // to inSlots (tick, bytes) entries itself. A flow with traffic in more
-// slots moves its history to a side table of 20 slots (hist, 160 bytes),
-// bytes per direction as uint32; a flow that would overflow one (more
-// than 17 Gbit/s) moves it again, to 20 uint64 slots (big), so nothing
-// is ever lost.
+// slots moves its history to a side table of 20 slots, bytes per
+// direction as uint16 (80 bytes: a flood's flows, sending a packet or two
+// every 2 s) and, when one would overflow, as uint32 (160 bytes); a flow
+// that would overflow those (more than 17 Gbit/s) moves on to 20 uint64
+// slots (big), so nothing is ever lost.
 type flowRec struct {
 	k    packed // k[4] == 0: a free record
 	sent Counter
 	recv Counter
 	last int32           // the last tick with traffic; slots after it are stale
-	hist int32           // 1 + index into Flows.hists, or 0
+	hist int32           // 1 + index into Flows.hists, -(1 + index) into Flows.hists16, or 0
 	big  int32           // 1 + index into Flows.bigs, or 0 (then hist is 0)
 	in   [inSlots]inSlot // the history while hist and big are 0
 	_    [8]byte         // to 128 bytes: a record never straddles more lines than it has
@@ -51,6 +52,7 @@ type inSlot struct {
 }
 
 type (
+	tinyHist  [Slots][2]uint16
 	smallHist [Slots][2]uint32
 	bigHist   [Slots][2]uint64
 )
@@ -93,6 +95,7 @@ type Flows struct {
 	chunks   [][]flowRec
 	nrecs    int32 // records handed out so far
 	free     []int32
+	hists16  chunked[tinyHist]
 	hists    chunked[smallHist]
 	bigs     chunked[bigHist]
 	maxFlows int
@@ -517,8 +520,10 @@ func (f *Flows) remove(j int32) {
 	if !f.multi || f.firstPart(&r.k, h) < 0 { // r's slot is a tombstone now
 		f.nflows-- // its last part
 	}
-	if r.hist != 0 {
+	if r.hist > 0 {
 		f.hists.release(r.hist)
+	} else if r.hist < 0 {
+		f.hists16.release(-r.hist)
 	}
 	if r.big != 0 {
 		f.bigs.release(r.big)
@@ -622,6 +627,15 @@ func (f *Flows) addSlot(r *flowRec, t int64, sent, recv uint64) {
 		f.makeHist(r)
 	}
 	slot := t % Slots
+	if r.hist < 0 {
+		h := &f.hists16.at(-r.hist)[slot]
+		s, v := uint64(h[0])+sent, uint64(h[1])+recv
+		if s <= 0xffff && v <= 0xffff {
+			h[0], h[1] = uint16(s), uint16(v)
+			return
+		}
+		f.widenHist(r)
+	}
 	if r.big == 0 {
 		h := &f.hists.at(r.hist)[slot]
 		s, v := uint64(h[0])+sent, uint64(h[1])+recv
@@ -643,8 +657,11 @@ func (f *Flows) slot(r *flowRec, j int64) (sent, recv uint64) {
 	case r.big != 0:
 		x := &f.bigs.at(r.big)[j%Slots]
 		return x[0], x[1]
-	case r.hist != 0:
+	case r.hist > 0:
 		x := &f.hists.at(r.hist)[j%Slots]
+		return uint64(x[0]), uint64(x[1])
+	case r.hist < 0:
+		x := &f.hists16.at(-r.hist)[j%Slots]
 		return uint64(x[0]), uint64(x[1])
 	}
 	for i := range r.in {
@@ -667,26 +684,57 @@ func (f *Flows) clearStale(r *flowRec, t int64) {
 		from = t - Slots + 1
 	}
 	for j := from; j <= t; j++ {
-		if r.big != 0 {
+		switch {
+		case r.big != 0:
 			f.bigs.at(r.big)[j%Slots] = [2]uint64{}
-		} else {
+		case r.hist > 0:
 			f.hists.at(r.hist)[j%Slots] = [2]uint32{}
+		default:
+			f.hists16.at(-r.hist)[j%Slots] = [2]uint16{}
 		}
 	}
 }
 
 // makeHist moves r's own entries of the last Slots ticks to a 20-slot
-// history.
+// history: of uint16 when they fit, else of uint32.
 func (f *Flows) makeHist(r *flowRec) {
-	r.hist = f.hists.alloc()
-	h := f.hists.at(r.hist)
-	*h = smallHist{}
+	small := true
 	for _, e := range r.in {
-		if e.tick1 > 0 && f.tick-int64(e.tick1-1) < Slots {
-			h[(e.tick1-1)%Slots] = [2]uint32{e.sent, e.recv}
+		small = small && e.sent <= 0xffff && e.recv <= 0xffff
+	}
+	if small {
+		i := f.hists16.alloc()
+		h := f.hists16.at(i)
+		*h = tinyHist{}
+		for _, e := range r.in {
+			if e.tick1 > 0 && f.tick-int64(e.tick1-1) < Slots {
+				h[(e.tick1-1)%Slots] = [2]uint16{uint16(e.sent), uint16(e.recv)}
+			}
+		}
+		r.hist = -i
+	} else {
+		r.hist = f.hists.alloc()
+		h := f.hists.at(r.hist)
+		*h = smallHist{}
+		for _, e := range r.in {
+			if e.tick1 > 0 && f.tick-int64(e.tick1-1) < Slots {
+				h[(e.tick1-1)%Slots] = [2]uint32{e.sent, e.recv}
+			}
 		}
 	}
 	r.in = [inSlots]inSlot{}
+}
+
+// widenHist moves r's uint16 history to uint32 slots.
+func (f *Flows) widenHist(r *flowRec) {
+	i := -r.hist
+	h16 := f.hists16.at(i)
+	r.hist = f.hists.alloc()
+	h := f.hists.at(r.hist)
+	for j := range h16 {
+		h[j] = [2]uint32{uint32(h16[j][0]), uint32(h16[j][1])}
+	}
+	f.hists16.release(i)
 }
 
 // makeBig moves r's history to uint64 slots.

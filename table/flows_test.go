@@ -177,12 +177,17 @@ func TestFlowsPeak(t *testing.T) {
 func TestFlowsHistoryForms(t *testing.T) {
 	f := NewFlows(FlowsConfig{})
 	d := NewDelta(0)
-	sparse, busy, huge := key4(1, 2, 1, 1), key4(1, 2, 2, 2), key4(1, 2, 3, 3)
+	sparse, busy, huge, grows := key4(1, 2, 1, 1), key4(1, 2, 2, 2), key4(1, 2, 3, 3), key4(1, 2, 4, 4)
 	for tick := int64(0); tick < 6; tick++ {
 		if tick < 2 {
 			addN(d, sparse, true, 1, 100)
 		}
 		addN(d, busy, true, 1, 100)
+		if tick < 4 {
+			addN(d, grows, true, 1, 100)
+		} else {
+			addN(d, grows, true, 1, 70_000) // past a uint16 slot
+		}
 		addN(d, huge, false, 3, 2<<30)
 		f.Merge(d)
 		d.Reset()
@@ -191,16 +196,19 @@ func TestFlowsHistoryForms(t *testing.T) {
 			if fl.Key == huge && fl.Recv.Win[Win2s] != 6<<30 {
 				t.Fatalf("tick %d: the 6 GiB flow's last 2 s: %d", tick, fl.Recv.Win[Win2s])
 			}
+			if fl.Key == grows && tick == 5 && fl.Sent.Win[Win10s] != 3*100+2*70_000 {
+				t.Fatalf("the growing flow's last 10 s: %d", fl.Sent.Win[Win10s])
+			}
 		}
 	}
-	if f.hists.inUse() != 1 || f.bigs.inUse() != 1 {
-		t.Fatalf("side tables in use: %d of 20 uint32 slots, %d of uint64, want 1 and 1", f.hists.inUse(), f.bigs.inUse())
+	if f.hists16.inUse() != 1 || f.hists.inUse() != 1 || f.bigs.inUse() != 1 {
+		t.Fatalf("side tables in use: %d of uint16 slots, %d of uint32, %d of uint64, want 1 each", f.hists16.inUse(), f.hists.inUse(), f.bigs.inUse())
 	}
 	for tick := int64(6); tick < 6+Slots+1; tick++ {
 		f.Close((tick + 1) * 2 * sec)
 	}
-	if f.Len() != 0 || f.hists.inUse() != 0 || f.bigs.inUse() != 0 {
-		t.Fatalf("after 40 s idle: %d flows, side tables in use %d and %d", f.Len(), f.hists.inUse(), f.bigs.inUse())
+	if f.Len() != 0 || f.hists16.inUse() != 0 || f.hists.inUse() != 0 || f.bigs.inUse() != 0 {
+		t.Fatalf("after 40 s idle: %d flows, side tables in use %d, %d and %d", f.Len(), f.hists16.inUse(), f.hists.inUse(), f.bigs.inUse())
 	}
 }
 
@@ -270,15 +278,17 @@ func TestFlowsAgainstModel(t *testing.T) {
 	for _, tt := range []struct {
 		name          string
 		hosts, events int // distinct left hosts; most events per tick
+		size          int // largest event, bytes
 		big           bool
 	}{
-		{"dense", 8, 50, false}, {"sparse", 200, 30, false}, {"mixed", 30, 50, false}, {"dense 64-bit", 8, 50, true},
+		{"dense", 8, 50, 1500, false}, {"sparse", 200, 30, 1500, false}, {"mixed", 30, 50, 1500, false},
+		{"dense 32-bit", 8, 50, 30_000, false}, {"dense 64-bit", 8, 50, 1500, true},
 	} {
-		t.Run(tt.name, func(t *testing.T) { flowsAgainstModel(t, tt.hosts, tt.events, tt.big) })
+		t.Run(tt.name, func(t *testing.T) { flowsAgainstModel(t, tt.hosts, tt.events, tt.size, tt.big) })
 	}
 }
 
-func flowsAgainstModel(t *testing.T, hosts, events int, big bool) {
+func flowsAgainstModel(t *testing.T, hosts, events, size int, big bool) {
 	r := rand.New(rand.NewPCG(1, uint64(hosts)))
 	type ev struct {
 		tick int64
@@ -290,7 +300,7 @@ func flowsAgainstModel(t *testing.T, hosts, events int, big bool) {
 	const ticks = 60
 	for tick := int64(0); tick < ticks; tick++ {
 		for range r.IntN(events) {
-			n := uint32(r.IntN(1500) + 1)
+			n := uint32(r.IntN(size) + 1)
 			if big && r.IntN(4) == 0 {
 				n = 1<<31 + uint32(r.IntN(1<<30)) // two overflow a slot's uint32
 			}
