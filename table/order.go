@@ -59,10 +59,27 @@ func TopByColumn(rows []Flow, col int, mode LineMode, n int) []Flow {
 	if n == 0 {
 		return rows[:0]
 	}
+	heap := topIndices(rows, col, mode, n, make([]int32, 0, n))
+	last := rows[heap[0]] // a copy: the partition below moves rows
+	m := 0
+	for i := range rows {
+		if CompareByColumn(&rows[i], &last, col, mode) <= 0 {
+			rows[m], rows[i] = rows[i], rows[m]
+			m++
+		}
+	}
+	SortByColumn(rows[:m], col, mode)
+	return rows[:n]
+}
+
+// topIndices returns, in heap (reused), the indices of the n rows that
+// come first in CompareByColumn's order, the one that comes last of them
+// first. rows is not modified.
+func topIndices(rows []Flow, col int, mode LineMode, n int, heap []int32) []int32 {
 	// heap holds the indices of the n rows that come first so far, the one
 	// that comes last at the root.
 	later := func(i, j int32) bool { return CompareByColumn(&rows[i], &rows[j], col, mode) > 0 }
-	heap := make([]int32, 0, n)
+	heap = heap[:0]
 	for i := range int32(len(rows)) {
 		if len(heap) < n {
 			heap = append(heap, i)
@@ -95,14 +112,27 @@ func TopByColumn(rows []Flow, col int, mode LineMode, n int) []Flow {
 			p = c
 		}
 	}
-	last := rows[heap[0]] // a copy: the partition below moves rows
-	m := 0
-	for i := range rows {
-		if CompareByColumn(&rows[i], &last, col, mode) <= 0 {
-			rows[m], rows[i] = rows[i], rows[m]
-			m++
-		}
+	return heap
+}
+
+// TopOf returns the first n of flows in CompareByColumn's order, sorted,
+// copied into dst (reused), leaving flows as they are: a report of the
+// busiest 100 of a million flows copies 100 rows, not a million (all of
+// them, sorted, when n < 0 or n is large).
+func TopOf(flows []Flow, col int, mode LineMode, n int, dst []Flow) []Flow {
+	if n < 0 || n > len(flows)/4 || n > maxSelect {
+		dst = append(dst[:0], flows...)
+		return TopByColumn(dst, col, mode, n)
 	}
-	SortByColumn(rows[:m], col, mode)
-	return rows[:n]
+	if n == 0 {
+		return dst[:0]
+	}
+	var buf [64]int32
+	heap := topIndices(flows, col, mode, n, buf[:0])
+	dst = dst[:0]
+	for _, i := range heap {
+		dst = append(dst, flows[i])
+	}
+	SortByColumn(dst, col, mode)
+	return dst
 }

@@ -40,8 +40,16 @@ func TestTopByColumnMatchesSort(t *testing.T) {
 					if n >= 0 && n < len(full) {
 						want = full[:n]
 					}
-					if !slices.EqualFunc(got, want, func(a, b Flow) bool { return reflect.DeepEqual(a, b) }) {
+					same := func(a, b Flow) bool { return reflect.DeepEqual(a, b) }
+					if !slices.EqualFunc(got, want, same) {
 						t.Fatalf("size %d col %d mode %d n %d: TopByColumn differs from a full sort", size, col, mode, n)
+					}
+					before := slices.Clone(rows)
+					if of := TopOf(rows, col, mode, n, nil); !slices.EqualFunc(of, want, same) {
+						t.Fatalf("size %d col %d mode %d n %d: TopOf differs from a full sort", size, col, mode, n)
+					}
+					if !slices.EqualFunc(rows, before, same) {
+						t.Fatalf("size %d col %d mode %d n %d: TopOf changed its input", size, col, mode, n)
 					}
 				}
 			}

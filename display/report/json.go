@@ -55,13 +55,12 @@ func appendJSON(dst []byte, scratch []table.Flow, s *table.Snapshot, o *JSONOpti
 	if o == nil {
 		o = &JSONOptions{}
 	}
-	scratch = group.Rows(s, o.View, o.Group, scratch)
 	hf := display.HostFormat{Group: o.Group.By, Links: s.Interfaces} // numeric, for sorting by name
 	limit := o.Limit
 	if limit <= 0 {
 		limit = -1
 	}
-	rows := display.SortLimit(scratch, o.Sort, table.TwoLine, &hf, limit)
+	rows, scratch := display.TopRows(s, o.View, o.Group, o.Sort, table.TwoLine, &hf, limit, scratch)
 	if w == nil {
 		dst = slices.Grow(dst, 512+len(rows)*jsonFlowSize)
 	}

@@ -115,8 +115,7 @@ func appendText(dst []byte, scratch []table.Flow, s *table.Snapshot, o *TextOpti
 	}
 	hf := o.HostFormat()
 	hf.Group, hf.Links = o.Group.By, s.Interfaces
-	scratch = group.Rows(s, o.View, o.Group, scratch)
-	rows := display.SortLimit(scratch, o.Sort, table.TwoLine, &hf, o.limit())
+	rows, scratch := display.TopRows(s, o.View, o.Group, o.Sort, table.TwoLine, &hf, o.limit(), scratch)
 	u := o.unit()
 
 	dst = append(dst, "   # "...)
