@@ -118,6 +118,13 @@ func (w *Worker) Process(recs []ring.Record) {
 		w.bl = w.bond.Load()
 	}
 	d := w.delta
+	if !d.Large() {
+		for i := range recs {
+			w.record(&recs[i])
+		}
+		d.Capture.Packets += uint64(len(recs))
+		return
+	}
 	n := 0
 	for i := range recs {
 		if !w.decode(&recs[i]) {

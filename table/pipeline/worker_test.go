@@ -41,8 +41,8 @@ func TestWorkerCountsEveryRecord(t *testing.T) {
 	}
 }
 
-// TestWorkerBatchAsRecord checks that Process, which classifies a batch
-// before counting it, counts exactly what Record counts one packet at a
+// TestWorkerBatchAsRecord checks that Process, which with a large delta
+// classifies a batch before counting it, counts exactly what Record counts one packet at a
 // time: every key, direction and counter, over batches that end inside,
 // at and past the pending batch, with packets the rules ignore, a full
 // delta folding into "other", and a mix of directions and repeats.
@@ -65,6 +65,10 @@ func TestWorkerBatchAsRecord(t *testing.T) {
 		for _, size := range []int{1, 7, pendBatch, pendBatch + 1, 100, len(recs)} {
 			batched, single := NewWorker(cls, 0), NewWorker(cls, 0)
 			batched.delta, single.delta = table.NewDelta(limit), table.NewDelta(limit)
+			batched.delta.Reserve(1 << 15) // large: Process takes the batched path
+			if !batched.delta.Large() {
+				t.Fatal("a delta reserved for 32,768 keys is not Large")
+			}
 			for i := 0; i < len(recs); i += size {
 				batched.Process(recs[i:min(i+size, len(recs))])
 			}
