@@ -1,6 +1,8 @@
 package table
 
 import (
+	"math/bits"
+
 	"github.com/fastop/fastop/decode"
 	"github.com/fastop/fastop/ring/slab"
 )
@@ -52,8 +54,8 @@ type Delta struct {
 	n     int            // entries
 	mask  uint64
 	limit int // most distinct keys; more are folded into other
-	// touched sums the index words Prepare loaded ahead: never read, it
-	// keeps the loads from being optimized away.
+	// touched sums what CountPending loaded ahead: never read, it keeps
+	// the loads from being optimized away.
 	touched uint64
 
 	TX, RX  Counter    // by interface direction
@@ -133,12 +135,7 @@ func (d *Delta) room(n int) {
 	size := entChunk
 	if c == 0 {
 		// The first chunk doubles, so a small delta stays small.
-		size = max(minDeltaSize/2, 2*cap(e), want)
-		for size&(size-1) != 0 {
-			size &= size - 1
-			size <<= 1
-		}
-		size = min(size, entChunk)
+		size = min(1<<bits.Len(uint(max(minDeltaSize/2, 2*cap(e), want)-1)), entChunk)
 	}
 	ne := slab.Make[deltaEntry](size)[:len(e)]
 	copy(ne, e)
@@ -233,27 +230,22 @@ func (d *Delta) CountPending(qs []Pending) {
 	d.touched += x
 	for i := range qs {
 		q := &qs[i]
-		if q.dir == DirOut {
-			d.TX.add(q.bytes)
-		} else {
-			d.RX.add(q.bytes)
-		}
-		e := d.lookup(&q.k, q.h)
-		if q.sent {
-			e.sent.add(q.bytes)
-		} else {
-			e.recv.add(q.bytes)
-		}
+		d.addHashed(&q.k, q.h, q.dir, q.sent, q.bytes)
 	}
 }
 
 func (d *Delta) add(p *packed, dir Dir, sent bool, bytes uint32) {
+	d.addHashed(p, p.hash(), dir, sent, bytes)
+}
+
+// addHashed is add with p's hash h.
+func (d *Delta) addHashed(p *packed, h uint64, dir Dir, sent bool, bytes uint32) {
 	if dir == DirOut {
 		d.TX.add(bytes)
 	} else {
 		d.RX.add(bytes)
 	}
-	s := d.lookup(p, p.hash())
+	s := d.lookup(p, h)
 	if sent {
 		s.sent.add(bytes)
 	} else {
