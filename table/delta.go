@@ -1,6 +1,7 @@
 package table
 
 import (
+	"math"
 	"math/bits"
 
 	"github.com/fastop/fastop/decode"
@@ -25,12 +26,16 @@ type DeltaEntry struct {
 	Recv Counter // from Key.B to Key.A
 }
 
-// deltaEntry is one key of a Delta with its counts and its hash, which
-// the merger reuses.
+// deltaEntry is one key of a Delta with its counts: 64 bytes, one cache
+// line, so that a lookup in a large delta misses once, not twice (an
+// 80-byte entry straddles two lines wherever it lies). The hash is not
+// kept (the merger computes it again, from a key in hand), and packet
+// counts are 32-bit: a count that wraps, after 4 billion packets of one
+// flow in one delta, is carried in Delta.carry, so none is lost.
 type deltaEntry struct {
-	k          packed
-	h          uint64
-	sent, recv Counter
+	k                    packed
+	sentBytes, recvBytes uint64
+	sentPkts, recvPkts   uint32
 }
 
 // Delta is what one worker counted during one tick, written by that worker
@@ -58,12 +63,15 @@ type Delta struct {
 	// the loads from being optimized away.
 	touched uint64
 
-	TX, RX  Counter    // by interface direction
-	other   deltaEntry // packets of keys that did not fit (limit reached)
-	Folded  uint64     // packets folded into other because the delta was full (the merger counts each as a folded flow)
-	Capture Capture    // what the worker saw this tick
-	Tick    int64      // the tick this delta belongs to (set by the worker)
-	Iface   int        // which interface (source) the worker captures from
+	TX, RX Counter    // by interface direction
+	other  deltaEntry // packets of keys that did not fit (limit reached)
+	// carry holds, per key, the packets its 32-bit counts wrapped past
+	// (sent, received; multiples of 1<<32): nil until one wraps.
+	carry   map[packed][2]uint64
+	Folded  uint64  // packets folded into other because the delta was full (the merger counts each as a folded flow)
+	Capture Capture // what the worker saw this tick
+	Tick    int64   // the tick this delta belongs to (set by the worker)
+	Iface   int     // which interface (source) the worker captures from
 	// Bond is what the worker checked of the packets its link, a bond's,
 	// transmitted (see CheckBond); nil when it checked none.
 	Bond *BondDelta
@@ -71,7 +79,7 @@ type Delta struct {
 
 const minDeltaSize = 1024
 
-// A chunk of entries: 1<<16 of 80 bytes, 5 MiB.
+// A chunk of entries: 1<<16 of 64 bytes, 4 MiB.
 const (
 	entShift = 16
 	entChunk = 1 << entShift
@@ -109,7 +117,7 @@ func (d *Delta) reindex(n int) {
 	}
 	d.mask = uint64(n - 1)
 	for j := range d.n {
-		h := d.ent(j).h
+		h := d.ent(j).k.hash()
 		i := h & d.mask
 		for d.index[i] != 0 {
 			i = (i + 1) & d.mask
@@ -245,11 +253,50 @@ func (d *Delta) addHashed(p *packed, h uint64, dir Dir, sent bool, bytes uint32)
 	} else {
 		d.RX.add(bytes)
 	}
-	s := d.lookup(p, h)
+	e := d.lookup(p, h)
 	if sent {
-		s.sent.add(bytes)
+		e.sentBytes += uint64(bytes)
+		if e.sentPkts++; e.sentPkts == 0 {
+			d.wrap(&e.k, 0, 1<<32)
+		}
 	} else {
-		s.recv.add(bytes)
+		e.recvBytes += uint64(bytes)
+		if e.recvPkts++; e.recvPkts == 0 {
+			d.wrap(&e.k, 1, 1<<32)
+		}
+	}
+}
+
+// wrap carries n packets of k's direction dir (0: sent, 1: received)
+// that its entry's 32-bit count wrapped past.
+func (d *Delta) wrap(k *packed, dir int, n uint64) {
+	if d.carry == nil {
+		d.carry = map[packed][2]uint64{}
+	}
+	c := d.carry[*k]
+	c[dir] += n
+	d.carry[*k] = c
+}
+
+// counts returns e's counts, carried packets included.
+func (d *Delta) counts(e *deltaEntry) (sent, recv Counter) {
+	sent = Counter{Bytes: e.sentBytes, Packets: uint64(e.sentPkts)}
+	recv = Counter{Bytes: e.recvBytes, Packets: uint64(e.recvPkts)}
+	if d.carry != nil {
+		c := d.carry[e.k]
+		sent.Packets += c[0]
+		recv.Packets += c[1]
+	}
+	return sent, recv
+}
+
+// addPackets adds n packets to the 32-bit count *c of k's direction dir,
+// carrying what goes past it.
+func (d *Delta) addPackets(c *uint32, k *packed, dir int, n uint64) {
+	t := uint64(*c) + n
+	*c = uint32(t)
+	if t > math.MaxUint32 {
+		d.wrap(k, dir, t&^math.MaxUint32)
 	}
 }
 
@@ -284,7 +331,7 @@ func (d *Delta) insert(p *packed, h, i uint64) *deltaEntry {
 	if c == len(d.ents) || len(d.ents[c]) == cap(d.ents[c]) {
 		d.room(d.n + 1)
 	}
-	d.ents[c] = append(d.ents[c], deltaEntry{k: *p, h: h})
+	d.ents[c] = append(d.ents[c], deltaEntry{k: *p})
 	d.n++
 	d.index[i] = h&tagMask | uint64(d.n)
 	return d.ent(d.n - 1)
@@ -294,7 +341,8 @@ func (d *Delta) insert(p *packed, h, i uint64) *deltaEntry {
 func (d *Delta) Each(f func(e *DeltaEntry)) {
 	for i := range d.n {
 		s := d.ent(i)
-		e := DeltaEntry{Key: s.k.key(), Sent: s.sent, Recv: s.recv}
+		e := DeltaEntry{Key: s.k.key()}
+		e.Sent, e.Recv = d.counts(s)
 		f(&e)
 	}
 }
@@ -307,14 +355,16 @@ func (d *Delta) Counts() Capture {
 }
 
 // Other returns the traffic of the keys that did not fit.
-func (d *Delta) Other() (sent, recv Counter) { return d.other.sent, d.other.recv }
+func (d *Delta) Other() (sent, recv Counter) { return d.counts(&d.other) }
 
 // addCounters adds a merged entry's counts to p (the merger's table of
 // flows waiting for a record), or to other when the delta is full.
 func (d *Delta) addCounters(p *packed, h uint64, sent, recv *Counter) {
-	s := d.lookup(p, h)
-	s.sent.addCounter(sent)
-	s.recv.addCounter(recv)
+	e := d.lookup(p, h)
+	e.sentBytes += sent.Bytes
+	e.recvBytes += recv.Bytes
+	d.addPackets(&e.sentPkts, &e.k, 0, sent.Packets)
+	d.addPackets(&e.recvPkts, &e.k, 1, recv.Packets)
 }
 
 // Shrink empties the delta and lets go of its memory, but for a small
@@ -350,7 +400,7 @@ func (d *Delta) Reset() {
 		// Few keys: free their words one by one. Each one's word lies
 		// at or after its home (the search goes on past words freed).
 		for j := range n {
-			i := d.ent(j).h & d.mask
+			i := d.ent(j).k.hash() & d.mask
 			for uint32(d.index[i]) != uint32(j+1) {
 				i = (i + 1) & d.mask
 			}
@@ -363,6 +413,7 @@ func (d *Delta) Reset() {
 	d.n = 0
 	d.TX, d.RX = Counter{}, Counter{}
 	d.other = deltaEntry{}
+	d.carry = nil
 	d.Folded = 0
 	d.Capture = Capture{}
 	if d.Bond != nil {

@@ -326,16 +326,20 @@ func (f *Flows) Merge(d *Delta) {
 		for len(chunk) > 0 {
 			batch := chunk[:min(len(chunk), mergeBatch)]
 			chunk = chunk[len(batch):]
-			f.loadAhead(batch)
+			var hs [mergeBatch]uint64
 			for j := range batch {
-				f.mergeEntry(&batch[j], lbits, link, t)
+				hs[j] = batch[j].k.hash() // the hash leaves the link out: right for lbits too
+			}
+			f.loadAhead(batch, &hs)
+			for j := range batch {
+				f.mergeEntry(d, &batch[j], hs[j], lbits, link, t)
 			}
 		}
 	}
-	if d.other.sent.Packets+d.other.recv.Packets > 0 {
+	if sent, recv := d.counts(&d.other); sent.Packets+recv.Packets > 0 {
 		// The worker's own table was full: each packet it could not
 		// give a slot counts as a folded flow (it cannot tell them apart).
-		f.addOther(link, &d.other.sent, &d.other.recv, t)
+		f.addOther(link, &sent, &recv, t)
 		f.folded += d.Folded
 	}
 	f.mergeBond(d.Bond, t)
@@ -348,27 +352,27 @@ const mergeBatch = 16
 // will look up, in short loops of independent loads, which the processor
 // overlaps (Go has no prefetch instruction): in a large table each is a
 // cache miss that a lookup would otherwise wait for alone.
-func (f *Flows) loadAhead(batch []deltaEntry) {
+func (f *Flows) loadAhead(batch []deltaEntry, hs *[mergeBatch]uint64) {
 	var slots [mergeBatch]uint64
 	var x uint64
 	for j := range batch {
-		i := batch[j].h & f.mask
+		i := hs[j] & f.mask
 		slots[j] = i
 		x += uint64(f.ctrl[i]) + uint64(f.idx[i])
 	}
 	for j := range batch {
 		i := slots[j]
-		if f.ctrl[i] == ctrlTag(batch[j].h) {
+		if f.ctrl[i] == ctrlTag(hs[j]) {
 			x += f.rec(f.idx[i]).k[4]
 		}
 	}
 	f.touched += x
 }
 
-// mergeEntry adds one entry of a delta of link (lbits: the link in a
-// key's bits) to the slot being filled, t.
-func (f *Flows) mergeEntry(ds *deltaEntry, lbits uint64, link int, t int64) {
-	h := ds.h // the hash leaves the link out: still right
+// mergeEntry adds entry ds of d, whose key hashes to h, to the slot
+// being filled, t; d is link's (lbits: the link in a key's bits).
+func (f *Flows) mergeEntry(d *Delta, ds *deltaEntry, h, lbits uint64, link int, t int64) {
+	sent, recv := d.counts(ds)
 	kp := &ds.k
 	var lk packed
 	if lbits != 0 {
@@ -378,26 +382,27 @@ func (f *Flows) mergeEntry(ds *deltaEntry, lbits uint64, link int, t int64) {
 	}
 	r := f.find(kp, h)
 	if r == nil {
-		f.wait(kp, h, ds, link, t)
+		f.wait(kp, h, &sent, &recv, link, t)
 		return
 	}
-	f.addTo(r, &ds.sent, &ds.recv, t)
+	f.addTo(r, &sent, &recv, t)
 }
 
 // wait puts a new flow's part in f.pend until the tick is settled.
-func (f *Flows) wait(kp *packed, h uint64, ds *deltaEntry, link int, t int64) {
+func (f *Flows) wait(kp *packed, h uint64, sent, recv *Counter, link int, t int64) {
 	if f.pend == nil {
 		// Bounded like a worker's delta: beyond, newcomers of
 		// this tick go to "other" at once (settle counts them).
 		f.pend = NewDelta(DeltaLimit(f.maxFlows))
 	}
 	folded := f.pend.Folded
-	f.pend.addCounters(kp, h, &ds.sent, &ds.recv)
+	f.pend.addCounters(kp, h, sent, recv)
 	if f.multi && f.pend.Folded != folded {
 		// Full: this part goes to its own link's part of "other" now
 		// (the pending table's one other row knows no link).
 		f.pend.Folded, f.pend.other = folded, deltaEntry{}
-		f.addOther(link, &ds.sent, &ds.recv, t)
+		delete(f.pend.carry, packed{}) // other's key
+		f.addOther(link, sent, recv, t)
 		f.folded++
 	}
 }

@@ -78,7 +78,7 @@ func (f *Flows) settle() {
 	all := f.rankBuf[:0]
 	for i := range p.n {
 		s := p.ent(i)
-		all = append(all, ranked{w: s.sent.Bytes + s.recv.Bytes, last: int32(t), ref: -1 - int32(i)})
+		all = append(all, ranked{w: s.sentBytes + s.recvBytes, last: int32(t), ref: -1 - int32(i)})
 	}
 	if room := f.maxFlows - f.n; room < len(all) {
 		// Not everyone fits: rows compete too.
@@ -111,8 +111,8 @@ func (f *Flows) settle() {
 		}
 		for i := keep; i < len(all); i++ {
 			if all[i].ref < 0 {
-				s := p.ent(int(-1 - all[i].ref))
-				f.addOther(0, &s.sent, &s.recv, t)
+				sent, recv := p.counts(p.ent(int(-1 - all[i].ref)))
+				f.addOther(0, &sent, &recv, t)
 				f.folded++
 			}
 		}
@@ -121,10 +121,10 @@ func (f *Flows) settle() {
 			f.admit(-1-all[i].ref, t)
 		}
 	}
-	if p.other.sent.Packets+p.other.recv.Packets > 0 {
+	if sent, recv := p.counts(&p.other); sent.Packets+recv.Packets > 0 {
 		// More newcomers than the waiting table holds: each one it
 		// turned away counts as a folded flow.
-		f.addOther(0, &p.other.sent, &p.other.recv, t)
+		f.addOther(0, &sent, &recv, t)
 		f.folded += p.Folded
 	}
 	f.rankBuf = all[:0]
@@ -155,7 +155,7 @@ func (f *Flows) settleLinks() {
 			all = append(all, ranked{last: int32(t), ref: -1 - u})
 			f.unitHead = append(f.unitHead, -1)
 		}
-		all[u].w += s.sent.Bytes + s.recv.Bytes
+		all[u].w += s.sentBytes + s.recvBytes
 		f.partNext[i] = f.unitHead[u]
 		f.unitHead[u] = int32(i)
 	}
@@ -199,7 +199,8 @@ func (f *Flows) settleLinks() {
 			if all[i].ref < 0 {
 				for j := f.unitHead[-1-all[i].ref]; j >= 0; j = f.partNext[j] {
 					s := p.ent(int(j))
-					f.addOther(s.k.link(), &s.sent, &s.recv, t)
+					sent, recv := p.counts(s)
+					f.addOther(s.k.link(), &sent, &recv, t)
 				}
 				f.folded++
 			}
@@ -242,8 +243,9 @@ func (f *Flows) evictFlow(j int32, t int64) {
 func (f *Flows) admit(i int32, t int64) {
 	p := f.pend
 	s := p.ent(int(i))
-	r := f.find(&s.k, s.h)
-	f.addTo(r, &s.sent, &s.recv, t)
+	sent, recv := p.counts(s)
+	r := f.find(&s.k, s.k.hash())
+	f.addTo(r, &sent, &recv, t)
 }
 
 // evict moves record j's counts and history to its link's part of
