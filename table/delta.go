@@ -126,6 +126,9 @@ func (d *Delta) reindex(n int) {
 	}
 }
 
+// Room returns how many keys the delta holds before its index grows.
+func (d *Delta) Room() int { return len(d.index) / 2 }
+
 // Len returns the number of distinct keys.
 func (d *Delta) Len() int { return d.n }
 

@@ -256,6 +256,10 @@ func (m *Member) handOver() {
 		}
 	}
 	spare.Iface = m.w.delta.Iface
+	// The spare takes the size the tick needed at once: in a flood it
+	// would otherwise grow again by doubling, rehashing and copying its
+	// entries at each step, and touch every intermediate size's memory.
+	spare.Reserve(min(m.w.delta.Len(), m.e.cfg.HandAt))
 	old := m.w.Swap(spare)
 	m.e.hand <- handoff{member: m.id, tick: m.tick, next: m.want, d: old}
 	m.tick = m.want

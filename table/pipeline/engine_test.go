@@ -109,3 +109,28 @@ func TestEngineMemberNeverWaits(t *testing.T) {
 		t.Fatalf("counted %d of %d, %d packets of %d", s.Counted, n, s.Packets, len(frames))
 	}
 }
+
+// A member that hands over a delta of n flows goes on with a spare sized
+// for n at once, so that a flood's next tick does not regrow it by doubling.
+func TestEngineSpareSizedAtHandOver(t *testing.T) {
+	const flows = 5000
+	e := NewEngine(EngineConfig{Members: 1, WaitForSpare: true})
+	m := e.Member(0)
+	if got := m.w.Delta().Room(); got >= flows {
+		t.Fatalf("a fresh delta holds %d keys already: the test shows nothing", got)
+	}
+	recs := flowRecords(flows)
+	m.Batch(recs) // tick 0 (timestamps 0)
+	next := recs[0]
+	next.TS = int64(table.SlotDuration) // tick 1: hands tick 0 over
+	m.Batch([]ring.Record{next})
+	if got := m.w.Delta().Room(); got < flows {
+		t.Errorf("after handing over %d flows the member counts into a delta with room for %d", flows, got)
+	}
+	m.Flush()
+	s := e.Wait(2 * int64(table.SlotDuration))
+	defer s.Release()
+	if len(s.Flows) != flows || s.Capture.Counted != flows+1 {
+		t.Errorf("%d flows, %d packets counted; want %d and %d", len(s.Flows), s.Capture.Counted, flows, flows+1)
+	}
+}
