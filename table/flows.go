@@ -360,10 +360,27 @@ func (f *Flows) loadAhead(batch []deltaEntry, hs *[mergeBatch]uint64) {
 		slots[j] = i
 		x += uint64(f.ctrl[i]) + uint64(f.idx[i])
 	}
+	// A record is two cache lines, and addTo writes both: load the
+	// second (last, hist, in) with the first.
+	var recs [mergeBatch]*flowRec
 	for j := range batch {
 		i := slots[j]
 		if f.ctrl[i] == ctrlTag(hs[j]) {
-			x += f.rec(f.idx[i]).k[4]
+			r := f.rec(f.idx[i])
+			recs[j] = r
+			x += r.k[4] + uint64(r.last)
+		}
+	}
+	// Then the side histories of the records that have one, at the slot
+	// addSlot will write.
+	slot := f.tick % Slots
+	for _, r := range recs[:len(batch)] {
+		switch {
+		case r == nil || r.big != 0:
+		case r.hist < 0:
+			x += uint64(f.hists16.at(-r.hist)[slot][0])
+		case r.hist > 0:
+			x += uint64(f.hists.at(r.hist)[slot][0])
 		}
 	}
 	f.touched += x
@@ -798,8 +815,26 @@ func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 		sent.Win, recv.Win = s, v
 		return
 	}
-	for j := max(t-Slots+1, 0); j <= last; j++ {
-		a, b := f.slot(r, j)
+	// The side history is found once, not per slot (a million flows
+	// every tick).
+	lo := max(t-Slots+1, 0)
+	switch {
+	case r.big != 0:
+		sumSlots(f.bigs.at(r.big), lo, last, t, &s, &v)
+	case r.hist > 0:
+		sumSlots(f.hists.at(r.hist), lo, last, t, &s, &v)
+	default:
+		sumSlots(f.hists16.at(-r.hist), lo, last, t, &s, &v)
+	}
+	sent.Win, recv.Win = s, v
+}
+
+// sumSlots adds ticks lo..last of a side history to the 2 s, 10 s and
+// 40 s sums at tick t.
+func sumSlots[T uint16 | uint32 | uint64, H ~[Slots][2]T](h *H, lo, last, t int64, s, v *[3]uint64) {
+	for j := lo; j <= last; j++ {
+		x := &(*h)[j%Slots]
+		a, b := uint64(x[0]), uint64(x[1])
 		s[2] += a
 		v[2] += b
 		if j > t-5 {
@@ -811,7 +846,6 @@ func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 			}
 		}
 	}
-	sent.Win, recv.Win = s, v
 }
 
 // Trim lets go of scratch memory that only the coming ticks would reuse
