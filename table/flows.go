@@ -22,33 +22,62 @@ const DefaultMaxFlows = 1 << 20
 // flowRec is one flow in the merged table: 128 bytes, two cache lines
 // (records start on a line: see recChunk).
 //
-// Its history takes one of four forms. Most flows of a flood, a scan or
+// Its history takes one of five forms. Most flows of a flood, a scan or
 // a burst have traffic in a few slots of the 40 s: their record holds up
 // to inSlots (tick, bytes) entries itself. A flow with traffic in more
-// slots moves its history to a side table of 20 slots, bytes per
-// direction as uint16 (80 bytes: a flood's flows, sending a packet or two
-// every 2 s) and, when one would overflow, as uint32 (160 bytes); a flow
-// that would overflow those (more than 17 Gbit/s) moves on to 20 uint64
-// slots (big), so nothing is ever lost.
+// slots that goes one way only, a few packets per slot (a flood's flows,
+// sending a packet or two every 2 s, nothing coming back), keeps its
+// record's 20 slots of uint16 bytes in that one direction. Any other
+// flow with traffic in more slots moves its history to a side table of
+// 20 slots, bytes per direction as uint16 (80 bytes) and, when one would
+// overflow, as uint32 (160 bytes); a flow that would overflow those (more
+// than 17 Gbit/s) moves on to 20 uint64 slots (big), so nothing is ever
+// lost.
 type flowRec struct {
 	k    packed // k[4] == 0: a free record
 	sent Counter
 	recv Counter
-	last int32           // the last tick with traffic; slots after it are stale
-	hist int32           // 1 + index into Flows.hists, -(1 + index) into Flows.hists16, or 0
-	big  int32           // 1 + index into Flows.bigs, or 0 (then hist is 0)
-	in   [inSlots]inSlot // the history while hist and big are 0
-	_    [8]byte         // to 128 bytes: a record never straddles more lines than it has
+	last int32   // the last tick with traffic; slots after it are stale
+	hist int32   // 1 + index into Flows.hists, -(1 + index) into Flows.hists16, or 0
+	big  int32   // 1 + index into Flows.bigs, or 0 (then hist is 0)
+	own  ownHist // the history while hist and big are 0; ends the record at 128 bytes
 }
 
-// inSlots is how many slots of history a record holds itself.
+// ownHist is the history a record holds itself, in one of two forms
+// that share its words (Go has no unions, and table/ keeps clear of
+// unsafe): up to inSlots entries of three words each (tick plus one, 0
+// for unused, then bytes sent and received; an entry older than the 40 s
+// is free for reuse), or, when the last word says ownSent or ownRecv, 20
+// slots of uint16 bytes in that direction, two to a word, indexed by
+// tick as a side table is.
+type ownHist [11]uint32
+
+// inSlots is how many entries a record's own history holds.
 const inSlots = 3
 
-// inSlot is one slot of a record's own history: tick1 is its tick plus
-// one (0: unused); an entry older than the 40 s is free for reuse.
-type inSlot struct {
-	tick1      int32
-	sent, recv uint32
+const (
+	ownMode    = 10 // the word that says the form
+	ownEntries = 0
+	ownSent    = 1
+	ownRecv    = 2
+)
+
+func (h *ownHist) entry(i int) (tick1, sent, recv uint32) {
+	return h[3*i], h[3*i+1], h[3*i+2]
+}
+
+func (h *ownHist) setEntry(i int, tick1, sent, recv uint32) {
+	h[3*i], h[3*i+1], h[3*i+2] = tick1, sent, recv
+}
+
+// get16 and set16 read and write one-way slot j (0 ≤ j < Slots).
+func (h *ownHist) get16(j int64) uint64 {
+	return uint64(h[j/2]>>(16*(j&1))) & 0xffff
+}
+
+func (h *ownHist) set16(j int64, v uint64) {
+	sh := 16 * (j & 1)
+	h[j/2] = h[j/2]&^(0xffff<<sh) | uint32(v)<<sh
 }
 
 type (
@@ -623,30 +652,10 @@ func (f *Flows) addTo(r *flowRec, sent, recv *Counter, t int64) {
 
 // addSlot adds bytes sent and received to r's slot of tick t (one of the
 // last Slots ticks), moving r's history to a larger form when its own
-// entries are all taken or a uint32 would overflow.
+// can no longer hold it.
 func (f *Flows) addSlot(r *flowRec, t int64, sent, recv uint64) {
-	if r.hist == 0 && r.big == 0 {
-		free := -1
-		for i := range r.in {
-			e := &r.in[i]
-			if int64(e.tick1) == t+1 {
-				s, v := uint64(e.sent)+sent, uint64(e.recv)+recv
-				if s <= 0xffffffff && v <= 0xffffffff {
-					e.sent, e.recv = uint32(s), uint32(v)
-					return
-				}
-				free = -2 // overflow: move on
-				break
-			}
-			if free == -1 && (e.tick1 == 0 || f.tick-int64(e.tick1-1) >= Slots) {
-				free = i // unused, or older than the history
-			}
-		}
-		if free >= 0 && sent <= 0xffffffff && recv <= 0xffffffff {
-			r.in[free] = inSlot{tick1: int32(t + 1), sent: uint32(sent), recv: uint32(recv)}
-			return
-		}
-		f.makeHist(r)
+	if r.hist == 0 && r.big == 0 && f.addOwn(r, t, sent, recv) {
+		return
 	}
 	slot := t % Slots
 	if r.hist < 0 {
@@ -672,6 +681,104 @@ func (f *Flows) addSlot(r *flowRec, t int64, sent, recv uint64) {
 	b[1] += recv
 }
 
+// addOwn adds to r's own history. It reports false when that history
+// has moved to a side table instead, for addSlot to add there.
+func (f *Flows) addOwn(r *flowRec, t int64, sent, recv uint64) bool {
+	h := &r.own
+	if m := h[ownMode]; m != ownEntries {
+		there, back := sent, recv
+		if m == ownRecv {
+			there, back = recv, sent
+		}
+		if v := h.get16(t%Slots) + there; back == 0 && v <= 0xffff {
+			h.set16(t%Slots, v)
+			return true
+		}
+		f.oneWayToHist(r)
+		return false
+	}
+	free := -1
+	for i := range inSlots {
+		tick1, s0, v0 := h.entry(i)
+		if int64(tick1) == t+1 {
+			s, v := uint64(s0)+sent, uint64(v0)+recv
+			if s <= 0xffffffff && v <= 0xffffffff {
+				h.setEntry(i, tick1, uint32(s), uint32(v))
+				return true
+			}
+			free = -2 // overflow: move on
+			break
+		}
+		if free == -1 && (tick1 == 0 || f.tick-int64(tick1-1) >= Slots) {
+			free = i // unused, or older than the history
+		}
+	}
+	if free >= 0 && sent <= 0xffffffff && recv <= 0xffffffff {
+		h.setEntry(free, uint32(t+1), uint32(sent), uint32(recv))
+		return true
+	}
+	if free == -1 && f.toOneWay(r, t, sent, recv) {
+		return true
+	}
+	f.makeHist(r)
+	return false
+}
+
+// liveEntry says whether an own entry holds a tick of the last Slots.
+func (f *Flows) liveEntry(tick1 uint32) bool {
+	return tick1 > 0 && f.tick-int64(tick1-1) < Slots
+}
+
+// toOneWay turns r's own entries into one-way slots, with tick t's bytes
+// added, when all of them go one way and fit a uint16: a flood's flow
+// then needs no side table. It reports whether it did.
+func (f *Flows) toOneWay(r *flowRec, t int64, sent, recv uint64) bool {
+	h := &r.own
+	anySent, anyRecv := sent, recv
+	fits := sent <= 0xffff && recv <= 0xffff
+	for i := range inSlots {
+		if tick1, s, v := h.entry(i); f.liveEntry(tick1) {
+			anySent |= uint64(s)
+			anyRecv |= uint64(v)
+			fits = fits && s <= 0xffff && v <= 0xffff
+		}
+	}
+	if !fits || anySent != 0 && anyRecv != 0 {
+		return false
+	}
+	var n ownHist
+	n[ownMode] = ownSent
+	if anySent == 0 && anyRecv != 0 {
+		n[ownMode] = ownRecv
+	}
+	for i := range inSlots {
+		if tick1, s, v := h.entry(i); f.liveEntry(tick1) {
+			n.set16(int64(tick1-1)%Slots, uint64(s|v)) // one of them is 0
+		}
+	}
+	// No entry held tick t (addOwn adds to one that does), so its slot
+	// is free: a live entry of the same slot would be tick t itself.
+	n.set16(t%Slots, sent|recv)
+	r.own = n
+	return true
+}
+
+// oneWayToHist moves r's one-way slots to a side table of uint16 slots.
+func (f *Flows) oneWayToHist(r *flowRec) {
+	i := f.hists16.alloc()
+	h := f.hists16.at(i)
+	*h = tinyHist{}
+	d := 0
+	if r.own[ownMode] == ownRecv {
+		d = 1
+	}
+	for j := range int64(Slots) {
+		h[j][d] = uint16(r.own.get16(j))
+	}
+	r.hist = -i
+	r.own = ownHist{}
+}
+
 // slot returns r's bytes sent and received in tick j (one of the last
 // Slots ticks, not after r.last).
 func (f *Flows) slot(r *flowRec, j int64) (sent, recv uint64) {
@@ -685,10 +792,14 @@ func (f *Flows) slot(r *flowRec, j int64) (sent, recv uint64) {
 	case r.hist < 0:
 		x := &f.hists16.at(-r.hist)[j%Slots]
 		return uint64(x[0]), uint64(x[1])
+	case r.own[ownMode] == ownSent:
+		return r.own.get16(j % Slots), 0
+	case r.own[ownMode] == ownRecv:
+		return 0, r.own.get16(j % Slots)
 	}
-	for i := range r.in {
-		if e := &r.in[i]; int64(e.tick1) == j+1 {
-			return uint64(e.sent), uint64(e.recv)
+	for i := range inSlots {
+		if tick1, s, v := r.own.entry(i); int64(tick1) == j+1 {
+			return uint64(s), uint64(v)
 		}
 	}
 	return 0, 0
@@ -698,7 +809,7 @@ func (f *Flows) slot(r *flowRec, j int64) (sent, recv uint64) {
 // data from 40 s ago. A record's own entries carry their ticks: nothing
 // to clear.
 func (f *Flows) clearStale(r *flowRec, t int64) {
-	if r.hist == 0 && r.big == 0 {
+	if r.hist == 0 && r.big == 0 && r.own[ownMode] == ownEntries {
 		return
 	}
 	from := int64(r.last) + 1
@@ -711,8 +822,10 @@ func (f *Flows) clearStale(r *flowRec, t int64) {
 			f.bigs.at(r.big)[j%Slots] = [2]uint64{}
 		case r.hist > 0:
 			f.hists.at(r.hist)[j%Slots] = [2]uint32{}
-		default:
+		case r.hist < 0:
 			f.hists16.at(-r.hist)[j%Slots] = [2]uint16{}
+		default:
+			r.own.set16(j%Slots, 0)
 		}
 	}
 }
@@ -721,16 +834,17 @@ func (f *Flows) clearStale(r *flowRec, t int64) {
 // history: of uint16 when they fit, else of uint32.
 func (f *Flows) makeHist(r *flowRec) {
 	small := true
-	for _, e := range r.in {
-		small = small && e.sent <= 0xffff && e.recv <= 0xffff
+	for i := range inSlots {
+		_, s, v := r.own.entry(i)
+		small = small && s <= 0xffff && v <= 0xffff
 	}
 	if small {
 		i := f.hists16.alloc()
 		h := f.hists16.at(i)
 		*h = tinyHist{}
-		for _, e := range r.in {
-			if e.tick1 > 0 && f.tick-int64(e.tick1-1) < Slots {
-				h[(e.tick1-1)%Slots] = [2]uint16{uint16(e.sent), uint16(e.recv)}
+		for i := range inSlots {
+			if tick1, s, v := r.own.entry(i); f.liveEntry(tick1) {
+				h[(tick1-1)%Slots] = [2]uint16{uint16(s), uint16(v)}
 			}
 		}
 		r.hist = -i
@@ -738,13 +852,13 @@ func (f *Flows) makeHist(r *flowRec) {
 		r.hist = f.hists.alloc()
 		h := f.hists.at(r.hist)
 		*h = smallHist{}
-		for _, e := range r.in {
-			if e.tick1 > 0 && f.tick-int64(e.tick1-1) < Slots {
-				h[(e.tick1-1)%Slots] = [2]uint32{e.sent, e.recv}
+		for i := range inSlots {
+			if tick1, s, v := r.own.entry(i); f.liveEntry(tick1) {
+				h[(tick1-1)%Slots] = [2]uint32{s, v}
 			}
 		}
 	}
-	r.in = [inSlots]inSlot{}
+	r.own = ownHist{}
 }
 
 // widenHist moves r's uint16 history to uint32 slots.
@@ -794,30 +908,37 @@ func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 	last := min(int64(r.last), t)
 	var s [3]uint64
 	var v [3]uint64
+	lo := max(t-Slots+1, 0)
 	if r.hist == 0 && r.big == 0 {
-		for i := range r.in {
-			e := &r.in[i]
-			j := int64(e.tick1) - 1
-			if e.tick1 == 0 || j <= t-Slots || j > last {
-				continue
-			}
-			s[2] += uint64(e.sent)
-			v[2] += uint64(e.recv)
-			if j > t-5 {
-				s[1] += uint64(e.sent)
-				v[1] += uint64(e.recv)
-				if j == t {
-					s[0] += uint64(e.sent)
-					v[0] += uint64(e.recv)
+		switch r.own[ownMode] {
+		case ownEntries:
+			for i := range inSlots {
+				tick1, a, b := r.own.entry(i)
+				j := int64(tick1) - 1
+				if tick1 == 0 || j <= t-Slots || j > last {
+					continue
+				}
+				s[2] += uint64(a)
+				v[2] += uint64(b)
+				if j > t-5 {
+					s[1] += uint64(a)
+					v[1] += uint64(b)
+					if j == t {
+						s[0] += uint64(a)
+						v[0] += uint64(b)
+					}
 				}
 			}
+		case ownSent:
+			sumOneWay(&r.own, lo, last, t, &s)
+		default:
+			sumOneWay(&r.own, lo, last, t, &v)
 		}
 		sent.Win, recv.Win = s, v
 		return
 	}
 	// The side history is found once, not per slot (a million flows
 	// every tick).
-	lo := max(t-Slots+1, 0)
 	switch {
 	case r.big != 0:
 		sumSlots(f.bigs.at(r.big), lo, last, t, &s, &v)
@@ -843,6 +964,21 @@ func sumSlots[T uint16 | uint32 | uint64, H ~[Slots][2]T](h *H, lo, last, t int6
 			if j == t {
 				s[0] += a
 				v[0] += b
+			}
+		}
+	}
+}
+
+// sumOneWay adds ticks lo..last of one-way slots to the 2 s, 10 s and
+// 40 s sums at tick t.
+func sumOneWay(h *ownHist, lo, last, t int64, w *[3]uint64) {
+	for j := lo; j <= last; j++ {
+		a := h.get16(j % Slots)
+		w[2] += a
+		if j > t-5 {
+			w[1] += a
+			if j == t {
+				w[0] += a
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package table
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
@@ -55,6 +56,10 @@ func BenchmarkTick(b *testing.B) {
 				}
 			}
 			b.ReportMetric(perFlow, "table-B/flow") // reported after the loop: b.Loop resets metrics
+			// Once flows have traffic in more slots than a record holds
+			// (more than 3 ticks), their history may move to side tables.
+			side := f.hists16.inUse()*int(reflect.TypeFor[tinyHist]().Size()) + f.hists.inUse()*int(reflect.TypeFor[smallHist]().Size()) + f.bigs.inUse()*int(reflect.TypeFor[bigHist]().Size())
+			b.ReportMetric(float64(side)/float64(n), "side-B/flow")
 			b.ReportMetric(float64(merge.Nanoseconds())/1e6/float64(ticks), "merge-ms/tick")
 			b.ReportMetric(float64(snap.Nanoseconds())/1e6/float64(ticks), "close-ms/tick")
 		})

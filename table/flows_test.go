@@ -171,38 +171,55 @@ func TestFlowsPeak(t *testing.T) {
 	}
 }
 
-// TestFlowsHistoryForms moves flows through the three forms of history
-// (a record's own slots, 20 uint32 slots, 20 uint64 slots) and back to
-// nothing when they expire: the side tables are given back.
+// TestFlowsHistoryForms moves flows through the forms of history (a
+// record's own entries, its own one-way slots, 20 uint16, uint32 and
+// uint64 slots) and back to nothing when they expire: the side tables are
+// given back.
 func TestFlowsHistoryForms(t *testing.T) {
 	f := NewFlows(FlowsConfig{})
 	d := NewDelta(0)
 	sparse, busy, huge, grows := key4(1, 2, 1, 1), key4(1, 2, 2, 2), key4(1, 2, 3, 3), key4(1, 2, 4, 4)
+	oneWay, turns := key4(1, 2, 5, 5), key4(1, 2, 6, 6)
 	for tick := int64(0); tick < 6; tick++ {
 		if tick < 2 {
 			addN(d, sparse, true, 1, 100)
 		}
 		addN(d, busy, true, 1, 100)
+		addN(d, busy, false, 1, 40)
+		addN(d, oneWay, true, 2, 60)
 		if tick < 4 {
 			addN(d, grows, true, 1, 100)
 		} else {
 			addN(d, grows, true, 1, 70_000) // past a uint16 slot
+		}
+		if tick != 3 {
+			addN(d, turns, false, 1, 100)
+		}
+		if tick == 5 {
+			addN(d, turns, true, 1, 30) // the other way: to a side table
 		}
 		addN(d, huge, false, 3, 2<<30)
 		f.Merge(d)
 		d.Reset()
 		s := f.Close((tick + 1) * 2 * sec)
 		for _, fl := range s.Flows {
-			if fl.Key == huge && fl.Recv.Win[Win2s] != 6<<30 {
+			switch {
+			case fl.Key == huge && fl.Recv.Win[Win2s] != 6<<30:
 				t.Fatalf("tick %d: the 6 GiB flow's last 2 s: %d", tick, fl.Recv.Win[Win2s])
-			}
-			if fl.Key == grows && tick == 5 && fl.Sent.Win[Win10s] != 3*100+2*70_000 {
+			case fl.Key == grows && tick == 5 && fl.Sent.Win[Win10s] != 3*100+2*70_000:
 				t.Fatalf("the growing flow's last 10 s: %d", fl.Sent.Win[Win10s])
+			case fl.Key == oneWay && (fl.Sent.Win != [3]uint64{120, uint64(min(tick+1, 5)) * 120, uint64(tick+1) * 120} || fl.Recv.Win != [3]uint64{}):
+				t.Fatalf("tick %d: the one-way flow's windows: sent %v, received %v", tick, fl.Sent.Win, fl.Recv.Win)
+			case fl.Key == turns && tick == 5 && (fl.Sent.Win != [3]uint64{30, 30, 30} || fl.Recv.Win != [3]uint64{100, 400, 500}):
+				t.Fatalf("the flow that turned: sent %v, received %v", fl.Sent.Win, fl.Recv.Win)
 			}
 		}
+		if tick == 4 && f.hists16.inUse() != 1 {
+			t.Fatalf("tick 4: %d uint16 side tables in use, want 1 (the one-way flows keep theirs in the record)", f.hists16.inUse())
+		}
 	}
-	if f.hists16.inUse() != 1 || f.hists.inUse() != 1 || f.bigs.inUse() != 1 {
-		t.Fatalf("side tables in use: %d of uint16 slots, %d of uint32, %d of uint64, want 1 each", f.hists16.inUse(), f.hists.inUse(), f.bigs.inUse())
+	if f.hists16.inUse() != 2 || f.hists.inUse() != 1 || f.bigs.inUse() != 1 {
+		t.Fatalf("side tables in use: %d of uint16 slots, %d of uint32, %d of uint64, want 2, 1, 1", f.hists16.inUse(), f.hists.inUse(), f.bigs.inUse())
 	}
 	for tick := int64(6); tick < 6+Slots+1; tick++ {
 		f.Close((tick + 1) * 2 * sec)
@@ -280,15 +297,18 @@ func TestFlowsAgainstModel(t *testing.T) {
 		hosts, events int // distinct left hosts; most events per tick
 		size          int // largest event, bytes
 		big           bool
+		oneWay        bool // most flows go one way (a flood's): the record's one-way slots
 	}{
-		{"dense", 8, 50, 1500, false}, {"sparse", 200, 30, 1500, false}, {"mixed", 30, 50, 1500, false},
-		{"dense 32-bit", 8, 50, 30_000, false}, {"dense 64-bit", 8, 50, 1500, true},
+		{"dense", 8, 50, 1500, false, false}, {"sparse", 200, 30, 1500, false, false}, {"mixed", 30, 50, 1500, false, false},
+		{"dense 32-bit", 8, 50, 30_000, false, false}, {"dense 64-bit", 8, 50, 1500, true, false},
+		{"one way", 30, 50, 1500, false, true}, {"one way, sparse", 200, 40, 1500, false, true},
+		{"one way, past uint16", 8, 50, 20_000, false, true},
 	} {
-		t.Run(tt.name, func(t *testing.T) { flowsAgainstModel(t, tt.hosts, tt.events, tt.size, tt.big) })
+		t.Run(tt.name, func(t *testing.T) { flowsAgainstModel(t, tt.hosts, tt.events, tt.size, tt.big, tt.oneWay) })
 	}
 }
 
-func flowsAgainstModel(t *testing.T, hosts, events, size int, big bool) {
+func flowsAgainstModel(t *testing.T, hosts, events, size int, big, oneWay bool) {
 	r := rand.New(rand.NewPCG(1, uint64(hosts)))
 	type ev struct {
 		tick int64
@@ -304,13 +324,24 @@ func flowsAgainstModel(t *testing.T, hosts, events, size int, big bool) {
 			if big && r.IntN(4) == 0 {
 				n = 1<<31 + uint32(r.IntN(1<<30)) // two overflow a slot's uint32
 			}
-			evs = append(evs, ev{tick, key4(byte(r.IntN(hosts)), byte(r.IntN(3)), 1, uint16(r.IntN(2))), r.IntN(2) == 0, n})
+			host := byte(r.IntN(hosts))
+			sent := r.IntN(2) == 0
+			if oneWay && r.IntN(40) != 0 {
+				sent = host%2 == 0 // now and then the other way
+			}
+			evs = append(evs, ev{tick, key4(host, byte(r.IntN(3)), 1, uint16(r.IntN(2))), sent, n})
 		}
 	}
 	f := NewFlows(FlowsConfig{})
 	// Two workers: a flow's slot may be added to twice in a tick.
 	ds := [2]*Delta{NewDelta(0), NewDelta(0)}
 	i := 0
+	sawOneWay := 0 // records in their one-way form, summed over ticks
+	defer func() {
+		if oneWay && sawOneWay == 0 && !t.Failed() {
+			t.Errorf("no record took its one-way form")
+		}
+	}()
 	for tick := int64(0); tick < ticks; tick++ {
 		for ; i < len(evs) && evs[i].tick == tick; i++ {
 			e := evs[i]
@@ -321,6 +352,11 @@ func flowsAgainstModel(t *testing.T, hosts, events, size int, big bool) {
 			d.Reset()
 		}
 		s := f.Close((tick + 1) * 2 * sec)
+		f.eachRec(func(_ int32, r *flowRec) {
+			if r.k[4] != 0 && r.hist == 0 && r.big == 0 && r.own[ownMode] != ownEntries {
+				sawOneWay++
+			}
+		})
 
 		// Model: per key, bytes per tick; a flow lives while it had
 		// traffic in the last 20 ticks; cumulative counts restart when a
