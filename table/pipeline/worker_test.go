@@ -115,7 +115,7 @@ func TestWorkerNoAllocs(t *testing.T) {
 
 // BenchmarkWorker is the per-packet path: decode, classify, count.
 func BenchmarkWorker(b *testing.B) {
-	for _, flows := range []int{1000, 100_000, 1_000_000} {
+	for _, flows := range []int{1000, 10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("flows=%d", flows), func(b *testing.B) {
 			recs := flowRecords(flows)
 			// Replay in a scattered order so the table sees flows as a
