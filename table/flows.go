@@ -390,7 +390,7 @@ func (f *Flows) loadAhead(batch []deltaEntry, hs *[mergeBatch]uint64) {
 		x += uint64(f.ctrl[i]) + uint64(f.idx[i])
 	}
 	// A record is two cache lines, and addTo writes both: load the
-	// second (last, hist, in) with the first.
+	// second (last, hist, own) with the first.
 	var recs [mergeBatch]*flowRec
 	for j := range batch {
 		i := slots[j]
