@@ -918,16 +918,8 @@ func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 				if tick1 == 0 || j <= t-Slots || j > last {
 					continue
 				}
-				s[2] += uint64(a)
-				v[2] += uint64(b)
-				if j > t-5 {
-					s[1] += uint64(a)
-					v[1] += uint64(b)
-					if j == t {
-						s[0] += uint64(a)
-						v[0] += uint64(b)
-					}
-				}
+				addWin(&s, j, t, uint64(a))
+				addWin(&v, j, t, uint64(b))
 			}
 		case ownSent:
 			sumOneWay(&r.own, lo, last, t, &s)
@@ -955,17 +947,8 @@ func (f *Flows) windows(r *flowRec, t int64, sent, recv *Stat) {
 func sumSlots[T uint16 | uint32 | uint64, H ~[Slots][2]T](h *H, lo, last, t int64, s, v *[3]uint64) {
 	for j := lo; j <= last; j++ {
 		x := &(*h)[j%Slots]
-		a, b := uint64(x[0]), uint64(x[1])
-		s[2] += a
-		v[2] += b
-		if j > t-5 {
-			s[1] += a
-			v[1] += b
-			if j == t {
-				s[0] += a
-				v[0] += b
-			}
-		}
+		addWin(s, j, t, uint64(x[0]))
+		addWin(v, j, t, uint64(x[1]))
 	}
 }
 
@@ -973,13 +956,18 @@ func sumSlots[T uint16 | uint32 | uint64, H ~[Slots][2]T](h *H, lo, last, t int6
 // 40 s sums at tick t.
 func sumOneWay(h *ownHist, lo, last, t int64, w *[3]uint64) {
 	for j := lo; j <= last; j++ {
-		a := h.get16(j % Slots)
-		w[2] += a
-		if j > t-5 {
-			w[1] += a
-			if j == t {
-				w[0] += a
-			}
+		addWin(w, j, t, h.get16(j%Slots))
+	}
+}
+
+// addWin adds the bytes a of tick j to the 2 s, 10 s and 40 s sums w at
+// tick t (j is one of the last Slots ticks).
+func addWin(w *[3]uint64, j, t int64, a uint64) {
+	w[2] += a
+	if j > t-5 {
+		w[1] += a
+		if j == t {
+			w[0] += a
 		}
 	}
 }
