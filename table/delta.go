@@ -223,7 +223,7 @@ func (d *Delta) Prepare(c *Classifier, p *decode.Packet, q *Pending) Dir {
 // flows (an index of 128 KiB per member) the batched path took the
 // readers from 127-163 to 89-98 ms per million packets (bench --live
 // --fanout 2, alternating runs), and the worker alone from 32-36 to 29-31
-// ns per packet. Below it the direct path (Count) is cheaper by a few
+// ns per packet in three runs of four (the fourth 41). Below it the direct path (Count) is cheaper by a few
 // nanoseconds a packet.
 func (d *Delta) Large() bool { return len(d.index) > 1<<12 }
 
