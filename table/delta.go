@@ -44,21 +44,26 @@ type deltaEntry struct {
 //
 // Entries are dense, in insertion order: the merger walks only the keys of
 // the tick, one after another, and Reset just forgets them. They are found
-// through an open-addressing index of words (a word: the hash's high 32
-// bits, then the entry's number plus one; 0 is a free word) sized to twice
-// the keys at most, 8 bytes a word: a probe reads the index, then the one
-// entry whose 32-bit tag matches.
+// through an open-addressing index of 4-byte words sized to twice the
+// keys at most (four times in a small delta): a word holds the entry's
+// number plus one in its low bits, as many as the index has slots (a
+// number never reaches that), and above them a tag, the same bits of the
+// hash's high half; 0 is a free word. A probe reads the index, then only
+// the entry whose tag matches. Words of 4 bytes, not 8, halve the index
+// a large delta misses on (1 MB, not 2, at 131,072 keys), for a tag of 11
+// bits or more up to 1,048,576 keys (an index of 2^21 words): a probe
+// whose tag matches reads the wrong entry once in 2,048 or fewer.
 //
 // Entries live in chunks that never move (the first grows up to a chunk
 // by doubling): a flood's first tick grows the delta without copying its
 // entries over and over. Large chunks and indexes come from package slab,
 // on huge pages.
 type Delta struct {
-	index []uint64       // power-of-two sized; see indexWord
+	index []uint32       // power-of-two sized; see tag, word and entry
 	ents  [][]deltaEntry // chunks of entChunk entries, in insertion order
 	n     int            // entries
-	mask  uint64
-	limit int // most distinct keys; more are folded into other
+	mask  uint64         // len(index)-1: a hash's home slot, and the entry bits of a word
+	limit int            // most distinct keys; more are folded into other
 	// touched sums what CountPending loaded ahead: never read, it keeps
 	// the loads from being optimized away.
 	touched uint64
@@ -89,8 +94,16 @@ const (
 // ent returns entry j.
 func (d *Delta) ent(j int) *deltaEntry { return &d.ents[j>>entShift][j&entMask] }
 
-// tagMask keeps the part of an index word, or of a hash, that tags a key.
-const tagMask = ^uint64(0xffffffff)
+// tag returns the index word bits that tag a key of hash h: those of its
+// high half above the entry number's bits (the home slot comes from the
+// low half, so the two do not repeat each other).
+func (d *Delta) tag(h uint64) uint32 { return uint32(h>>32) &^ uint32(d.mask) }
+
+// word returns the index word of entry j of hash h.
+func (d *Delta) word(h uint64, j int) uint32 { return d.tag(h) | uint32(j+1) }
+
+// entry returns the entry an index word points at (w ≠ 0).
+func (d *Delta) entry(w uint32) *deltaEntry { return d.ent(int(w&uint32(d.mask)) - 1) }
 
 // DeltaLimit is how many distinct flows a worker's delta holds in one tick
 // when the merged table holds maxFlows: never fewer than DefaultMaxFlows,
@@ -113,7 +126,7 @@ func (d *Delta) reindex(n int) {
 	if len(d.index) == n {
 		clear(d.index)
 	} else {
-		d.index = slab.Make[uint64](n)
+		d.index = slab.Make[uint32](n)
 	}
 	d.mask = uint64(n - 1)
 	for j := range d.n {
@@ -122,12 +135,26 @@ func (d *Delta) reindex(n int) {
 		for d.index[i] != 0 {
 			i = (i + 1) & d.mask
 		}
-		d.index[i] = h&tagMask | uint64(j+1)
+		d.index[i] = d.word(h, j)
 	}
 }
 
+// smallIndex is the index size below which a delta keeps its index at
+// most a quarter full, not half: at a thousand flows the direct path
+// then probes about 1.2 words a lookup, not 1.5 (BenchmarkWorker
+// flows=1000: 27-29 → 24.5-25.5 ns a packet), for 16 KiB of index.
+const smallIndex = 1 << 12
+
+// fits reports whether an index of size words holds n keys.
+func fits(n, size int) bool { return 2*n <= size && (size >= smallIndex || 4*n <= size) }
+
 // Room returns how many keys the delta holds before its index grows.
-func (d *Delta) Room() int { return len(d.index) / 2 }
+func (d *Delta) Room() int {
+	if len(d.index) < smallIndex {
+		return len(d.index) / 4
+	}
+	return len(d.index) / 2
+}
 
 // Len returns the number of distinct keys.
 func (d *Delta) Len() int { return d.n }
@@ -158,7 +185,7 @@ func (d *Delta) room(n int) {
 // packet path.
 func (d *Delta) Reserve(n int) {
 	size := len(d.index)
-	for 2*n > size {
+	for !fits(n, size) {
 		size *= 2
 	}
 	if size != len(d.index) {
@@ -196,7 +223,7 @@ func (d *Delta) Count(c *Classifier, p *decode.Packet) Dir {
 type Pending struct {
 	k     packed
 	h     uint64
-	w     uint64 // the index word at the key's home, loaded ahead
+	w     uint32 // the index word at the key's home, loaded ahead
 	bytes uint32
 	dir   Dir
 	sent  bool
@@ -217,15 +244,16 @@ func (d *Delta) Prepare(c *Classifier, p *decode.Packet, q *Pending) Dir {
 }
 
 // Large reports whether the delta's index has outgrown the first-level
-// cache (4,096 words, 32 KiB): then Prepare with CountPending pays. Live,
-// a reader shares its CPU's caches with the kernel and the other threads,
-// so a table that would fit in L2 on its own misses anyway: at 10,000
-// flows (an index of 128 KiB per member) the batched path took the
-// readers from 127-163 to 89-98 ms per million packets (bench --live
-// --fanout 2, alternating runs), and the worker alone from 32-36 to 29-31
-// ns per packet in three runs of four (the fourth 41). Below it the direct path (Count) is cheaper by a few
-// nanoseconds a packet.
-func (d *Delta) Large() bool { return len(d.index) > 1<<12 }
+// cache (32 KiB, 8,192 words: more than 4,096 keys): then Prepare with
+// CountPending pays. Live, a reader shares its CPU's caches with the
+// kernel and the other threads, so a table that would fit in L2 on its
+// own misses anyway: at 10,000 flows (5,000 keys per member, with 8-byte
+// index words then) the batched path took the readers from 127-163 to
+// 89-98 ms per million packets (bench --live --fanout 2, alternating
+// runs), and the worker alone from 32-36 to 29-31 ns per packet in three
+// runs of four (the fourth 41). Below it the direct path (Count) is
+// cheaper by a few nanoseconds a packet.
+func (d *Delta) Large() bool { return len(d.index) > 1<<13 }
 
 // CountPending counts prepared packets, in order. In a large table (a
 // flood of new flows) each packet's index word and entry are cache
@@ -240,7 +268,7 @@ func (d *Delta) CountPending(qs []Pending) {
 	var x uint64
 	for i := range qs {
 		if w := qs[i].w; w != 0 {
-			x += d.ent(int(uint32(w)) - 1).k[4]
+			x += d.entry(w).k[4]
 		}
 	}
 	d.touched += x
@@ -310,15 +338,15 @@ func (d *Delta) addPackets(c *uint32, k *packed, dir int, n uint64) {
 
 // lookup finds or inserts p.
 func (d *Delta) lookup(p *packed, h uint64) *deltaEntry {
-	tag := h & tagMask
+	tag := d.tag(h)
 	i := h & d.mask
 	for {
 		w := d.index[i]
 		if w == 0 {
 			return d.insert(p, h, i)
 		}
-		if w&tagMask == tag {
-			if e := d.ent(int(uint32(w)) - 1); e.k.equal(p) {
+		if w&^uint32(d.mask) == tag {
+			if e := d.entry(w); e.k.equal(p) {
 				return e
 			}
 		}
@@ -331,7 +359,7 @@ func (d *Delta) insert(p *packed, h, i uint64) *deltaEntry {
 		d.Folded++
 		return &d.other
 	}
-	if 2*(d.n+1) > len(d.index) {
+	if !fits(d.n+1, len(d.index)) {
 		d.reindex(2 * len(d.index))
 		return d.lookup(p, h)
 	}
@@ -341,7 +369,7 @@ func (d *Delta) insert(p *packed, h, i uint64) *deltaEntry {
 	}
 	d.ents[c] = append(d.ents[c], deltaEntry{k: *p})
 	d.n++
-	d.index[i] = h&tagMask | uint64(d.n)
+	d.index[i] = d.word(h, d.n-1)
 	return d.ent(d.n - 1)
 }
 
@@ -382,7 +410,7 @@ func (d *Delta) Shrink() {
 	d.Reset()
 	d.ents = nil
 	if len(d.index) > minDeltaSize {
-		d.index = make([]uint64, minDeltaSize)
+		d.index = make([]uint32, minDeltaSize)
 		d.mask = minDeltaSize - 1
 	}
 }
@@ -400,7 +428,7 @@ func (d *Delta) Reset() {
 			size *= 2
 		}
 		d.ents = d.ents[:0]
-		d.index = slab.Make[uint64](size)
+		d.index = slab.Make[uint32](size)
 		d.mask = uint64(size - 1)
 	} else if n > len(d.index)/8 {
 		clear(d.index)
@@ -409,7 +437,7 @@ func (d *Delta) Reset() {
 		// at or after its home (the search goes on past words freed).
 		for j := range n {
 			i := d.ent(j).k.hash() & d.mask
-			for uint32(d.index[i]) != uint32(j+1) {
+			for d.index[i]&uint32(d.mask) != uint32(j+1) {
 				i = (i + 1) & d.mask
 			}
 			d.index[i] = 0
