@@ -7,6 +7,6 @@ require (
 	github.com/google/gopacket v1.1.19
 )
 
-require golang.org/x/sys v0.50.0 // indirect
+require golang.org/x/sys v0.50.0
 
 replace github.com/fastop/fastop => ../..

@@ -31,12 +31,14 @@ import (
 	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"golang.org/x/sys/unix"
 )
 
 func main() {
 	flows := flag.Int("flows", 1000, "synthetic capture: distinct flows")
 	packets := flag.Int("packets", 2_000_000, "synthetic capture: frames")
 	rounds := flag.Int("rounds", 5, "runs of each side; figures are medians")
+	verbose := flag.Bool("v", false, "print each round's figures")
 	write := flag.String("write", "", "also write the synthetic capture to this pcap `file`")
 	flag.Parse()
 
@@ -56,26 +58,79 @@ func main() {
 	}
 
 	// Rounds alternate between the two sides, so a busy neighbour slows
-	// both alike. Each side is timed on one locked thread, by the wall
-	// clock and by the thread's CPU time: on a shared machine the CPU time
-	// leaves out the time spent waiting for a CPU.
-	var fw, fc, gw, gc []float64
+	// both alike, and both sides of a round run on one CPU: this thread,
+	// locked, pinned to the round's CPU (the rounds go round the CPUs the
+	// process may use). A shared VM's vCPUs need not be alike: on the
+	// 2-vCPU machine one of them ran this loop 1.5 times slower than the
+	// other (2026-12-06), so unpinned, each side's CPU was a coin toss and
+	// so was the ratio. The ratio is taken per round, then the median.
+	// Each side is timed by the wall clock and by the thread's CPU time:
+	// on a shared machine the CPU time leaves out the time spent waiting
+	// for a CPU.
+	runtime.LockOSThread()
+	cpus, err := allowedCPUs()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gopacketcmp:", err)
+		os.Exit(2)
+	}
+	var fw, fc, gw, gc, rw, rc []float64
 	var keys, flowsN int
-	for range *rounds {
+	used := map[int]bool{}
+	for i := range *rounds {
+		cpu := cpus[i%len(cpus)]
+		if err := pin(cpu); err != nil {
+			fmt.Fprintln(os.Stderr, "gopacketcmp:", err)
+			os.Exit(2)
+		}
+		used[cpu] = true
 		f := bench.Replay(c, bench.Options{Workers: 1, Rounds: 1})
 		fw = append(fw, f.NsPerPacket)
 		fc = append(fc, f.CPUNsPerPacket)
 		flowsN = f.Flows
-		w, cpu, n := gopacketRun(c)
+		w, cpuNs, n := gopacketRun(c)
 		gw = append(gw, w)
-		gc = append(gc, cpu)
+		gc = append(gc, cpuNs)
+		rw = append(rw, w/f.NsPerPacket)
+		rc = append(rc, cpuNs/f.CPUNsPerPacket)
 		keys = n
+		if *verbose {
+			fmt.Fprintf(os.Stderr, "round %d, CPU %d: fastop %.1f ns (%.1f of CPU), gopacket %.1f ns (%.1f of CPU)\n", i+1, cpu, f.NsPerPacket, f.CPUNsPerPacket, w, cpuNs)
+		}
 	}
 	f, fcpu, g, gcpu := median(fw), median(fc), median(gw), median(gc)
 	fmt.Printf("capture: %s, %d packets\n", c.Name, len(c.Records))
 	fmt.Printf("fastop bench --workers 1: %.1f ns/packet in the worker (%.1f ns of CPU), %d flows\n", f, fcpu, flowsN)
 	fmt.Printf("gopacket DecodingLayerParser + map: %.1f ns/packet (%.1f ns of CPU), %d keys\n", g, gcpu, keys)
-	fmt.Printf("fastop is %.2f× faster per packet by the wall clock, %.2f× by CPU time; medians of %d rounds\n", g/f, gcpu/fcpu, *rounds)
+	fmt.Printf("fastop is %.2f× faster per packet by the wall clock, %.2f× by CPU time; medians of %d rounds' ratios, both sides of a round on one CPU (%d CPUs used)\n",
+		median(rw), median(rc), *rounds, len(used))
+}
+
+// allowedCPUs lists the CPUs this process may run on.
+func allowedCPUs() ([]int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil, fmt.Errorf("reading the CPUs this process may use: %w", err)
+	}
+	var cpus []int
+	for i := range 1024 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	if len(cpus) == 0 {
+		return nil, fmt.Errorf("no CPU in this process's affinity mask")
+	}
+	return cpus, nil
+}
+
+// pin keeps the calling thread (locked by the caller) on one CPU.
+func pin(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("pinning the measuring thread to CPU %d: %w", cpu, err)
+	}
+	return nil
 }
 
 func median(v []float64) float64 {
