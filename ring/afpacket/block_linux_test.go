@@ -366,7 +366,7 @@ func TestWalkBlockAllocs(t *testing.T) {
 }
 
 func BenchmarkWalkBlock(b *testing.B) {
-	// A full 256 KiB block of 64-byte frames at snaplen 64: the worst case
+	// A full block of 64-byte frames at snaplen 64: the worst case
 	// per byte of ring.
 	var pkts []testPkt
 	entry := (82 + 64 + 7) &^ 7

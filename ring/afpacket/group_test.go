@@ -14,7 +14,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Interface: "eth0", Members: 1, Mode: FanoutHash, BlockSize: 256 << 10, Blocks: 128,
+	want := Config{Interface: "eth0", Members: 1, Mode: FanoutHash, BlockSize: 1 << 20, Blocks: 32,
 		BlockTimeout: 20 * time.Millisecond, Snaplen: 128, IdleInterval: 100 * time.Millisecond}
 	if c.Members != want.Members || c.Mode != want.Mode || c.BlockSize != want.BlockSize || c.Blocks != want.Blocks ||
 		c.BlockTimeout != want.BlockTimeout || c.Snaplen != want.Snaplen || c.IdleInterval != want.IdleInterval {
@@ -31,8 +31,10 @@ func TestConfigBuffer(t *testing.T) {
 		buffer            int64
 		wantBlock, wantNr int
 	}{
-		{32 << 20, 256 << 10, 128},
-		{64 << 20, 256 << 10, 256},
+		{32 << 20, 1 << 20, 32},
+		{64 << 20, 1 << 20, 64},
+		{16 << 20, 1 << 20, 16},
+		{8 << 20, 512 << 10, 16},
 		{4 << 20, 256 << 10, 16},
 		{2 << 20, 128 << 10, 16},
 		{1 << 20, 64 << 10, 16},
