@@ -31,7 +31,6 @@ import (
 	"github.com/fastop/fastop/ring/pcapfile"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -103,34 +102,6 @@ func main() {
 	fmt.Printf("gopacket DecodingLayerParser + map: %.1f ns/packet (%.1f ns of CPU), %d keys\n", g, gcpu, keys)
 	fmt.Printf("fastop is %.2f× faster per packet by the wall clock, %.2f× by CPU time; medians of %d rounds' ratios, both sides of a round on one CPU (%d CPUs used)\n",
 		median(rw), median(rc), *rounds, len(used))
-}
-
-// allowedCPUs lists the CPUs this process may run on.
-func allowedCPUs() ([]int, error) {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return nil, fmt.Errorf("reading the CPUs this process may use: %w", err)
-	}
-	var cpus []int
-	for i := range 1024 {
-		if set.IsSet(i) {
-			cpus = append(cpus, i)
-		}
-	}
-	if len(cpus) == 0 {
-		return nil, fmt.Errorf("no CPU in this process's affinity mask")
-	}
-	return cpus, nil
-}
-
-// pin keeps the calling thread (locked by the caller) on one CPU.
-func pin(cpu int) error {
-	var set unix.CPUSet
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return fmt.Errorf("pinning the measuring thread to CPU %d: %w", cpu, err)
-	}
-	return nil
 }
 
 func median(v []float64) float64 {
